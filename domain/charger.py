@@ -1,0 +1,323 @@
+"""The Charger aggregate (intent: what was asked of a charger) and its identity index.
+
+Every accepted API command is a `CommandQueued` event on its charger's stream. What the charger then did
+is recorded on its ChargePoint aggregate by the bridge (see `domain.chargepoint`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlparse
+from uuid import UUID
+
+from eventsourcing.domain import event
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.aggregates import LedgerAggregate, topic
+from domain.catalog import ChargerModel
+from domain.commands import (
+    RUNTIME_COMMANDS,
+    CommandPayload,
+    CommandTarget,
+    CommandType,
+    Rejection,
+    TargetKind,
+)
+from domain.errors import ChargerNotFound, DuplicateIdentity, InvalidRequest
+from domain.ids import identity_claim_id
+from domain.protocol import OcppVersion
+
+IDENTITY_PATTERN = r"^[A-Za-z0-9*_=:+|@.\-]{1,48}$"
+Identity = Annotated[
+    str,
+    StringConstraints(pattern=IDENTITY_PATTERN),
+    Field(description="OCPP charge point identity: 1-48 of A-Z a-z 0-9 * - _ = : + | @ ."),
+]
+
+
+def _check_ws_url(value: str) -> str:
+    url = urlparse(value)
+    if url.scheme not in ("ws", "wss") or not url.hostname:
+        raise ValueError("must be a ws:// or wss:// URL with a host")
+    if url.query or url.fragment:
+        raise ValueError("must not carry a query or fragment (the identity is appended as a path)")
+    return value
+
+
+WsUrl = Annotated[
+    str,
+    StringConstraints(max_length=512),
+    AfterValidator(_check_ws_url),
+    Field(description="ws:// or wss:// URL of the CSMS; the identity is appended as a path segment"),
+]
+ChargerName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class ChargerSettings(BaseModel):
+    """The user-editable settings of a charger, recorded whole in each update."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: ChargerName
+    connector_type: str
+    ocpp_version: OcppVersion
+    ws_url: WsUrl
+
+
+class ChargerSpec(BaseModel):
+    """What the catalog said about the model when the charger was registered (facts do not change
+    when the catalog does)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    brand_slug: str
+    model_slug: str
+    vendor_name: str
+    model_name: str
+    current_type: str
+    connector_count: int
+    connector_types: tuple[str, ...]
+    max_power_w: int
+
+    @classmethod
+    def of(cls, model: ChargerModel) -> ChargerSpec:
+        return cls(
+            brand_slug=model.brand_slug,
+            model_slug=model.slug,
+            vendor_name=model.brand.name,
+            model_name=model.name,
+            current_type=model.current_type,
+            connector_count=model.connector_count,
+            connector_types=model.connector_types,
+            max_power_w=model.max_power_w,
+        )
+
+
+class CommandRejected(Exception):
+    """A command cannot apply to this charger: a per-charger failure of a fan-out, not an HTTP error."""
+
+    def __init__(self, rejection: Rejection) -> None:
+        super().__init__(rejection.message)
+        self.rejection = rejection
+
+
+class Charger(LedgerAggregate):
+    TOPIC = topic("Charger")
+
+    class Created(LedgerAggregate.Created):
+        TOPIC = topic("Charger.Created")
+
+    @event("Registered", topic=topic("Charger.Registered"))
+    def __init__(
+        self,
+        tenant: str,
+        identity: str,
+        spec: ChargerSpec,
+        settings: ChargerSettings,
+        location_id: UUID | None,
+        requested_by: str,
+        job_id: UUID | None,
+    ) -> None:
+        self.tenant = tenant
+        self.identity = identity
+        self.spec = spec
+        self.settings = settings
+        self.location_id = location_id
+        self.job_id = job_id
+        self.running = True  # a registered charger is started by the bridge that picks it up
+        self.deleted = False
+
+    @classmethod
+    def register(
+        cls,
+        tenant: str,
+        identity: str,
+        model: ChargerModel,
+        settings: ChargerSettings,
+        location_id: UUID | None,
+        requested_by: str,
+        job_id: UUID | None = None,
+    ) -> Charger:
+        spec = ChargerSpec.of(model)
+        check_settings(spec, settings)
+        return cls(
+            tenant=tenant,
+            identity=identity,
+            spec=spec,
+            settings=settings,
+            location_id=location_id,
+            requested_by=requested_by,
+            job_id=job_id,
+        )
+
+    def check_owned_by(self, tenant: str) -> None:
+        if self.deleted or self.tenant != tenant:
+            raise ChargerNotFound(f"charger {self.id} not found")
+
+    def update(self, settings: ChargerSettings, requested_by: str) -> None:
+        check_settings(self.spec, settings)
+        if settings != self.settings:
+            self._updated(settings=settings, requested_by=requested_by)
+
+    @event("Updated", topic=topic("Charger.Updated"))
+    def _updated(self, settings: ChargerSettings, requested_by: str) -> None:
+        self.settings = settings
+
+    def move_to(self, location_id: UUID | None, requested_by: str) -> None:
+        if location_id != self.location_id:
+            self._moved(location_id=location_id, requested_by=requested_by)
+
+    @event("Moved", topic=topic("Charger.Moved"))
+    def _moved(self, location_id: UUID | None, requested_by: str) -> None:
+        self.location_id = location_id
+
+    def delete(self, requested_by: str) -> None:
+        self._deleted(requested_by=requested_by)
+
+    @event("Deleted", topic=topic("Charger.Deleted"))
+    def _deleted(self, requested_by: str) -> None:
+        self.deleted = True
+
+    def queue(
+        self,
+        command_id: UUID,
+        payload: CommandPayload,
+        target_kind: TargetKind,
+        requested_by: str,
+        origin: str,
+        batch_id: UUID,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """Queue a command for the bridge, or raise CommandRejected if it cannot apply here."""
+        rejection = self.rejection(payload)
+        if rejection is not None:
+            raise CommandRejected(rejection)
+        target = CommandTarget(
+            tenant=self.tenant,
+            kind=target_kind,
+            charger_identity=self.identity,
+            location_id=self.location_id,
+            ocpp_version=self.settings.ocpp_version,
+        )
+        fields = {
+            "command_id": command_id,
+            "target": target,
+            "requested_by": requested_by,
+            "origin": origin,
+            "batch_id": batch_id,
+            "idempotency_key": idempotency_key,
+        }
+        if payload.event_type == CommandType.START_CHARGER:
+            self._runtime_start_requested(**fields)
+        elif payload.event_type == CommandType.STOP_CHARGER:
+            self._runtime_stop_requested(**fields)
+        elif payload.event_type == CommandType.RESTART_CHARGER:
+            self._runtime_restart_requested(**fields)
+        else:
+            self._command_queued(event_type=payload.event_type, payload=payload, **fields)
+
+    def rejection(self, payload: CommandPayload) -> Rejection | None:
+        if payload.event_type in RUNTIME_COMMANDS:
+            return None  # starting a running charger or stopping a stopped one is harmless
+        if not self.running:
+            return Rejection(
+                code="charger_stopped", message="charger is stopped; start it with start-charger"
+            )
+        return payload.rejection(self.settings.ocpp_version, self.spec.connector_count)
+
+    @event("CommandQueued", topic=topic("Charger.CommandQueued"))
+    def _command_queued(
+        self,
+        command_id: UUID,
+        event_type: CommandType,
+        payload: CommandPayload,
+        target: CommandTarget,
+        requested_by: str,
+        origin: str,
+        batch_id: UUID,
+        idempotency_key: str | None,
+    ) -> None:
+        pass  # a queued command changes nothing the gateway decides with; the bridge acts on it
+
+    @event("RuntimeStartRequested", topic=topic("Charger.RuntimeStartRequested"))
+    def _runtime_start_requested(
+        self,
+        command_id: UUID,
+        target: CommandTarget,
+        requested_by: str,
+        origin: str,
+        batch_id: UUID,
+        idempotency_key: str | None,
+    ) -> None:
+        self.running = True
+
+    @event("RuntimeStopRequested", topic=topic("Charger.RuntimeStopRequested"))
+    def _runtime_stop_requested(
+        self,
+        command_id: UUID,
+        target: CommandTarget,
+        requested_by: str,
+        origin: str,
+        batch_id: UUID,
+        idempotency_key: str | None,
+    ) -> None:
+        self.running = False
+
+    @event("RuntimeRestartRequested", topic=topic("Charger.RuntimeRestartRequested"))
+    def _runtime_restart_requested(
+        self,
+        command_id: UUID,
+        target: CommandTarget,
+        requested_by: str,
+        origin: str,
+        batch_id: UUID,
+        idempotency_key: str | None,
+    ) -> None:
+        self.running = True
+
+
+def check_settings(spec: ChargerSpec, settings: ChargerSettings) -> None:
+    if settings.connector_type not in spec.connector_types:
+        raise InvalidRequest(
+            f"connector_type {settings.connector_type!r} is not offered by "
+            f"{spec.brand_slug}/{spec.model_slug} (offers {', '.join(spec.connector_types)})",
+            field="connector_type",
+        )
+
+
+class ChargerIdentity(LedgerAggregate):
+    """Index aggregate that makes an OCPP identity unique per tenant, and reusable once released.
+
+    Its id is derived from (tenant, identity), so two concurrent claims collide in the event store.
+    """
+
+    TOPIC = topic("ChargerIdentity")
+
+    class Created(LedgerAggregate.Created):
+        TOPIC = topic("ChargerIdentity.Created")
+
+    @event("Claimed", topic=topic("ChargerIdentity.Claimed"))
+    def __init__(self, tenant: str, identity: str, charger_id: UUID) -> None:
+        self.tenant = tenant
+        self.identity = identity
+        self.charger_id: UUID | None = charger_id
+
+    @staticmethod
+    def create_id(tenant: str, identity: str, charger_id: UUID) -> UUID:
+        return identity_claim_id(tenant, identity)
+
+    def claim_again(self, charger_id: UUID) -> None:
+        if self.charger_id is not None:
+            raise DuplicateIdentity(f"identity {self.identity!r} is already used in this tenant")
+        self._reclaimed(charger_id=charger_id)
+
+    @event("Reclaimed", topic=topic("ChargerIdentity.Reclaimed"))
+    def _reclaimed(self, charger_id: UUID) -> None:
+        self.charger_id = charger_id
+
+    def release(self) -> None:
+        self._released()
+
+    @event("Released", topic=topic("ChargerIdentity.Released"))
+    def _released(self) -> None:
+        self.charger_id = None

@@ -1,0 +1,188 @@
+"""The ledger: one eventsourcing Application over every aggregate, and its unit of work.
+
+Every decision runs inside `Ledger.transact`: a unit of work loads aggregates (from the cache when it
+can), the decision records events on them, and one `save()` commits all of them or none. A stale cached
+aggregate loses on the store's version check; the cache is cleared for everything the unit touched and
+the decision runs again on fresh state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    JSONTranscoder,
+    Recording,
+    Transcoding,
+)
+from eventsourcing.utils import Environment
+from pydantic import BaseModel
+
+from domain.charger import ChargerSettings, ChargerSpec
+from domain.commands import (
+    PAYLOAD_TYPES,
+    CommandTarget,
+    ConfigurationItem,
+    LocalAuthListEntry,
+    Rejection,
+)
+from domain.errors import Conflict
+from domain.jobs import CreatedCharger, FailedCharger
+from domain.location import Coordinates, LocationDetails
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=Aggregate)
+R = TypeVar("R")
+
+# Value objects that appear inside events. Each is stored as {"_type_": name, "_data_": json}.
+VALUE_TYPES: dict[str, type[BaseModel]] = {
+    **{f"payload.{event_type.value}": model for event_type, model in PAYLOAD_TYPES.items()},
+    "ConfigurationItem": ConfigurationItem,
+    "LocalAuthListEntry": LocalAuthListEntry,
+    "Rejection": Rejection,
+    "CommandTarget": CommandTarget,
+    "ChargerSettings": ChargerSettings,
+    "ChargerSpec": ChargerSpec,
+    "LocationDetails": LocationDetails,
+    "Coordinates": Coordinates,
+    "CreatedCharger": CreatedCharger,
+    "FailedCharger": FailedCharger,
+}
+
+
+class PydanticTranscoding(Transcoding):
+    def __init__(self, name: str, model: type[BaseModel]) -> None:
+        self.name = name
+        self.type = model
+
+    def encode(self, obj: BaseModel) -> Any:
+        return obj.model_dump(mode="json", by_alias=True)
+
+    def decode(self, data: Any) -> BaseModel:
+        return self.type.model_validate(data)
+
+
+class Ledger(Application[UUID]):
+    """The event-sourced application. Its name is fixed: it names the notification log that every
+    projection tracks, so it must never change."""
+
+    name = "ocpp_ledger"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._saved_listeners: list[Callable[[int], None]] = []
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        factory = super().construct_factory(env)
+        schema = env.get("POSTGRES_SCHEMA")
+        pool = getattr(getattr(factory, "datastore", None), "pool", None)
+        if schema and pool is not None and hasattr(pool, "kwargs"):
+            # Read models live beside the events, in the same schema; the pool opens lazily, so every
+            # connection it makes will resolve unqualified table names there.
+            pool.kwargs["options"] = f"-c search_path={schema}"
+        return factory
+
+    def on_saved(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(max notification id)` after each save in this process (wakes projections)."""
+        self._saved_listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings and self._saved_listeners:
+            position = max(r.notification.id for r in recordings)
+            for listener in self._saved_listeners:
+                listener(position)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for name, model in VALUE_TYPES.items():
+            transcoder.register(PydanticTranscoding(name, model))
+
+    def create_tables(self) -> None:
+        self.recorder.create_table()
+
+    def load(self, cls: type[T], aggregate_id: UUID) -> T | None:
+        """The aggregate (a private copy, maybe from the cache), or None if it does not exist."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(aggregate, cls):
+            return None
+        return aggregate
+
+    def load_fresh(self, cls: type[T], aggregate_id: UUID) -> T | None:
+        """Like load, but always from the store (for state other processes change, e.g. tokens)."""
+        events = list(self.events.get(aggregate_id))
+        if not events:
+            return None
+        aggregate: Any = None
+        for domain_event in events:
+            aggregate = domain_event.mutate(aggregate)
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def forget(self, aggregate_ids: Iterable[UUID]) -> None:
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for aggregate_id in aggregate_ids:
+            with contextlib.suppress(KeyError):
+                cache.get(aggregate_id, evict=True)
+
+    def transact(self, decide: Callable[[UnitOfWork], R], attempts: int = 5) -> R:
+        """Run `decide` in a unit of work and commit its events in one save, retrying on a version
+        conflict with fresh state. Domain errors raised by `decide` propagate with nothing saved."""
+        for attempt in range(1, attempts + 1):
+            uow = UnitOfWork(self)
+            result = decide(uow)
+            try:
+                uow.commit()
+            except IntegrityError:
+                self.forget(uow.touched)
+                log.info("version conflict on attempt %d; retrying with fresh state", attempt)
+                continue
+            return result
+        raise Conflict("the ledger kept changing under this request; try again")
+
+
+class UnitOfWork:
+    """Aggregates loaded and changed by one decision; `commit` saves all their events at once."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._aggregates: dict[UUID, Aggregate] = {}
+        self.positions: list[int] = []
+
+    @property
+    def touched(self) -> list[UUID]:
+        return list(self._aggregates)
+
+    def get(self, cls: type[T], aggregate_id: UUID) -> T | None:
+        known = self._aggregates.get(aggregate_id)
+        if known is not None:
+            return known if isinstance(known, cls) else None
+        aggregate = self.ledger.load(cls, aggregate_id)
+        if aggregate is not None:
+            self._aggregates[aggregate_id] = aggregate
+        return aggregate
+
+    def add(self, aggregate: Aggregate) -> None:
+        self._aggregates[aggregate.id] = aggregate
+
+    def commit(self) -> None:
+        changed = [a for a in self._aggregates.values() if a.pending_events]
+        if changed:
+            recordings = self.ledger.save(*changed)
+            self.positions = [r.notification.id for r in recordings]
+
+    @property
+    def last_position(self) -> int | None:
+        return max(self.positions) if self.positions else None

@@ -1,0 +1,81 @@
+"""The one Settings class of ocpp-ledger: every knob is an environment variable with the LEDGER_ prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
+
+    database_url: str | None = Field(
+        None, description="unset: SQLite file under var_dir; postgresql://user:pw@host:port/db for production"
+    )
+    database_schema: str | None = Field(None, description="PostgreSQL schema (default public)")
+    var_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    pool_size: int = Field(10, ge=1)
+    aggregate_cache_size: int = Field(100_000, ge=100)
+    command_timeout_seconds: float = Field(10.0, gt=0)
+    read_barrier_seconds: float = Field(5.0, ge=0, description="how long a read waits for projections")
+    projection_poll_seconds: float = Field(1.0, gt=0, description="poll for other processes' writes")
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value and urlparse(value).scheme not in ("postgresql", "postgres", "sqlite"):
+            raise ValueError("LEDGER_DATABASE_URL must be postgresql://… or sqlite:///path")
+        return value or None
+
+    @property
+    def is_postgres(self) -> bool:
+        return bool(self.database_url) and urlparse(self.database_url or "").scheme != "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path:
+        if self.database_url:
+            return Path(unquote(urlparse(self.database_url).path))
+        return self.var_dir / "ledger.sqlite3"
+
+    def persistence_env(self) -> dict[str, str]:
+        """The eventsourcing library's environment for the chosen backend (always explicit: the
+        library's default is an in-memory store)."""
+        env = {
+            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
+            # Intent aggregates are written through one Ledger per process; a stale cached copy
+            # loses on the store's version check and is reloaded (see Ledger.transact).
+            "AGGREGATE_CACHE_FASTFORWARD": "n",
+            "CREATE_TABLE": "n",  # tables are created by one explicit step (`ocpp-ledger db upgrade`)
+        }
+        if not self.is_postgres:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.sqlite",
+                SQLITE_DBNAME=str(self.sqlite_path),
+                SQLITE_LOCK_TIMEOUT="30",
+            )
+            return env
+        url = urlparse(self.database_url or "")
+        query = parse_qs(url.query)
+        schema = self.database_schema or query.get("schema", ["public"])[0]
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=unquote(url.path.lstrip("/")) or "postgres",
+            POSTGRES_HOST=url.hostname or "127.0.0.1",
+            POSTGRES_PORT=str(url.port or 5432),
+            POSTGRES_USER=unquote(url.username or "postgres"),
+            POSTGRES_PASSWORD=unquote(url.password or ""),
+            POSTGRES_SCHEMA=schema,
+            POSTGRES_POOL_SIZE=str(self.pool_size),
+            POSTGRES_MAX_OVERFLOW=str(self.pool_size),
+            POSTGRES_CONNECT_TIMEOUT="5",
+            POSTGRES_PRE_PING="y",
+            POSTGRES_LOCK_TIMEOUT="10",
+        )
+        return env

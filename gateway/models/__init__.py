@@ -1,0 +1,1 @@
+"""HTTP models by direction: *Create / *Update come in, *Public goes out."""

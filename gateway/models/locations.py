@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from domain.location import Coordinates, Location, LocationDetails
+from gateway.models.common import Strict
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class LocationCreate(Strict, LocationDetails):
+    """`name` is required; everything else is optional."""
+
+
+class LocationUpdate(Strict):
+    """Partial update: only the fields given change; `null` clears an optional field."""
+
+    name: Name | None = None
+    address: str | None = None
+    city: str | None = None
+    country: str | None = None
+    coordinates: Coordinates | None = None
+    timezone: str | None = None
+    owner_name: str | None = None
+    public: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        changes = self.model_dump(exclude_unset=True)
+        if "coordinates" in changes and self.coordinates is not None:
+            changes["coordinates"] = self.coordinates
+        return changes
+
+
+class LocationPublic(BaseModel):
+    id: UUID
+    slug: str
+    name: str
+    address: str | None
+    city: str | None
+    country: str | None
+    coordinates: Coordinates | None
+    timezone: str | None
+    owner_name: str | None
+    public: bool
+    status: Literal["active"] = "active"
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, location: Location) -> LocationPublic:
+        return cls(
+            id=location.id,
+            slug=location.slug,
+            **location.details.model_dump(exclude={"coordinates"}),
+            coordinates=location.details.coordinates,
+            created_at=location.created_on,
+            updated_at=location.modified_on,
+        )
+
+
+class LocationDeleted(BaseModel):
+    id: UUID
+    deleted: bool = True
+    deleted_chargers: list[UUID] = Field(default_factory=list)

@@ -1,0 +1,57 @@
+"""Waiting for what became of a single-charger command, and turning it into the HTTP answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from gateway.context import Context
+from gateway.models.commands import CommandObject
+from projections.commands import get_command
+
+# A failed command's error code → HTTP status. The command itself was accepted and is in the ledger;
+# these say why the charger could not carry it out.
+FAILURE_STATUS = {
+    "charger_not_connected": 409,
+    "charger_stopped": 409,
+    "not_supported": 409,
+    "csms_error": 502,
+    "csms_timeout": 504,
+    "interrupted": 503,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    command_id: str
+    status: str
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+
+    def response(self, command: CommandObject, answer: type[BaseModel]) -> JSONResponse:
+        if self.status == "completed":
+            body = {**command.model_dump(mode="json"), **(self.result or {})}
+            return JSONResponse(status_code=200, content=answer.model_validate(body).model_dump(mode="json"))
+        error = self.error or {"code": "failed", "message": "the command failed"}
+        return JSONResponse(
+            status_code=FAILURE_STATUS.get(error.get("code", ""), 502),
+            content={
+                "detail": error.get("message", "the command failed"),
+                "code": error.get("code", "failed"),
+                "command_id": self.command_id,
+            },
+        )
+
+
+def wait_for_outcome(ctx: Context, tenant: str, command_id: str, timeout: float) -> Outcome | None:
+    def finished() -> Outcome | None:
+        with ctx.read.db.reader() as cur:
+            row = get_command(cur, tenant, command_id)
+        if row is None or row["status"] not in ("completed", "failed"):
+            return None
+        return Outcome(command_id, row["status"], row["result"], row["error"])
+
+    return ctx.read.wait_until("commands", finished, timeout)

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
+
+from domain import services
+from domain.catalog import find_model
+from domain.commands import CommandPayload, RestartCharger, StartCharger, StopCharger
+from domain.errors import ChargerNotFound
+from domain.ledger import UnitOfWork
+from gateway.auth import Ctx, CurrentPrincipal, Tenant
+from gateway.deps import ChargerRow, Fingerprint, Paging, ReadCursor, fresh
+from gateway.idempotency import IdempotencyKey, decide_once
+from gateway.models.chargers import (
+    ChargerAccepted,
+    ChargerCreate,
+    ChargerDeleted,
+    ChargerPublic,
+    ChargerStatus,
+    ChargerUpdate,
+    charger_public,
+    charger_status,
+)
+from gateway.models.commands import CommandObject
+from gateway.models.common import ERRORS, Page
+from projections.chargers import list_chargers
+
+router = APIRouter(prefix="/ocpp/chargers", tags=["chargers"], responses=ERRORS)
+
+
+@router.get("", dependencies=[fresh("chargers")])
+def get_chargers(
+    tenant: Tenant,
+    cur: ReadCursor,
+    paging: Paging,
+    location_id: Annotated[UUID | None, Query()] = None,
+) -> Page[ChargerPublic]:
+    rows, total = list_chargers(
+        cur, tenant, paging.limit, paging.offset, None if location_id is None else str(location_id)
+    )
+    return Page(data=[charger_public(r) for r in rows], total=total, page=paging.page, limit=paging.limit)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ChargerAccepted,
+    responses={409: {"description": "identity already used in this tenant"}},
+)
+def create_charger(
+    body: ChargerCreate,
+    ctx: Ctx,
+    tenant: Tenant,
+    principal: CurrentPrincipal,
+    fingerprint: Fingerprint,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    find_model(body.brand_slug, body.model_slug)  # 422 before anything else
+    registration = services.ChargerRegistration(
+        identity=body.identity,
+        brand_slug=body.brand_slug,
+        model_slug=body.model_slug,
+        ws_url=body.ws_url,
+        ocpp_version=body.ocpp_version,
+        connector_type=body.connector_type,
+        name=body.charge_point_name,
+    )
+
+    def decide(uow: UnitOfWork) -> tuple[int, ChargerAccepted]:
+        charger = services.register_charger(
+            uow, tenant, registration, body.location_id, principal.name, body.location_name
+        )
+        return 202, ChargerAccepted(
+            charger_id=charger.id,
+            identity=charger.identity,
+            status="PROVISIONING",
+            status_url=f"/ocpp/chargers/{charger.id}/status",
+            workflow_run_id=charger.job_id,
+        )
+
+    return decide_once(ctx, tenant, idempotency_key, fingerprint, decide)
+
+
+@router.get("/{charger_id}", dependencies=[fresh("chargers")])
+def get_charger(charger: ChargerRow) -> ChargerPublic:
+    return charger_public(charger)
+
+
+@router.get("/{charger_id}/status", dependencies=[fresh("chargers")])
+def get_charger_status(charger: ChargerRow) -> ChargerStatus:
+    return charger_status(charger)
+
+
+@router.put("/{charger_id}", dependencies=[fresh("chargers")])
+def update_charger(
+    charger: ChargerRow, body: ChargerUpdate, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
+) -> ChargerPublic:
+    def decide(uow: UnitOfWork) -> None:
+        services.update_charger(uow, tenant, UUID(charger["id"]), body.changes(), principal.name)
+
+    ctx.ledger.transact(decide)
+    ctx.read.barrier(["chargers"], ctx.settings.read_barrier_seconds)
+    with ctx.read.db.reader() as cur:
+        rows, _ = list_chargers(cur, tenant, 1, 0, charger_ids=[charger["id"]])
+    return charger_public(rows[0])
+
+
+@router.delete("/{charger_id}", dependencies=[fresh("chargers")])
+def delete_charger(
+    charger: ChargerRow, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
+) -> ChargerDeleted:
+    ctx.ledger.transact(lambda uow: services.delete_charger(uow, tenant, UUID(charger["id"]), principal.name))
+    return ChargerDeleted(id=charger["id"])
+
+
+def _runtime(
+    payload: CommandPayload, charger: dict[str, str], ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
+) -> CommandObject:
+    def decide(uow: UnitOfWork) -> CommandObject:
+        fan_out = services.queue_commands(
+            uow, tenant, [UUID(charger["id"])], payload, "charger", principal.name
+        )
+        if fan_out.failed:  # deleted since the lookup
+            raise ChargerNotFound(fan_out.failed[0].rejection.message)
+        queued = fan_out.queued[0]
+        return CommandObject(
+            id=queued.command_id,
+            event_type=payload.event_type,
+            ocpp_version=queued.ocpp_version.wire,
+            payload=payload.wire(),
+        )
+
+    return ctx.ledger.transact(decide)
+
+
+@router.post("/{charger_id}/start-charger", dependencies=[fresh("chargers")])
+def start_charger(
+    charger: ChargerRow, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
+) -> CommandObject:
+    """Open the charger's WebSocket to its CSMS and boot (if it is not already running)."""
+    return _runtime(StartCharger(), charger, ctx, tenant, principal)
+
+
+@router.post("/{charger_id}/stop-charger", dependencies=[fresh("chargers")])
+def stop_charger(charger: ChargerRow, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal) -> CommandObject:
+    """Close the charger's WebSocket and keep it closed; commands to it fail until it is started."""
+    return _runtime(StopCharger(), charger, ctx, tenant, principal)
+
+
+@router.post("/{charger_id}/restart-charger", dependencies=[fresh("chargers")])
+def restart_charger(
+    charger: ChargerRow, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
+) -> CommandObject:
+    """Close the connection, reconnect and boot again."""
+    return _runtime(RestartCharger(), charger, ctx, tenant, principal)

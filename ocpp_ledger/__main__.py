@@ -1,0 +1,3 @@
+from ocpp_ledger.cli import main
+
+main()

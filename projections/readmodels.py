@@ -1,0 +1,129 @@
+"""The read side of one process: every projection's runner, how they are woken, and read barriers.
+
+Runners wake on saves made in this process, on PostgreSQL NOTIFY from other processes (SQLite has none:
+it is polled), and whenever a reader asks for a position they have not reached.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from domain.ledger import Ledger
+from projections.chargers import ChargersProjection
+from projections.commands import CommandsProjection
+from projections.jobs import JobsProjection
+from projections.locations import LocationsProjection
+from projections.runner import Projection, ProjectionRunner, create_tables, reset
+from projections.sql import Database
+from projections.tokens import TokensProjection
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def default_projections() -> list[Projection]:
+    return [
+        LocationsProjection(),
+        ChargersProjection(),
+        CommandsProjection(),
+        TokensProjection(),
+        JobsProjection(),
+    ]
+
+
+class ReadModels:
+    def __init__(
+        self,
+        ledger: Ledger,
+        projections: Iterable[Projection] | None = None,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.ledger = ledger
+        self.db = Database(ledger)
+        self.projections = {p.name: p for p in (projections or default_projections())}
+        self.runners = {
+            name: ProjectionRunner(ledger, self.db, p, poll_seconds=poll_seconds)
+            for name, p in self.projections.items()
+        }
+        self._listening = threading.Event()
+        self._listener: threading.Thread | None = None
+        ledger.on_saved(lambda _position: self.wake())
+
+    def create_tables(self) -> None:
+        create_tables(self.db, self.projections.values())
+
+    def start(self) -> None:
+        for runner in self.runners.values():
+            runner.start()
+        if self.db.dialect == "postgres":
+            self._listening.set()
+            self._listener = threading.Thread(target=self._listen, name="projection-listen", daemon=True)
+            self._listener.start()
+
+    def stop(self) -> None:
+        self._listening.clear()
+        for runner in self.runners.values():
+            runner.stop()
+        if self._listener is not None:
+            self._listener.join(timeout=5)
+
+    def wake(self) -> None:
+        for runner in self.runners.values():
+            runner.wake()
+
+    def catch_up(self) -> None:
+        """Process everything now, in the calling thread (CLI, tests)."""
+        for runner in self.runners.values():
+            runner.catch_up()
+
+    def current_position(self) -> int:
+        return self.ledger.recorder.max_notification_id() or 0
+
+    def wait_for(self, position: int, names: Iterable[str], timeout: float) -> bool:
+        return all(self.runners[name].wait_for(position, timeout) for name in names)
+
+    def barrier(self, names: Iterable[str], timeout: float) -> bool:
+        """Wait until the named read models include everything committed before this call, so that a
+        client reads its own writes (and everyone else's), whichever process it talks to."""
+        return self.wait_for(self.current_position(), names, timeout)
+
+    def wait_until(self, name: str, check: Callable[[], T | None], timeout: float) -> T | None:
+        """Re-run `check` each time the named read model moves, until it returns something or the
+        timeout passes (used to wait for a command's outcome)."""
+        runner = self.runners[name]
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = runner.position
+            result = check()
+            remaining = deadline - time.monotonic()
+            if result is not None or remaining <= 0:
+                return result
+            runner.wake()
+            runner.wait_for_change(seen, min(remaining, 0.5))
+
+    def rebuild(self, name: str) -> int:
+        """Empty one read model and rebuild it from the first event; returns events covered."""
+        runner = self.runners[name]
+        reset(self.db, self.projections[name])
+        return runner.catch_up()
+
+    def lag(self) -> dict[str, int]:
+        head = self.current_position()
+        return {name: head - runner.position for name, runner in self.runners.items()}
+
+    def _listen(self) -> None:
+        channel = getattr(self.ledger.recorder, "channel_name", "stored_events")
+        while self._listening.is_set():
+            try:
+                with self.db.datastore.get_connection() as conn:
+                    conn.execute(f"LISTEN {channel}")
+                    while self._listening.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self.wake()
+            except Exception as error:  # database restarts: listen again shortly
+                log.warning("LISTEN %s failed: %s", channel, error)
+                threading.Event().wait(1.0)

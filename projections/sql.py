@@ -1,0 +1,150 @@
+"""Read-model SQL over the ledger's own connection pool, for SQLite and PostgreSQL alike.
+
+SQL is written once with `%s` placeholders and portable types (TEXT, BIGINT, INTEGER, BOOLEAN, DOUBLE
+PRECISION, upserts with ON CONFLICT); SQLite gets `?` placeholders. Timestamps are stored as ISO-8601
+UTC text, which sorts correctly on both backends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, Literal
+
+from eventsourcing.persistence import Notification
+from eventsourcing.postgres import PostgresDatastore
+
+from domain.ledger import Ledger
+
+Dialect = Literal["sqlite", "postgres"]
+Row = dict[str, Any]
+
+
+@lru_cache(maxsize=1024)
+def _to_qmark(sql: str) -> str:
+    return sql.replace("%s", "?")
+
+
+class Cursor:
+    """A DB-API cursor with one placeholder style and rows as dicts."""
+
+    def __init__(self, raw: Any, dialect: Dialect) -> None:
+        self._raw = raw
+        self.dialect = dialect
+
+    def _sql(self, sql: str) -> str:
+        return _to_qmark(sql) if self.dialect == "sqlite" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        self._raw.execute(self._sql(sql), tuple(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._raw.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def fetchone(self) -> Row | None:
+        row = self._raw.fetchone()
+        return None if row is None else dict(row)
+
+    def fetchall(self) -> list[Row]:
+        return [dict(row) for row in self._raw.fetchall()]
+
+    def scalar(self) -> Any:
+        row = self._raw.fetchone()
+        if row is None:
+            return None
+        return next(iter(dict(row).values()))
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._raw.rowcount)
+
+
+class Database:
+    """Transactions on the ledger's datastore (same database, same pool as the events)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.datastore: Any = ledger.factory.datastore  # type: ignore[attr-defined]
+        self.dialect: Dialect = "postgres" if isinstance(self.datastore, PostgresDatastore) else "sqlite"
+
+    @property
+    def for_update(self) -> str:
+        """Row lock suffix: PostgreSQL serialises projection runners of several processes on their
+        tracking row; SQLite has one writer at a time anyway."""
+        return " FOR UPDATE" if self.dialect == "postgres" else ""
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=True) as raw:
+            yield Cursor(raw, self.dialect)
+
+    @contextmanager
+    def reader(self) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=False) as raw:
+            yield Cursor(raw, self.dialect)
+
+    # The notification log, read with the caller's own cursor: a runner that holds the (single) SQLite
+    # writer connection must not ask the pool for a second one, and on PostgreSQL it saves a connection.
+
+    @property
+    def _events(self) -> tuple[str, str]:
+        recorder: Any = self.ledger.recorder
+        if self.dialect == "postgres":
+            return f'"{self.datastore.schema}"."{recorder.events_table_name}"', "notification_id"
+        return recorder.events_table_name, "rowid"
+
+    def max_notification_id(self, cur: Cursor) -> int:
+        table, column = self._events
+        return int(cur.execute(f"SELECT MAX({column}) AS n FROM {table}").scalar() or 0)
+
+    def select_notifications(
+        self, cur: Cursor, after: int, stop: int, topics: Sequence[str], limit: int
+    ) -> list[Notification]:
+        table, column = self._events
+        sql = (
+            f"SELECT {column} AS id, originator_id, originator_version, topic, state FROM {table} "
+            f"WHERE {column} > %s AND {column} <= %s"
+        )
+        params: list[Any] = [after, stop]
+        if topics:
+            sql += f" AND topic IN ({', '.join(['%s'] * len(topics))})"
+            params += list(topics)
+        sql += f" ORDER BY {column} LIMIT %s"
+        params.append(limit)
+        # SQLite stores ids as text; psycopg already gives UUIDs.
+        convert = getattr(self.ledger.recorder, "convert_originator_id", lambda value: value)
+        return [
+            Notification(
+                id=row["id"],
+                originator_id=convert(row["originator_id"]),
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in cur.execute(sql, params).fetchall()
+        ]
+
+    def advisory_lock(self, cur: Cursor, key: int) -> None:
+        """Serialise schema changes between processes (PostgreSQL only; SQLite locks the file)."""
+        if self.dialect == "postgres":
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Fixed-width UTC text, so that string order is time order on both backends."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)

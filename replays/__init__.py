@@ -1,0 +1,1 @@
+"""Recordings of the ledger: export, audit, reproduce against a CSMS, diff."""
