@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     InfrastructureFactory,
@@ -26,6 +26,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 from pydantic import BaseModel
 
+from domain.chargepoint import OUTCOME_TYPES, ConfigurationKeyOutcome, ConnectorState, LocalListEntry
 from domain.charger import ChargerSettings, ChargerSpec
 from domain.commands import (
     PAYLOAD_TYPES,
@@ -56,6 +57,10 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
     "Coordinates": Coordinates,
     "CreatedCharger": CreatedCharger,
     "FailedCharger": FailedCharger,
+    "ConnectorState": ConnectorState,
+    "LocalListEntry": LocalListEntry,
+    "ConfigurationKeyOutcome": ConfigurationKeyOutcome,
+    **{f"outcome.{outcome.__name__}": outcome for outcome in OUTCOME_TYPES},
 }
 
 
@@ -90,6 +95,25 @@ class Ledger(Application[UUID]):
             # connection it makes will resolve unqualified table names there.
             pool.kwargs["options"] = f"-c search_path={schema}"
         return factory
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's save(), minus its two runtime-Protocol isinstance checks per aggregate: on
+        Python 3.11 they cost ~30 µs each, two thirds of recording a 1,000-charger fan-out. Domain
+        events may be given directly too (the bridge's batched writer does)."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            elif isinstance(obj, Aggregate.Event):
+                processing_event.events.append(obj)
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def on_saved(self, listener: Callable[[int], None]) -> None:
         """Call `listener(max notification id)` after each save in this process (wakes projections)."""

@@ -71,7 +71,9 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
     status = status_for(error)
     if isinstance(error, InvalidRequest):
-        loc = ["body", *error.field.split(".")] if error.field else ["body"]
+        # List positions are numbers, as in FastAPI's own 422s: ["body", 0, "template", "model_slug"].
+        parts = error.field.split(".") if error.field else []
+        loc = ["body", *(int(p) if p.isdigit() else p for p in parts)]
         return JSONResponse(
             status_code=status,
             content={"detail": [{"loc": loc, "msg": error.message, "type": error.code}]},

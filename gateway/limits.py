@@ -37,11 +37,23 @@ class BodySizeLimit:
                     raise _TooLarge
             return message
 
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            # Once the cap is crossed, whatever the app answers (FastAPI turns the error raised while
+            # it reads the body into a 400) is dropped: the answer is 413.
+            nonlocal started
+            if not refused:
+                started = True
+                await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            if refused:
-                await self._refuse(send)
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
+        if refused and not started:
+            await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(

@@ -17,7 +17,7 @@ from projections.chargers import ChargersProjection
 from projections.commands import CommandsProjection
 from projections.jobs import JobsProjection
 from projections.locations import LocationsProjection
-from projections.runner import Projection, ProjectionRunner, create_tables, reset
+from projections.runner import Projection, ProjectionRunner, create_tables
 from projections.sql import Database
 from projections.tokens import TokensProjection
 
@@ -108,7 +108,7 @@ class ReadModels:
     def rebuild(self, name: str) -> int:
         """Empty one read model and rebuild it from the first event; returns events covered."""
         runner = self.runners[name]
-        reset(self.db, self.projections[name])
+        runner.reset()
         return runner.catch_up()
 
     def lag(self) -> dict[str, int]:

@@ -95,6 +95,7 @@ class ProjectionRunner:
         self._changed = threading.Condition()
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._busy = threading.Lock()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
@@ -108,12 +109,33 @@ class ProjectionRunner:
 
     def process_batch(self) -> int:
         """Apply the next batch of events; return how many notifications it covered (0 = caught up)."""
+        with self._busy:
+            return self._process_batch()
+
+    def _process_batch(self) -> int:
+        # Look first, without a write transaction: most new events concern other read models, and
+        # skipping an irrelevant range needs no write (a restart would find nothing in it either).
+        with self.db.reader() as cur:
+            cur.execute("SELECT position FROM projection_tracking WHERE name = %s", [self.name])
+            start = max(int(cur.scalar() or 0), self._position)
+            stop = self.db.max_notification_id(cur)
+            if stop <= start:
+                self._advance(start)
+                return 0
+            relevant = self.db.select_notifications(cur, after=start, stop=stop, topics=self._topics, limit=1)
+        if not relevant:
+            self._advance(stop)
+            return stop - start
+        return self._apply_batch()
+
+    def _apply_batch(self) -> int:
         with self.db.transaction() as cur:
             cur.execute(
                 "SELECT position FROM projection_tracking WHERE name = %s" + self.db.for_update,
                 [self.name],
             )
-            position = int(cur.scalar() or 0)
+            # The in-memory position may be ahead of the row: it also counts ranges skipped as irrelevant.
+            position = max(int(cur.scalar() or 0), self._position)
             stop = self.db.max_notification_id(cur)
             if stop <= position:
                 self._advance(position)
@@ -149,6 +171,13 @@ class ProjectionRunner:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def reset(self) -> None:
+        """Empty the read model and rewind to the first event (no batch runs meanwhile)."""
+        with self._busy:
+            reset(self.db, self.projection)
+            with self._changed:
+                self._position = 0
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Block until this projection has processed `position`; False on timeout."""

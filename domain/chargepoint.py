@@ -1,0 +1,394 @@
+"""The ChargePoint aggregate: what a simulated charger and its CSMS actually did (observation).
+
+Written only by the bridge that runs the charger, so it never races the gateway on a stream. Its state is
+what the bridge needs to resume after a crash: connectors, transactions and their meters, faults,
+configuration, the local authorization list and cache, and which intent it has handled (the version of
+the last Charger event it acted on, and the command in flight, if any).
+
+Every observation a command caused carries that command's id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+from pydantic import BaseModel, ConfigDict
+
+from domain.aggregates import topic
+from domain.ids import charge_point_id
+
+
+class ConnectorState(BaseModel):
+    """One connector (on OCPP 2.0.1: one EVSE with connector 1)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    connector_id: int
+    status: str = "Available"
+    error_code: str = "NoError"
+    plugged: bool = False
+    ev_requesting: bool = True
+    fault: str | None = None
+    operative: bool = True
+    offered_power_w: float | None = None  # power update from the API
+    limit_w: float | None = None  # charging profile from the CSMS
+    energy_wh: int = 0  # the energy register: monotone, whole Wh
+    power_w: float = 0.0
+    soc: float | None = None
+    transaction_id: str | None = None
+    id_tag: str | None = None
+    meter_start_wh: int | None = None
+    started_at: str | None = None  # simulated clock, ISO-8601
+    session_command_id: UUID | None = None
+    seq_no: int = 0  # OCPP 2.0.1 TransactionEvent sequence number
+    ev_max_power_w: float | None = None
+
+
+class LocalListEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id_tag: str
+    status: str
+    expiry_date: str | None = None
+    parent_id_tag: str | None = None
+
+
+# --- typed outcomes of commands ----------------------------------------------------------------------
+
+
+class Outcome(BaseModel):
+    """Base of what a completed command returns; each command has its own shape."""
+
+    model_config = ConfigDict(frozen=True)
+
+    def public(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"kind"})
+
+
+class GenericOutcome(Outcome):
+    kind: str = "generic"
+    status: str
+    msg: str = ""
+    transaction_id: str | None = None
+    energy_wh: int | None = None
+
+
+class ProxyOutcome(Outcome):
+    kind: str = "proxy"
+    response: dict[str, Any]
+
+
+class ConfigurationKeyOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    status: str
+
+
+class ConfigurationOutcome(Outcome):
+    kind: str = "configuration"
+    status: str
+    configured: list[str]
+    msg: str
+    results: list[ConfigurationKeyOutcome]
+
+
+class CacheResetOutcome(Outcome):
+    kind: str = "cache_reset"
+    msg: str
+    cleared_entries: int
+
+
+class LocalListOutcome(Outcome):
+    kind: str = "local_list"
+    status: str
+    list_version: int
+    entries_received: int
+
+
+class ClearLocalListOutcome(Outcome):
+    kind: str = "clear_local_list"
+    msg: str
+    entries_deleted: int
+
+
+class FaultOutcome(Outcome):
+    kind: str = "fault"
+    msg: str
+    fault_type: str | None
+    evse_id: int | None
+    connector_id: int
+    status: str
+
+
+OUTCOME_TYPES: tuple[type[Outcome], ...] = (
+    GenericOutcome,
+    ProxyOutcome,
+    ConfigurationOutcome,
+    CacheResetOutcome,
+    LocalListOutcome,
+    ClearLocalListOutcome,
+    FaultOutcome,
+)
+
+
+class ChargePoint(Aggregate):
+    TOPIC = topic("ChargePoint")
+
+    class Created(Aggregate.Created):
+        TOPIC = topic("ChargePoint.Created")
+
+    @event("Observed", topic=topic("ChargePoint.Observed"))
+    def __init__(self, charger_id: UUID, tenant: str, identity: str, connector_count: int) -> None:
+        self.charger_id = charger_id
+        self.tenant = tenant
+        self.identity = identity
+        self.connectors: dict[int, ConnectorState] = {
+            n: ConnectorState(connector_id=n) for n in range(1, connector_count + 1)
+        }
+        self.charger_fault: str | None = None
+        self.config: dict[str, str] = {}
+        self.local_list_version = 0
+        self.local_list: dict[str, LocalListEntry] = {}
+        self.auth_cache: dict[str, str] = {}
+        self.intent_version = 0  # version of the last Charger event the bridge acted on
+        self.in_flight: UUID | None = None
+        self.connected = False
+        self.boot_status: str | None = None
+
+    @staticmethod
+    def create_id(charger_id: UUID, tenant: str, identity: str, connector_count: int) -> UUID:
+        return charge_point_id(charger_id)
+
+    def connector(self, connector_id: int) -> ConnectorState:
+        return self.connectors[connector_id]
+
+    def _set(self, connector_id: int, **changes: Any) -> None:
+        self.connectors[connector_id] = self.connectors[connector_id].model_copy(update=changes)
+
+    # --- who runs it ------------------------------------------------------------------------------
+
+    @event("Attached", topic=topic("ChargePoint.Attached"))
+    def attached(self, bridge_id: str, ocpp_version: str) -> None:
+        """A bridge runs this charge point from now on (the charger is READY)."""
+        self.bridge_id: str | None = bridge_id
+
+    @event("Detached", topic=topic("ChargePoint.Detached"))
+    def detached(self, bridge_id: str, reason: str) -> None:
+        self.bridge_id = None
+        self.connected = False
+
+    # --- connection -------------------------------------------------------------------------------
+
+    @event("Connected", topic=topic("ChargePoint.Connected"))
+    def connected_to(self, url: str, subprotocol: str) -> None:
+        self.connected = True
+
+    @event("Disconnected", topic=topic("ChargePoint.Disconnected"))
+    def disconnected(self, reason: str, retry_in_seconds: float | None) -> None:
+        self.connected = False
+        self.boot_status = None
+
+    @event("BootAnswered", topic=topic("ChargePoint.BootAnswered"))
+    def boot_answered(self, status: str, interval: int) -> None:
+        self.boot_status = status
+
+    # --- connectors ---------------------------------------------------------------------------------
+
+    @event("StatusChanged", topic=topic("ChargePoint.StatusChanged"))
+    def status_changed(
+        self, connector_id: int, status: str, error_code: str, info: str | None, command_id: UUID | None
+    ) -> None:
+        if connector_id in self.connectors:
+            self._set(connector_id, status=status, error_code=error_code)
+
+    @event("CablePlugged", topic=topic("ChargePoint.CablePlugged"))
+    def cable_plugged(self, connector_id: int, command_id: UUID | None) -> None:
+        self._set(connector_id, plugged=True)
+
+    @event("CableUnplugged", topic=topic("ChargePoint.CableUnplugged"))
+    def cable_unplugged(self, connector_id: int, command_id: UUID | None) -> None:
+        self._set(connector_id, plugged=False, soc=None, ev_max_power_w=None, ev_requesting=True)
+
+    @event("EvDemandChanged", topic=topic("ChargePoint.EvDemandChanged"))
+    def ev_demand_changed(self, connector_id: int, requesting: bool, command_id: UUID | None) -> None:
+        self._set(connector_id, ev_requesting=requesting)
+
+    @event("PowerOffered", topic=topic("ChargePoint.PowerOffered"))
+    def power_offered(self, connector_id: int, power_w: float, command_id: UUID | None) -> None:
+        self._set(connector_id, offered_power_w=power_w)
+
+    @event("ChargingLimitChanged", topic=topic("ChargePoint.ChargingLimitChanged"))
+    def charging_limit_changed(self, connector_id: int, limit_w: float | None) -> None:
+        if connector_id == 0:
+            for n in self.connectors:
+                self._set(n, limit_w=limit_w)
+        else:
+            self._set(connector_id, limit_w=limit_w)
+
+    @event("AvailabilityChanged", topic=topic("ChargePoint.AvailabilityChanged"))
+    def availability_changed(self, connector_id: int, operative: bool) -> None:
+        targets = list(self.connectors) if connector_id == 0 else [connector_id]
+        for n in targets:
+            self._set(n, operative=operative)
+
+    @event("FaultRaised", topic=topic("ChargePoint.FaultRaised"))
+    def fault_raised(
+        self,
+        connector_id: int,
+        fault_type: str,
+        info: str | None,
+        vendor_error_code: str | None,
+        command_id: UUID | None,
+    ) -> None:
+        if connector_id == 0:
+            self.charger_fault = fault_type
+        else:
+            self._set(connector_id, fault=fault_type)
+
+    @event("FaultCleared", topic=topic("ChargePoint.FaultCleared"))
+    def fault_cleared(self, connector_id: int, command_id: UUID | None) -> None:
+        if connector_id == 0:
+            self.charger_fault = None
+        else:
+            self._set(connector_id, fault=None)
+
+    # --- authorization ------------------------------------------------------------------------------
+
+    @event("Authorized", topic=topic("ChargePoint.Authorized"))
+    def authorized(self, id_tag: str, status: str, source: str, command_id: UUID | None) -> None:
+        if source == "csms" and self.config.get("AuthorizationCacheEnabled", "true") == "true":
+            self.auth_cache[id_tag] = status
+
+    @event("AuthCacheCleared", topic=topic("ChargePoint.AuthCacheCleared"))
+    def auth_cache_cleared(self, entries: int, command_id: UUID | None) -> None:
+        self.auth_cache = {}
+
+    @event("LocalListChanged", topic=topic("ChargePoint.LocalListChanged"))
+    def local_list_changed(
+        self,
+        version: int,
+        update_type: str,
+        entries: list[LocalListEntry],
+        removed: list[str],
+        command_id: UUID | None,
+    ) -> None:
+        if update_type == "Full":
+            self.local_list = {e.id_tag: e for e in entries}
+        else:
+            kept = {k: v for k, v in self.local_list.items() if k not in set(removed)}
+            self.local_list = {**kept, **{e.id_tag: e for e in entries}}
+        self.local_list_version = version
+
+    @event("LocalListCleared", topic=topic("ChargePoint.LocalListCleared"))
+    def local_list_cleared(self, entries: int, command_id: UUID | None) -> None:
+        self.local_list = {}
+        self.local_list_version = 0
+
+    @event("ConfigurationChanged", topic=topic("ChargePoint.ConfigurationChanged"))
+    def configuration_changed(self, key: str, value: str, command_id: UUID | None) -> None:
+        self.config = {**self.config, key: value}
+
+    # --- transactions and meter ---------------------------------------------------------------------
+
+    @event("TransactionStarted", topic=topic("ChargePoint.TransactionStarted"))
+    def transaction_started(
+        self,
+        connector_id: int,
+        transaction_id: str,
+        id_tag: str,
+        meter_start_wh: int,
+        started_at: str,
+        id_tag_status: str,
+        command_id: UUID | None,
+        ev_max_power_w: float | None,
+        soc: float | None,
+    ) -> None:
+        self._set(
+            connector_id,
+            transaction_id=transaction_id,
+            id_tag=id_tag,
+            meter_start_wh=meter_start_wh,
+            started_at=started_at,
+            session_command_id=command_id,
+            seq_no=0,
+            ev_max_power_w=ev_max_power_w,
+            soc=soc,
+        )
+
+    @event("TransactionStopped", topic=topic("ChargePoint.TransactionStopped"))
+    def transaction_stopped(
+        self,
+        connector_id: int,
+        transaction_id: str,
+        meter_stop_wh: int,
+        reason: str,
+        stopped_at: str,
+        command_id: UUID | None,
+    ) -> None:
+        self._set(
+            connector_id,
+            transaction_id=None,
+            id_tag=None,
+            meter_start_wh=None,
+            started_at=None,
+            session_command_id=None,
+            power_w=0.0,
+            energy_wh=meter_stop_wh,
+        )
+
+    @event("MeterSampled", topic=topic("ChargePoint.MeterSampled"))
+    def meter_sampled(
+        self,
+        connector_id: int,
+        transaction_id: str | None,
+        energy_wh: int,
+        power_w: float,
+        voltage_v: float,
+        current_a: float,
+        soc: float | None,
+        sampled_at: str,
+    ) -> None:
+        self._set(connector_id, energy_wh=energy_wh, power_w=power_w, soc=soc)
+
+    @event("SequenceAdvanced", topic=topic("ChargePoint.SequenceAdvanced"))
+    def sequence_advanced(self, connector_id: int, seq_no: int) -> None:
+        self._set(connector_id, seq_no=seq_no)
+
+    # --- the wire -----------------------------------------------------------------------------------
+
+    @event("FrameRecorded", topic=topic("ChargePoint.FrameRecorded"))
+    def frame_recorded(
+        self,
+        direction: str,
+        message_type: int | None,
+        message_id: str | None,
+        action: str | None,
+        raw: str,
+        command_id: UUID | None,
+    ) -> None:
+        pass  # frames are evidence, not state
+
+    # --- intent handled -----------------------------------------------------------------------------
+
+    @event("IntentObserved", topic=topic("ChargePoint.IntentObserved"))
+    def intent_observed(self, intent_version: int) -> None:
+        """A Charger event that needed no command outcome (settings, registration) was applied."""
+        self.intent_version = max(self.intent_version, intent_version)
+
+    @event("CommandDispatched", topic=topic("ChargePoint.CommandDispatched"))
+    def command_dispatched(self, command_id: UUID, intent_version: int, event_type: str) -> None:
+        self.intent_version = max(self.intent_version, intent_version)
+        self.in_flight = command_id
+
+    @event("CommandCompleted", topic=topic("ChargePoint.CommandCompleted"))
+    def command_completed(self, command_id: UUID, outcome: Outcome) -> None:
+        if self.in_flight == command_id:
+            self.in_flight = None
+
+    @event("CommandFailed", topic=topic("ChargePoint.CommandFailed"))
+    def command_failed(self, command_id: UUID, code: str, message: str) -> None:
+        if self.in_flight == command_id:
+            self.in_flight = None

@@ -1,0 +1,630 @@
+"""One simulated charger: a thin asyncio shell around its ChargePoint aggregate.
+
+The station owns three tasks: the connection (connect, boot, heartbeat, reconnect with jittered backoff),
+the intent worker (the charger's queued commands and CSMS follow-ups, one at a time, in order), and the
+meter (samples every MeterValueSampleInterval on a fixed per-charger phase). Everything it observes is
+recorded on the aggregate and handed to the bridge's writer; commands are marked dispatched, durably,
+before their first frame leaves.
+
+Version-specific behaviour (message sequences, CSMS-initiated calls) lives in the subclasses
+`ocpp_bridge.v16.V16Station` and `ocpp_bridge.v201.V201Station`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from uuid import UUID
+
+import websockets
+from ocpp.exceptions import OCPPError
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from domain.chargepoint import (
+    CacheResetOutcome,
+    ChargePoint,
+    ClearLocalListOutcome,
+    ConfigurationKeyOutcome,
+    ConfigurationOutcome,
+    ConnectorState,
+    GenericOutcome,
+    LocalListEntry,
+    LocalListOutcome,
+    Outcome,
+    ProxyOutcome,
+)
+from domain.charger import Charger
+from domain.clock import Clock, iso
+from domain.commands import (
+    CacheReset,
+    ClearLocalAuthList,
+    CommandPayload,
+    Configuration,
+    LocalAuthList,
+    ProxyMessage,
+)
+from domain.protocol import OcppVersion
+from ocpp_bridge import configuration
+from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection, parse_frame
+from ocpp_bridge.meter import EvModel, Meter, Reading
+from ocpp_bridge.writer import EventWriter
+
+log = logging.getLogger(__name__)
+
+
+class CommandError(Exception):
+    """A command the charger could not carry out; `code` is what the API reports."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class StationSettings:
+    response_timeout: float = 30.0
+    connect_timeout: float = 10.0
+    backoff_initial: float = 1.0
+    backoff_max: float = 60.0
+
+
+@dataclass
+class FollowUp:
+    """Work a CSMS call asks for, done by the intent worker once our answer to it has been sent."""
+
+    after_message_id: str | None
+    run: Callable[[], Awaitable[None]]
+    description: str = ""
+
+
+@dataclass
+class ConnectorRuntime:
+    """What the simulation keeps beside the recorded state: the car and the meter integrator."""
+
+    meter: Meter
+    ev: EvModel | None = None
+    last_advance: float | None = None
+    power_w: float = 0.0
+    pending: dict[str, Any] = field(default_factory=dict)
+
+
+class Station(ABC):
+    version: ClassVar[OcppVersion]
+    subprotocol: ClassVar[str]
+
+    def __init__(
+        self,
+        charger: Charger,
+        cp: ChargePoint,
+        writer: EventWriter,
+        clock: Clock,
+        settings: StationSettings,
+    ) -> None:
+        self.charger = charger
+        self.cp = cp
+        self.writer = writer
+        self.clock = clock
+        self.settings = settings
+        self.identity = charger.identity
+        self.rng = random.Random(f"{charger.id}:{cp.version}")
+        self.intents: asyncio.Queue[Any] = asyncio.Queue()
+        self.should_run = asyncio.Event()
+        self.online = asyncio.Event()  # connected and boot Accepted
+        self.connection: RecordingConnection | None = None
+        self.client: Any = None
+        self.call_lock = asyncio.Lock()
+        self.current_command: UUID | None = None
+        self.heartbeat_interval = int(self.config("HeartbeatInterval"))
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._wake_meter = asyncio.Event()
+        self._reconnect_now = asyncio.Event()
+        self.failed: BaseException | None = None
+        per_connector_w = charger.spec.max_power_w / (
+            1 if charger.spec.current_type == "ac" else charger.spec.connector_count
+        )
+        self.runtime: dict[int, ConnectorRuntime] = {}
+        for n, state in cp.connectors.items():
+            runtime = ConnectorRuntime(
+                meter=Meter(charger.spec.current_type, per_connector_w, float(state.energy_wh))
+            )
+            if state.plugged:
+                runtime.ev = EvModel.arrive(self.rng, state.ev_max_power_w)
+                if state.soc is not None:
+                    runtime.ev.soc = state.soc
+            self.runtime[n] = runtime
+
+    # --- recording -----------------------------------------------------------------------------------
+
+    def record(self) -> asyncio.Future[None]:
+        return self.writer.submit(self.cp.collect_events())
+
+    async def durable(self) -> None:
+        await self.record()
+
+    def record_frame(
+        self, direction: str, raw: str, message_type: int | None, message_id: str | None, action: str | None
+    ) -> asyncio.Future[None] | None:
+        self.cp.frame_recorded(direction, message_type, message_id, action, raw, self.current_command)
+        future = self.record()
+        return future if direction == "cp_to_csms" else None
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self.charger.settings.ws_url.rstrip("/") + "/" + self.identity
+
+    def start(self) -> None:
+        if self.charger.running:
+            self.should_run.set()
+        self._tasks = [
+            asyncio.create_task(self._connection_loop(), name=f"{self.identity}-connection"),
+            asyncio.create_task(self._intent_worker(), name=f"{self.identity}-intents"),
+            asyncio.create_task(self._meter_loop(), name=f"{self.identity}-meter"),
+        ]
+
+    async def stop(self) -> None:
+        self.should_run.clear()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.connection is not None:
+            with contextlib.suppress(Exception):
+                await self.connection.close()
+        await self.record()
+
+    def config(self, key: str) -> str:
+        if key in self.cp.config:
+            return self.cp.config[key]
+        if key == "NumberOfConnectors":
+            return str(len(self.cp.connectors))
+        return configuration.KEYS[key].default
+
+    def config_bool(self, key: str) -> bool:
+        return self.config(key).lower() == "true"
+
+    def new_message_id(self) -> str:
+        # Seeded per charger, so a replay of the same intent produces the same ids.
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    # --- connection ------------------------------------------------------------------------------------
+
+    async def _connection_loop(self) -> None:
+        attempt = 0
+        while True:
+            await self.should_run.wait()
+            self._reconnect_now.clear()
+            reason = "closed"
+            try:
+                async with websockets.connect(
+                    self.url,
+                    subprotocols=[self.subprotocol],  # type: ignore[list-item]
+                    compression=None,  # ~45 KB per connection otherwise; OCPP frames are small
+                    open_timeout=self.settings.connect_timeout,
+                    ping_interval=None,
+                    max_size=2**22,
+                ) as ws:
+                    attempt = 0
+                    self.connection = RecordingConnection(ws, self.record_frame)
+                    self.cp.connected_to(self.url, ws.subprotocol or "")
+                    self.record()
+                    self.client = self.make_client(self.connection)
+                    reader = asyncio.create_task(self.client.start(), name=f"{self.identity}-reader")
+                    session = asyncio.create_task(self._session(), name=f"{self.identity}-session")
+                    restart = asyncio.create_task(self._reconnect_now.wait())
+                    done, _ = await asyncio.wait(
+                        {reader, session, restart}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for task in (reader, session, restart):
+                        task.cancel()
+                    for task in done:
+                        if task is not restart and not task.cancelled() and task.exception() is not None:
+                            raise task.exception()  # type: ignore[misc]
+                    reason = "restart requested" if restart in done else "closed"
+            except ConnectionClosed as closed:
+                reason = f"connection closed ({closed.rcvd.code if closed.rcvd else 'no close frame'})"
+            except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as error:
+                reason = f"{type(error).__name__}: {error}"
+            except asyncio.CancelledError:
+                self.online.clear()
+                raise
+            except Exception as error:  # a bug must not kill the charger: record it and reconnect
+                log.exception("%s: connection failed", self.identity)
+                reason = f"{type(error).__name__}: {error}"
+            finally:
+                self.online.clear()
+                self.connection = None
+            if not self.should_run.is_set() or self._reconnect_now.is_set() or reason == "restart requested":
+                self.cp.disconnected(reason, None)
+                self.record()
+                continue
+            delay = min(self.settings.backoff_max, self.settings.backoff_initial * 2**attempt)
+            delay = self.rng.uniform(delay / 2, delay)  # full jitter in the upper half
+            attempt += 1
+            self.cp.disconnected(reason, round(delay, 3))
+            self.record()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reconnect_now.wait(), self.clock.real_seconds(delay))
+
+    async def _session(self) -> None:
+        """Boot, report, then heartbeat until the connection ends."""
+        await self.boot()
+        self.online.set()
+        self._wake_meter.set()
+        await self.report_all()
+        await self._heartbeat_loop()
+
+    async def _heartbeat_loop(self) -> None:
+        # A fixed phase per charger: 'sleep the interval minus the time spent' drifts fleets into bursts.
+        phase = self.rng.uniform(0, max(1, self.heartbeat_interval))
+        next_beat = self.clock.monotonic() + phase
+        while True:
+            await asyncio.sleep(self.clock.real_seconds(max(0.0, next_beat - self.clock.monotonic())))
+            with contextlib.suppress(CommandError):
+                await self.heartbeat()
+            interval = max(1, self.heartbeat_interval)
+            next_beat += interval
+            now = self.clock.monotonic()
+            if next_beat < now:  # we fell behind (e.g. a slow CSMS): skip, keep the phase
+                next_beat += interval * ((now - next_beat) // interval + 1)
+
+    def restart_connection(self) -> None:
+        self._reconnect_now.set()
+
+    async def close_connection(self) -> None:
+        self.should_run.clear()
+        self._reconnect_now.set()
+
+    # --- calls to the CSMS -----------------------------------------------------------------------------
+
+    async def call(self, payload: Any, *, require_online: bool = True) -> Any:
+        """One CALL through the library, errors as exceptions (never suppressed)."""
+        if require_online and not self.online.is_set():
+            raise CommandError(
+                "charger_not_connected", "the charger is not connected to its CSMS (or not accepted)"
+            )
+        client = self.client
+        if client is None:
+            raise CommandError("charger_not_connected", "the charger is not connected to its CSMS")
+        async with self.call_lock:
+            try:
+                return await client.call(payload, suppress=False)
+            except OCPPError as error:
+                raise CommandError(
+                    "csms_error", f"CSMS answered CALLERROR {error.code}: {error.description}"
+                ) from error
+            except TimeoutError as error:
+                raise CommandError(
+                    "csms_timeout", f"no answer from the CSMS in {self.settings.response_timeout}s"
+                ) from error
+            except ConnectionClosed as error:
+                raise CommandError(
+                    "charger_not_connected", "the connection closed during the call"
+                ) from error
+
+    async def raw_call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a CALL exactly as given (proxy-message) and return the CSMS answer as a dict."""
+        import json
+
+        if not self.online.is_set() or self.connection is None:
+            raise CommandError("charger_not_connected", "the charger is not connected to its CSMS")
+        connection = self.connection
+        message_id = self.new_message_id()
+        async with self.call_lock:
+            answer = connection.expect_answer(message_id)
+            try:
+                await connection.send(json.dumps([2, message_id, action, payload], separators=(",", ":")))
+                frame = await asyncio.wait_for(answer, self.settings.response_timeout)
+            except TimeoutError as error:
+                raise CommandError(
+                    "csms_timeout", f"no answer from the CSMS in {self.settings.response_timeout}s"
+                ) from error
+            except ConnectionClosed as error:
+                raise CommandError(
+                    "charger_not_connected", "the connection closed during the call"
+                ) from error
+            finally:
+                connection.forget_answer(message_id)
+        if frame[0] == CALLRESULT:
+            return {"message_type": "CALLRESULT", "payload": frame[2]}
+        assert frame[0] == CALLERROR
+        return {
+            "message_type": "CALLERROR",
+            "error_code": frame[2],
+            "error_description": frame[3] if len(frame) > 3 else "",
+            "error_details": frame[4] if len(frame) > 4 else {},
+        }
+
+    # --- intents (commands from the ledger, follow-ups of CSMS calls) ------------------------------------
+
+    def enqueue(self, item: Any) -> None:
+        self.intents.put_nowait(item)
+
+    async def _intent_worker(self) -> None:
+        while True:
+            item = await self.intents.get()
+            try:
+                if isinstance(item, FollowUp):
+                    await self._follow_up(item)
+                else:
+                    await self.handle_intent(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.failed = error
+                log.exception("%s: intent failed", self.identity)
+
+    async def _follow_up(self, item: FollowUp) -> None:
+        connection = self.connection
+        if item.after_message_id is not None and connection is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    connection.answered(item.after_message_id), self.settings.response_timeout
+                )
+        with contextlib.suppress(CommandError):
+            await item.run()
+
+    async def handle_intent(self, event: Any) -> None:
+        if event.originator_version <= self.cp.intent_version:
+            return  # seen already (it reached us by two routes, or before a restart)
+        if isinstance(event, Charger.CommandQueued):
+            await self._run_command(event, event.event_type, event.payload)
+        elif isinstance(event, Charger.RuntimeStopRequested):
+            await self._run_command(event, "stop_charger", None)
+        elif isinstance(event, Charger.RuntimeStartRequested):
+            await self._run_command(event, "start_charger", None)
+        elif isinstance(event, Charger.RuntimeRestartRequested):
+            await self._run_command(event, "restart_charger", None)
+        else:
+            if isinstance(event, Charger.Updated):
+                old = self.charger.settings
+                self.charger.settings = event.settings
+                if event.settings.ws_url != old.ws_url:
+                    self.restart_connection()
+            self.cp.intent_observed(event.originator_version)
+            self.record()
+
+    async def _run_command(self, event: Any, event_type: str, payload: CommandPayload | None) -> None:
+        command_id = event.command_id
+        self.cp.command_dispatched(command_id, event.originator_version, str(event_type))
+        await self.durable()  # dispatched is on record before the first frame of the command leaves
+        self.current_command = command_id
+        try:
+            outcome = await self.execute(str(event_type), payload)
+        except CommandError as error:
+            self.cp.command_failed(command_id, error.code, error.message)
+        except Exception as error:
+            log.exception("%s: command %s failed", self.identity, command_id)
+            self.cp.command_failed(command_id, "internal_error", f"{type(error).__name__}: {error}")
+        else:
+            self.cp.command_completed(command_id, outcome)
+        finally:
+            self.current_command = None
+        self.record()
+
+    async def execute(self, event_type: str, payload: CommandPayload | None) -> Outcome:
+        handler = getattr(self, f"cmd_{event_type}", None)
+        if handler is None:
+            raise CommandError("not_supported", f"{event_type} is not supported on {self.version.value}")
+        return await handler(payload)
+
+    # --- runtime commands ------------------------------------------------------------------------------
+
+    async def cmd_start_charger(self, payload: Any) -> Outcome:
+        self.charger.running = True
+        self.should_run.set()
+        return GenericOutcome(status="Started", msg="connecting to the CSMS")
+
+    async def cmd_stop_charger(self, payload: Any) -> Outcome:
+        self.charger.running = False
+        await self.close_connection()
+        return GenericOutcome(status="Stopped", msg="connection closed")
+
+    async def cmd_restart_charger(self, payload: Any) -> Outcome:
+        self.charger.running = True
+        self.should_run.set()
+        self.restart_connection()
+        return GenericOutcome(status="Restarted", msg="reconnecting and booting again")
+
+    # --- local commands (no frames: the charger's own configuration and lists) ---------------------
+
+    async def cmd_configuration(self, payload: Configuration) -> Outcome:
+        results = []
+        for item in payload.configuration:
+            status, key = configuration.decide_change(item.key, item.value)
+            if key is not None and status in ("Accepted", "RebootRequired"):
+                self.apply_configuration(key.name, configuration.normalise(key, item.value))
+            results.append(ConfigurationKeyOutcome(key=item.key, status=status))
+        configured = [r.key for r in results if r.status in ("Accepted", "RebootRequired")]
+        statuses = {r.status for r in results}
+        overall = statuses.pop() if len(statuses) == 1 else "Partial"
+        return ConfigurationOutcome(
+            status=overall,
+            configured=configured,
+            msg=f"{len(configured)} of {len(results)} keys configured",
+            results=results,
+        )
+
+    def apply_configuration(self, key: str, value: str) -> None:
+        self.cp.configuration_changed(key, value, self.current_command)
+        if key == "HeartbeatInterval":
+            self.heartbeat_interval = int(value)
+        if key == "MeterValueSampleInterval":
+            self._wake_meter.set()
+
+    async def cmd_cache_reset(self, payload: CacheReset) -> Outcome:
+        entries = len(self.cp.auth_cache)
+        self.cp.auth_cache_cleared(entries, self.current_command)
+        return CacheResetOutcome(msg="authorization cache cleared", cleared_entries=entries)
+
+    async def cmd_local_auth_list(self, payload: LocalAuthList) -> Outcome:
+        received = len(payload.entries)
+        if payload.list_version <= self.cp.local_list_version:
+            return LocalListOutcome(
+                status="VersionMismatch", list_version=self.cp.local_list_version, entries_received=received
+            )
+        entries = [
+            LocalListEntry(
+                id_tag=e.id_tag,
+                status=str(e.status),
+                expiry_date=None if e.expiry_date is None else iso(e.expiry_date),
+                parent_id_tag=e.parent_id_tag,
+            )
+            for e in payload.entries
+            if e.status is not None or payload.update_type == "Full"
+        ]
+        removed = [
+            e.id_tag for e in payload.entries if e.status is None and payload.update_type == "Differential"
+        ]
+        self.cp.local_list_changed(
+            payload.list_version, payload.update_type, entries, removed, self.current_command
+        )
+        return LocalListOutcome(
+            status="Accepted", list_version=payload.list_version, entries_received=received
+        )
+
+    async def cmd_clear_local_auth_list(self, payload: ClearLocalAuthList) -> Outcome:
+        entries = len(self.cp.local_list)
+        self.cp.local_list_cleared(entries, self.current_command)
+        return ClearLocalListOutcome(msg="local authorization list cleared", entries_deleted=entries)
+
+    async def cmd_proxy_message(self, payload: ProxyMessage) -> Outcome:
+        return ProxyOutcome(response=await self.raw_call(payload.action, payload.payload))
+
+    # --- authorization decided locally ----------------------------------------------------------------
+
+    def local_authorization(self, id_tag: str) -> str | None:
+        """The status the charger knows for a tag without asking (local list first, then cache)."""
+        if self.config_bool("LocalAuthListEnabled") and id_tag in self.cp.local_list:
+            return self.cp.local_list[id_tag].status
+        if self.config_bool("AuthorizationCacheEnabled") and id_tag in self.cp.auth_cache:
+            return self.cp.auth_cache[id_tag]
+        return None
+
+    async def authorize_tag(self, id_tag: str) -> str:
+        """Ask the CSMS; offline, fall back to the local list and cache (LocalAuthorizeOffline)."""
+        if not self.online.is_set():
+            known = self.local_authorization(id_tag) if self.config_bool("LocalAuthorizeOffline") else None
+            if known is None:
+                raise CommandError(
+                    "charger_not_connected", "offline, and the tag is in neither the local list nor the cache"
+                )
+            self.cp.authorized(id_tag, known, "local", self.current_command)
+            return known
+        if self.config_bool("LocalPreAuthorize"):
+            known = self.local_authorization(id_tag)
+            if known == "Accepted":
+                self.cp.authorized(id_tag, known, "local", self.current_command)
+                return known
+        status = await self.authorize_remote(id_tag)
+        self.cp.authorized(id_tag, status, "csms", self.current_command)
+        return status
+
+    # --- connectors and meter --------------------------------------------------------------------------
+
+    def connector_number(self, payload: Any) -> int:
+        number = payload.connector()
+        if number != 0 and number not in self.cp.connectors:
+            raise CommandError("connector_not_found", f"connector {number} does not exist")
+        return number
+
+    def state(self, connector_id: int) -> ConnectorState:
+        return self.cp.connectors[connector_id]
+
+    def charging(self, connector_id: int) -> bool:
+        c = self.state(connector_id)
+        return c.transaction_id is not None and c.plugged and c.ev_requesting and c.fault is None
+
+    def settle(self, connector_id: int) -> Reading:
+        """Integrate energy up to now at the power that was flowing, then set the power for what follows."""
+        runtime = self.runtime[connector_id]
+        now = self.clock.monotonic()
+        if runtime.last_advance is not None:
+            runtime.meter.advance(runtime.ev, runtime.power_w, now - runtime.last_advance)
+        runtime.last_advance = now
+        c = self.state(connector_id)
+        runtime.power_w = runtime.meter.power_w(
+            runtime.ev, charging=self.charging(connector_id), offered_w=c.offered_power_w, limit_w=c.limit_w
+        )
+        return runtime.meter.reading(runtime.ev, runtime.power_w)
+
+    def sample_interval(self) -> float:
+        return max(1.0, float(self.config("MeterValueSampleInterval")))
+
+    async def _meter_loop(self) -> None:
+        phase = self.rng.uniform(0, self.sample_interval())
+        next_sample = self.clock.monotonic() + phase
+        while True:
+            delay = self.clock.real_seconds(max(0.0, next_sample - self.clock.monotonic()))
+            self._wake_meter.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake_meter.wait(), delay)
+                continue  # interval changed: recompute the next sample time
+            for connector_id, state in self.cp.connectors.items():
+                if state.transaction_id is None:
+                    continue
+                reading = self.settle(connector_id)
+                self.record_sample(connector_id, reading)
+                if self.online.is_set():
+                    with contextlib.suppress(CommandError):
+                        await self.send_meter_values(connector_id, reading, "Sample.Periodic")
+                self.record()
+            interval = self.sample_interval()
+            next_sample += interval
+            now = self.clock.monotonic()
+            if next_sample < now:
+                next_sample += interval * ((now - next_sample) // interval + 1)
+
+    def record_sample(self, connector_id: int, reading: Reading) -> None:
+        state = self.state(connector_id)
+        self.cp.meter_sampled(
+            connector_id,
+            state.transaction_id,
+            reading.energy_wh,
+            reading.power_w,
+            reading.voltage_v,
+            reading.current_a,
+            reading.soc,
+            iso(self.clock.now()),
+        )
+
+    def ev_arrives(self, connector_id: int, max_power_w: float | None = None) -> None:
+        self.runtime[connector_id].ev = EvModel.arrive(self.rng, max_power_w)
+
+    def ev_leaves(self, connector_id: int) -> None:
+        self.runtime[connector_id].ev = None
+
+    # --- what each version must provide ------------------------------------------------------------
+
+    @abstractmethod
+    def make_client(self, connection: RecordingConnection) -> Any: ...
+
+    @abstractmethod
+    async def boot(self) -> None: ...
+
+    @abstractmethod
+    async def report_all(self) -> None: ...
+
+    @abstractmethod
+    async def heartbeat(self) -> None: ...
+
+    @abstractmethod
+    async def authorize_remote(self, id_tag: str) -> str: ...
+
+    @abstractmethod
+    async def send_meter_values(self, connector_id: int, reading: Reading, context: str) -> None: ...
+
+
+def frame_summary(raw: str) -> str:
+    message_type, message_id, frame = parse_frame(raw)
+    return f"{message_type}:{message_id}:{frame[2] if message_type == 2 else ''}"
