@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     read_barrier_seconds: float = Field(5.0, ge=0, description="how long a read waits for projections")
     projection_poll_seconds: float = Field(1.0, gt=0, description="poll for other processes' writes")
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    clock_speed: float = Field(1.0, gt=0, description="simulated seconds per real second (tests, demos)")
+    ocpp_response_timeout: float = Field(30.0, gt=0, description="seconds to wait for a CSMS answer")
+    reconnect_initial_seconds: float = Field(1.0, gt=0, description="first reconnect back-off (simulated s)")
+    reconnect_max_seconds: float = Field(60.0, gt=0, description="longest reconnect back-off (simulated s)")
 
     @field_validator("database_url")
     @classmethod

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from threading import Lock
 
 from domain.ids import token_id
+from domain.clock import Clock, clock_for
 from domain.ledger import Ledger
 from domain.settings import Settings
 from domain.tokens import ApiToken, hash_secret
@@ -46,6 +47,7 @@ class Context:
     ledger: Ledger
     read: ReadModels
     tokens: TokenCache
+    clock: Clock
 
 
 def open_ledger(settings: Settings) -> Ledger:
@@ -55,8 +57,9 @@ def open_ledger(settings: Settings) -> Ledger:
 def build_context(settings: Settings, ledger: Ledger | None = None) -> Context:
     """The ledger and its read side for one process. Tables must exist (`ocpp-ledger db upgrade`)."""
     ledger = ledger or open_ledger(settings)
-    read = ReadModels(ledger, poll_seconds=settings.projection_poll_seconds)
-    return Context(settings=settings, ledger=ledger, read=read, tokens=TokenCache(ledger))
+    clock = clock_for(settings.clock_speed)
+    read = ReadModels(ledger, poll_seconds=settings.projection_poll_seconds, clock=clock)
+    return Context(settings=settings, ledger=ledger, read=read, tokens=TokenCache(ledger), clock=clock)
 
 
 def upgrade_database(ctx: Context) -> None:

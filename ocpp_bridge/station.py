@@ -18,6 +18,7 @@ import logging
 import random
 import uuid
 from abc import ABC, abstractmethod
+from contextvars import ContextVar
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -57,6 +58,10 @@ from ocpp_bridge.meter import EvModel, Meter, Reading
 from ocpp_bridge.writer import EventWriter
 
 log = logging.getLogger(__name__)
+
+# The command being carried out by the current task (the intent worker), so that what the session,
+# heartbeat and meter tasks do meanwhile is not attributed to it.
+_running_command: ContextVar[UUID | None] = ContextVar("running_command", default=None)
 
 
 class CommandError(Exception):
@@ -121,7 +126,7 @@ class Station(ABC):
         self.connection: RecordingConnection | None = None
         self.client: Any = None
         self.call_lock = asyncio.Lock()
-        self.current_command: UUID | None = None
+        self._call_commands: dict[str, UUID | None] = {}
         self.heartbeat_interval = int(self.config("HeartbeatInterval"))
         self._tasks: list[asyncio.Task[Any]] = []
         self._wake_meter = asyncio.Event()
@@ -149,10 +154,23 @@ class Station(ABC):
     async def durable(self) -> None:
         await self.record()
 
+    @property
+    def current_command(self) -> UUID | None:
+        return _running_command.get()
+
     def record_frame(
         self, direction: str, raw: str, message_type: int | None, message_id: str | None, action: str | None
     ) -> asyncio.Future[None] | None:
-        self.cp.frame_recorded(direction, message_type, message_id, action, raw, self.current_command)
+        # A CALL belongs to the command of the task that sends it; its answer, read by the reader task,
+        # belongs to the same command.
+        command_id = None
+        if message_id is not None:
+            if direction == "cp_to_csms" and message_type == 2:
+                command_id = self.current_command
+                self._call_commands[message_id] = command_id
+            elif direction == "csms_to_cp" and message_type in (3, 4):
+                command_id = self._call_commands.pop(message_id, None)
+        self.cp.frame_recorded(direction, message_type, message_id, action, raw, command_id)
         future = self.record()
         return future if direction == "cp_to_csms" else None
 
@@ -222,11 +240,13 @@ class Station(ABC):
                     reader = asyncio.create_task(self.client.start(), name=f"{self.identity}-reader")
                     session = asyncio.create_task(self._session(), name=f"{self.identity}-session")
                     restart = asyncio.create_task(self._reconnect_now.wait())
-                    done, _ = await asyncio.wait(
-                        {reader, session, restart}, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    for task in (reader, session, restart):
-                        task.cancel()
+                    tasks = (reader, session, restart)
+                    try:
+                        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        for task in tasks:
+                            task.cancel()
+                        await asyncio.gather(*tasks, return_exceptions=True)
                     for task in done:
                         if task is not restart and not task.cancelled() and task.exception() is not None:
                             raise task.exception()  # type: ignore[misc]
@@ -398,7 +418,7 @@ class Station(ABC):
         command_id = event.command_id
         self.cp.command_dispatched(command_id, event.originator_version, str(event_type))
         await self.durable()  # dispatched is on record before the first frame of the command leaves
-        self.current_command = command_id
+        token = _running_command.set(command_id)
         try:
             outcome = await self.execute(str(event_type), payload)
         except CommandError as error:
@@ -409,7 +429,7 @@ class Station(ABC):
         else:
             self.cp.command_completed(command_id, outcome)
         finally:
-            self.current_command = None
+            _running_command.reset(token)
         self.record()
 
     async def execute(self, event_type: str, payload: CommandPayload | None) -> Outcome:
@@ -570,15 +590,18 @@ class Station(ABC):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake_meter.wait(), delay)
                 continue  # interval changed: recompute the next sample time
-            for connector_id, state in self.cp.connectors.items():
+            for connector_id, state in list(self.cp.connectors.items()):
                 if state.transaction_id is None:
                     continue
                 reading = self.settle(connector_id)
                 self.record_sample(connector_id, reading)
-                if self.online.is_set():
-                    with contextlib.suppress(CommandError):
-                        await self.send_meter_values(connector_id, reading, "Sample.Periodic")
                 self.record()
+                if self.online.is_set():
+                    async with self.call_lock:  # the transaction may end while we wait to send
+                        still_running = self.state(connector_id).transaction_id == state.transaction_id
+                    if still_running:
+                        with contextlib.suppress(CommandError):
+                            await self.send_meter_values(connector_id, reading, "Sample.Periodic")
             interval = self.sample_interval()
             next_sample += interval
             now = self.clock.monotonic()

@@ -266,9 +266,14 @@ class V16Station(Station):
             raise CommandError("no_transaction", f"connector {connector_id} has no transaction")
         reading = self.settle(connector_id)
         stopped_at = iso(self.clock.now())
-        self.record_sample(connector_id, reading)
-        transaction_id = state.transaction_id
+        transaction_id, id_tag = state.transaction_id, state.id_tag
         energy = reading.energy_wh - (state.meter_start_wh or 0)
+        # The charger stops now: energy stops flowing before the message goes out, whatever the CSMS says.
+        self.record_sample(connector_id, reading)
+        self.cp.transaction_stopped(
+            connector_id, transaction_id, reading.energy_wh, reason, stopped_at, self.current_command
+        )
+        self.settle(connector_id)
         if self.online.is_set():
             await self.call(
                 call.StopTransaction(
@@ -276,7 +281,7 @@ class V16Station(Station):
                     timestamp=stopped_at,
                     transaction_id=int(transaction_id),
                     reason=reason,
-                    id_tag=state.id_tag,
+                    id_tag=id_tag,
                     transaction_data=[
                         {
                             "timestamp": stopped_at,
@@ -292,10 +297,6 @@ class V16Station(Station):
                     ],
                 )
             )
-        self.cp.transaction_stopped(
-            connector_id, transaction_id, reading.energy_wh, reason, stopped_at, self.current_command
-        )
-        self.settle(connector_id)
         after = self.state(connector_id)
         if after.fault is None:
             await self.status_notification(connector_id, "Finishing" if after.plugged else "Available")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.chargepoint import ChargePoint
 from domain.charger import Charger
 from domain.commands import CommandType
 from projections.runner import Projection, handles
@@ -71,6 +72,27 @@ class CommandsProjection(Projection):
     @handles(*_RUNTIME)
     def runtime_requested(self, e: Any, cur: Cursor, position: int) -> None:
         self._insert(e, _RUNTIME[type(e)].value, {}, cur, position)
+
+    @handles(ChargePoint.CommandDispatched)
+    def command_dispatched(self, e: Any, cur: Cursor, position: int) -> None:
+        cur.execute(
+            "UPDATE commands SET status = 'dispatched', dispatched_at = %s WHERE id = %s",
+            [iso(e.timestamp), str(e.command_id)],
+        )
+
+    @handles(ChargePoint.CommandCompleted)
+    def command_completed(self, e: Any, cur: Cursor, position: int) -> None:
+        cur.execute(
+            "UPDATE commands SET status = 'completed', completed_at = %s, result = %s WHERE id = %s",
+            [iso(e.timestamp), dumps(e.outcome.public()), str(e.command_id)],
+        )
+
+    @handles(ChargePoint.CommandFailed)
+    def command_failed(self, e: Any, cur: Cursor, position: int) -> None:
+        cur.execute(
+            "UPDATE commands SET status = 'failed', completed_at = %s, error = %s WHERE id = %s",
+            [iso(e.timestamp), dumps({"code": e.code, "message": e.message}), str(e.command_id)],
+        )
 
 
 def _public(row: Row) -> Row:

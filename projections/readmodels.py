@@ -12,11 +12,15 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from domain.clock import Clock
 from domain.ledger import Ledger
+from projections.auto_stop import AutoStopPolicy, AutoStopProjection
+from projections.charger_status import ChargerStatusProjection
 from projections.chargers import ChargersProjection
 from projections.commands import CommandsProjection
 from projections.jobs import JobsProjection
 from projections.locations import LocationsProjection
+from projections.message_log import MessageLogProjection
 from projections.runner import Projection, ProjectionRunner, create_tables
 from projections.sql import Database
 from projections.tokens import TokensProjection
@@ -32,6 +36,9 @@ def default_projections() -> list[Projection]:
         CommandsProjection(),
         TokensProjection(),
         JobsProjection(),
+        ChargerStatusProjection(),
+        MessageLogProjection(),
+        AutoStopProjection(),
     ]
 
 
@@ -41,6 +48,7 @@ class ReadModels:
         ledger: Ledger,
         projections: Iterable[Projection] | None = None,
         poll_seconds: float = 1.0,
+        clock: Clock | None = None,
     ) -> None:
         self.ledger = ledger
         self.db = Database(ledger)
@@ -49,6 +57,7 @@ class ReadModels:
             name: ProjectionRunner(ledger, self.db, p, poll_seconds=poll_seconds)
             for name, p in self.projections.items()
         }
+        self.auto_stop = AutoStopPolicy(ledger, self.db, self.runners["auto_stop"], clock or Clock())
         self._listening = threading.Event()
         self._listener: threading.Thread | None = None
         ledger.on_saved(lambda _position: self.wake())
@@ -59,6 +68,7 @@ class ReadModels:
     def start(self) -> None:
         for runner in self.runners.values():
             runner.start()
+        self.auto_stop.start()
         if self.db.dialect == "postgres":
             self._listening.set()
             self._listener = threading.Thread(target=self._listen, name="projection-listen", daemon=True)
@@ -66,6 +76,7 @@ class ReadModels:
 
     def stop(self) -> None:
         self._listening.clear()
+        self.auto_stop.stop()
         for runner in self.runners.values():
             runner.stop()
         if self._listener is not None:

@@ -134,8 +134,10 @@ class ProjectionRunner:
                 "SELECT position FROM projection_tracking WHERE name = %s" + self.db.for_update,
                 [self.name],
             )
-            # The in-memory position may be ahead of the row: it also counts ranges skipped as irrelevant.
-            position = max(int(cur.scalar() or 0), self._position)
+            # The locked row is the truth, not the in-memory position: that one may be ahead of the row
+            # (it counts ranges skipped as irrelevant, which hold nothing to apply) but also stale, when
+            # another process rewound the row to rebuild; applying from it would skip the rebuild's rest.
+            position = int(cur.scalar() or 0)
             stop = self.db.max_notification_id(cur)
             if stop <= position:
                 self._advance(position)

@@ -81,6 +81,13 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
         with self.datastore.transaction(commit=True) as raw:
+            if self.dialect == "sqlite":
+                # Take the write lock before reading anything. A deferred transaction that reads and
+                # then writes fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT, no busy
+                # wait) if another process committed in between, e.g. `ocpp-ledger token create`
+                # while `serve` is projecting. The library's transaction has only run "BEGIN".
+                raw.execute("ROLLBACK")
+                raw.execute("BEGIN IMMEDIATE")
             yield Cursor(raw, self.dialect)
 
     @contextmanager

@@ -131,6 +131,7 @@ def test_settings(**overrides: object) -> Settings:
         "command_timeout_seconds": 0.5,
         "read_barrier_seconds": 5.0,
         "projection_poll_seconds": 0.2,
+        "clock_speed": 100.0,  # simulated time: a 10 s meter interval takes 0.1 s
     }
     return Settings(**{**defaults, **overrides})  # type: ignore[arg-type]
 

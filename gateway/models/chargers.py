@@ -185,35 +185,45 @@ class BulkDeleted(BaseModel):
     not_found: list[str]
 
 
-def runtime_of(row: dict[str, Any]) -> RuntimeState:
-    # Until a bridge reports on the charger (see the charger status read model), a charger that
-    # should run is still provisioning.
+def runtime_of(row: dict[str, Any], status: dict[str, Any] | None) -> RuntimeState:
+    attached = status is not None and status["attached"]
+    if not row["running"]:
+        state = "stopped"
+    else:
+        state = "running" if attached else "provisioning"  # provisioning: no bridge runs it yet
     return RuntimeState(
-        state="provisioning" if row["running"] else "stopped",
-        connected=False,
-        boot_status=None,
-        last_seen_at=None,
+        state=state,
+        connected=bool(status and status["connected"]),
+        boot_status=None if status is None else status["boot_status"],
+        last_seen_at=None if status is None else status["last_seen_at"],
     )
 
 
-def connectors_of(row: dict[str, Any]) -> list[ConnectorState]:
+def connectors_of(row: dict[str, Any], observed: list[dict[str, Any]]) -> list[ConnectorState]:
     is_201 = row["ocpp_version"] == OcppVersion.V201
-    return [
-        ConnectorState(
-            connector_id=n,
-            evse_id=n if is_201 else None,
-            status=None,
-            plugged=False,
-            transaction_id=None,
-            energy_wh=None,
-            power_w=None,
-            fault=None,
+    by_id = {c["connector_id"]: c for c in observed}
+    states = []
+    for n in range(1, row["connector_count"] + 1):
+        c = by_id.get(n)
+        states.append(
+            ConnectorState(
+                connector_id=n,
+                evse_id=n if is_201 else None,
+                status=None if c is None else c["status"],
+                plugged=bool(c and c["plugged"]),
+                transaction_id=None if c is None else c["transaction_id"],
+                energy_wh=None if c is None else c["energy_wh"],
+                power_w=None if c is None else c["power_w"],
+                fault=None if c is None else c["fault"],
+            )
         )
-        for n in range(1, row["connector_count"] + 1)
-    ]
+    return states
 
 
-def charger_public(row: dict[str, Any]) -> ChargerPublic:
+def charger_public(
+    row: dict[str, Any], runtime: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
+) -> ChargerPublic:
+    status, connectors = runtime if runtime is not None else (None, [])
     return ChargerPublic(
         id=row["id"],
         identity=row["identity"],
@@ -231,16 +241,20 @@ def charger_public(row: dict[str, Any]) -> ChargerPublic:
         location_id=row["location_id"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-        runtime=runtime_of(row),
-        connectors=connectors_of(row),
+        runtime=runtime_of(row, status),
+        connectors=connectors_of(row, connectors),
     )
 
 
-def charger_status(row: dict[str, Any]) -> ChargerStatus:
+def charger_status(
+    row: dict[str, Any], runtime: tuple[dict[str, Any], list[dict[str, Any]]] | None
+) -> ChargerStatus:
+    status = None if runtime is None else runtime[0]
+    ready = status is not None and status["attached"]
     return ChargerStatus(
         charger_id=row["id"],
-        status="PROVISIONING",
+        status="READY" if ready else "PROVISIONING",
         workflow_run_id=row["job_id"],
         error=None,
-        provisioned_at=None,
+        provisioned_at=None if status is None else status["provisioned_at"],
     )

@@ -84,6 +84,13 @@ class FrameRecord(BaseModel):
     timestamp: datetime
 
 
+class LogPage(BaseModel):
+    data: list[FrameRecord]
+    total: int
+    limit: int
+    offset: int
+
+
 class CommandDetail(CommandObject):
     status: Literal["queued", "dispatched", "completed", "failed"]
     charger_id: UUID

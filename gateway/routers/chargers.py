@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -10,6 +11,7 @@ from domain import services
 from domain.catalog import find_model
 from domain.commands import CommandPayload, RestartCharger, StartCharger, StopCharger
 from domain.errors import ChargerNotFound
+from domain.ids import charge_point_id
 from domain.ledger import UnitOfWork
 from gateway.auth import Ctx, CurrentPrincipal, Tenant
 from gateway.deps import ChargerRow, Fingerprint, Paging, ReadCursor, fresh
@@ -21,17 +23,18 @@ from gateway.models.chargers import (
     ChargerPublic,
     ChargerStatus,
     ChargerUpdate,
-    charger_public,
-    charger_status,
 )
-from gateway.models.commands import CommandObject
+from gateway.models.commands import CommandObject, FrameRecord, LogPage
 from gateway.models.common import ERRORS, Page
+from gateway.views import CHARGER_READ_MODELS, charger_status_of, chargers_public
 from projections.chargers import list_chargers
+from projections.message_log import frames
+from projections.sql import iso
 
 router = APIRouter(prefix="/ocpp/chargers", tags=["chargers"], responses=ERRORS)
 
 
-@router.get("", dependencies=[fresh("chargers")])
+@router.get("", dependencies=[fresh(*CHARGER_READ_MODELS)])
 def get_chargers(
     tenant: Tenant,
     cur: ReadCursor,
@@ -41,7 +44,7 @@ def get_chargers(
     rows, total = list_chargers(
         cur, tenant, paging.limit, paging.offset, None if location_id is None else str(location_id)
     )
-    return Page(data=[charger_public(r) for r in rows], total=total, page=paging.page, limit=paging.limit)
+    return Page(data=chargers_public(cur, rows), total=total, page=paging.page, limit=paging.limit)
 
 
 @router.post(
@@ -84,14 +87,41 @@ def create_charger(
     return decide_once(ctx, tenant, idempotency_key, fingerprint, decide)
 
 
-@router.get("/{charger_id}", dependencies=[fresh("chargers")])
-def get_charger(charger: ChargerRow) -> ChargerPublic:
-    return charger_public(charger)
+@router.get("/{charger_id}", dependencies=[fresh(*CHARGER_READ_MODELS)])
+def get_charger(charger: ChargerRow, cur: ReadCursor) -> ChargerPublic:
+    return chargers_public(cur, [charger])[0]
 
 
-@router.get("/{charger_id}/status", dependencies=[fresh("chargers")])
-def get_charger_status(charger: ChargerRow) -> ChargerStatus:
-    return charger_status(charger)
+@router.get("/{charger_id}/status", dependencies=[fresh(*CHARGER_READ_MODELS)])
+def get_charger_status(charger: ChargerRow, cur: ReadCursor) -> ChargerStatus:
+    return charger_status_of(cur, charger)
+
+
+@router.get("/{charger_id}/logs", dependencies=[fresh("message_log")])
+def get_charger_logs(
+    charger: ChargerRow,
+    cur: ReadCursor,
+    start_date: Annotated[datetime | None, Query()] = None,
+    end_date: Annotated[datetime | None, Query()] = None,
+    event: Annotated[
+        str | None, Query(description="OCPP action, e.g. StatusNotification", max_length=64)
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> LogPage:
+    """Every OCPP frame the charger sent and received, from the ledger, oldest first."""
+    rows, total = frames(
+        cur,
+        str(charge_point_id(UUID(charger["id"]))),
+        limit,
+        offset,
+        action=event,
+        start=iso(start_date),
+        end=iso(end_date),
+    )
+    return LogPage(
+        data=[FrameRecord.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
 @router.put("/{charger_id}", dependencies=[fresh("chargers")])
@@ -105,7 +135,7 @@ def update_charger(
     ctx.read.barrier(["chargers"], ctx.settings.read_barrier_seconds)
     with ctx.read.db.reader() as cur:
         rows, _ = list_chargers(cur, tenant, 1, 0, charger_ids=[charger["id"]])
-    return charger_public(rows[0])
+        return chargers_public(cur, rows)[0]
 
 
 @router.delete("/{charger_id}", dependencies=[fresh("chargers")])

@@ -59,6 +59,7 @@ from gateway.models.commands import (
     FleetFailure,
     FleetResult,
     FleetTarget,
+    FrameRecord,
     LocalAuthListResult,
     ProxyResult,
 )
@@ -68,6 +69,7 @@ from gateway.outcomes import wait_for_outcome
 from projections.chargers import charger_refs, get_charger
 from projections.commands import STATUSES, get_command, list_commands
 from projections.locations import get_location
+from projections.message_log import command_frames
 from projections.sql import Cursor
 
 router = APIRouter(prefix="/ocpp/commands", tags=["commands"], responses=ERRORS)
@@ -380,5 +382,5 @@ def command_detail(row: dict[str, Any], cur: Cursor) -> CommandDetail:
         completed_at=row["completed_at"],
         result=row["result"],
         error=row["error"],
-        frames=[],
+        frames=[FrameRecord.model_validate(f) for f in command_frames(cur, row["id"])],
     )

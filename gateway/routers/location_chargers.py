@@ -24,9 +24,9 @@ from gateway.models.chargers import (
     ChargerPublic,
     JobAccepted,
     JobStatus,
-    charger_public,
 )
 from gateway.models.common import ERRORS, Page
+from gateway.views import chargers_public
 from projections.chargers import charger_refs, list_chargers
 from projections.jobs import get_job
 
@@ -75,7 +75,7 @@ def expand(groups: list[ChargerGroup]) -> list[services.ChargerRegistration]:
     return registrations
 
 
-@router.get("", dependencies=[fresh("chargers", "locations")])
+@router.get("", dependencies=[fresh("chargers", "locations", "charger_status")])
 def get_location_chargers(
     location: LocationRow,
     tenant: Tenant,
@@ -86,7 +86,7 @@ def get_location_chargers(
     rows, total = list_chargers(
         cur, tenant, paging.limit, paging.offset, location_id=location["id"], charger_ids=charger_ids or ()
     )
-    return Page(data=[charger_public(r) for r in rows], total=total, page=paging.page, limit=paging.limit)
+    return Page(data=chargers_public(cur, rows), total=total, page=paging.page, limit=paging.limit)
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted)

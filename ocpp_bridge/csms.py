@@ -1,0 +1,343 @@
+"""A small CSMS on the `ocpp` library's server side (schema validation on), for local use and tests.
+
+It accepts OCPP 1.6 and 2.0.1 charge points at ws://host:port/<anything>/<identity>, answers every
+charge-point call sensibly (boot Accepted, tags Accepted unless told otherwise, transaction ids), keeps
+what it received, and can call the charge points (RemoteStart, Reset, …). Tests read its log and count
+the schema violations it saw: any CALLERROR it had to send for a malformed call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as Csms16Base
+from ocpp.v16 import call_result as result16
+from ocpp.v16.enums import Action as Action16
+from ocpp.v201 import ChargePoint as Csms201Base
+from ocpp.v201 import call_result as result201
+from ocpp.v201.enums import Action as Action201
+from websockets.asyncio.server import Server, ServerConnection
+
+from ocpp_bridge.connection import CALL, CALLERROR, parse_frame
+
+log = logging.getLogger(__name__)
+
+VIOLATIONS = {
+    "FormatViolation",
+    "FormationViolation",
+    "PropertyConstraintViolation",
+    "OccurrenceConstraintViolation",
+    "OccurenceConstraintViolation",
+    "TypeConstraintViolation",
+    "ProtocolError",
+}
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class Behaviour:
+    """How the CSMS answers; tests change it to provoke the cases they check."""
+
+    boot_status: str = "Accepted"
+    heartbeat_interval: int = 60
+    rejected_tags: set[str] = field(default_factory=set)
+    answer_delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Received:
+    identity: str
+    version: str
+    action: str
+    payload: dict[str, Any]
+    at: float
+
+
+@dataclass(frozen=True)
+class Frame:
+    identity: str
+    direction: str  # "cp_to_csms" / "csms_to_cp"
+    raw: str
+    at: float
+
+
+class _ServerSeam:
+    """Record every frame the CSMS sees or sends, and the schema violations it answers."""
+
+    def __init__(self, ws: ServerConnection, csms: Csms, identity: str) -> None:
+        self.ws, self.csms, self.identity = ws, csms, identity
+
+    async def recv(self) -> str:
+        raw = await self.ws.recv()
+        raw = raw.decode() if isinstance(raw, bytes) else raw
+        self.csms._frame(Frame(self.identity, "cp_to_csms", raw, asyncio.get_running_loop().time()))
+        return raw
+
+    async def send(self, raw: str) -> None:
+        message_type, _, frame = parse_frame(raw)
+        if message_type == CALLERROR and frame[2] in VIOLATIONS:
+            self.csms.violations.append((self.identity, raw))
+            log.warning("schema violation from %s: %s", self.identity, raw)
+        self.csms._frame(Frame(self.identity, "csms_to_cp", raw, asyncio.get_running_loop().time()))
+        await self.ws.send(raw)
+
+
+class _Handlers:
+    csms: Csms
+    version: str
+
+    async def _seen(self, action: str, payload: dict[str, Any]) -> None:
+        if self.csms.behaviour.answer_delay:
+            await asyncio.sleep(self.csms.behaviour.answer_delay)
+        await self.csms._received(
+            Received(self.id, self.version, action, payload, asyncio.get_running_loop().time())
+        )  # type: ignore[attr-defined]
+
+
+class Csms16(_Handlers, Csms16Base):
+    version = "1.6"
+
+    @on(Action16.boot_notification)
+    async def on_boot(self, **payload: Any) -> result16.BootNotification:
+        await self._seen("BootNotification", payload)
+        b = self.csms.behaviour
+        return result16.BootNotification(
+            current_time=now(), interval=b.heartbeat_interval, status=b.boot_status
+        )
+
+    @on(Action16.heartbeat)
+    async def on_heartbeat(self, **payload: Any) -> result16.Heartbeat:
+        await self._seen("Heartbeat", payload)
+        return result16.Heartbeat(current_time=now())
+
+    @on(Action16.status_notification)
+    async def on_status(self, **payload: Any) -> result16.StatusNotification:
+        await self._seen("StatusNotification", payload)
+        return result16.StatusNotification()
+
+    @on(Action16.authorize)
+    async def on_authorize(self, **payload: Any) -> result16.Authorize:
+        await self._seen("Authorize", payload)
+        return result16.Authorize(id_tag_info={"status": self.csms.tag_status(payload["id_tag"])})
+
+    @on(Action16.start_transaction)
+    async def on_start(self, **payload: Any) -> result16.StartTransaction:
+        await self._seen("StartTransaction", payload)
+        return result16.StartTransaction(
+            transaction_id=next(self.csms.transaction_ids),
+            id_tag_info={"status": self.csms.tag_status(payload["id_tag"])},
+        )
+
+    @on(Action16.stop_transaction)
+    async def on_stop(self, **payload: Any) -> result16.StopTransaction:
+        await self._seen("StopTransaction", payload)
+        tag = payload.get("id_tag")
+        return result16.StopTransaction(
+            id_tag_info=None if tag is None else {"status": self.csms.tag_status(tag)}
+        )
+
+    @on(Action16.meter_values)
+    async def on_meter_values(self, **payload: Any) -> result16.MeterValues:
+        await self._seen("MeterValues", payload)
+        return result16.MeterValues()
+
+    @on(Action16.data_transfer)
+    async def on_data_transfer(self, **payload: Any) -> result16.DataTransfer:
+        await self._seen("DataTransfer", payload)
+        return result16.DataTransfer(status="Accepted", data=payload.get("data"))
+
+    @on(Action16.diagnostics_status_notification)
+    async def on_diagnostics(self, **payload: Any) -> result16.DiagnosticsStatusNotification:
+        await self._seen("DiagnosticsStatusNotification", payload)
+        return result16.DiagnosticsStatusNotification()
+
+    @on(Action16.firmware_status_notification)
+    async def on_firmware(self, **payload: Any) -> result16.FirmwareStatusNotification:
+        await self._seen("FirmwareStatusNotification", payload)
+        return result16.FirmwareStatusNotification()
+
+
+class Csms201(_Handlers, Csms201Base):
+    version = "2.0.1"
+
+    def _token(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        token = payload.get("id_token")
+        return None if token is None else {"status": self.csms.tag_status(token["id_token"])}
+
+    @on(Action201.boot_notification)
+    async def on_boot(self, **payload: Any) -> result201.BootNotification:
+        await self._seen("BootNotification", payload)
+        b = self.csms.behaviour
+        return result201.BootNotification(
+            current_time=now(), interval=b.heartbeat_interval, status=b.boot_status
+        )
+
+    @on(Action201.heartbeat)
+    async def on_heartbeat(self, **payload: Any) -> result201.Heartbeat:
+        await self._seen("Heartbeat", payload)
+        return result201.Heartbeat(current_time=now())
+
+    @on(Action201.status_notification)
+    async def on_status(self, **payload: Any) -> result201.StatusNotification:
+        await self._seen("StatusNotification", payload)
+        return result201.StatusNotification()
+
+    @on(Action201.authorize)
+    async def on_authorize(self, **payload: Any) -> result201.Authorize:
+        await self._seen("Authorize", payload)
+        return result201.Authorize(id_token_info=self._token(payload))
+
+    @on(Action201.transaction_event)
+    async def on_transaction_event(self, **payload: Any) -> result201.TransactionEvent:
+        await self._seen("TransactionEvent", payload)
+        return result201.TransactionEvent(id_token_info=self._token(payload))
+
+    @on(Action201.meter_values)
+    async def on_meter_values(self, **payload: Any) -> result201.MeterValues:
+        await self._seen("MeterValues", payload)
+        return result201.MeterValues()
+
+    @on(Action201.notify_event)
+    async def on_notify_event(self, **payload: Any) -> result201.NotifyEvent:
+        await self._seen("NotifyEvent", payload)
+        return result201.NotifyEvent()
+
+    @on(Action201.notify_report)
+    async def on_notify_report(self, **payload: Any) -> result201.NotifyReport:
+        await self._seen("NotifyReport", payload)
+        return result201.NotifyReport()
+
+    @on(Action201.data_transfer)
+    async def on_data_transfer(self, **payload: Any) -> result201.DataTransfer:
+        await self._seen("DataTransfer", payload)
+        return result201.DataTransfer(status="Accepted", data=payload.get("data"))
+
+    @on(Action201.firmware_status_notification)
+    async def on_firmware(self, **payload: Any) -> result201.FirmwareStatusNotification:
+        await self._seen("FirmwareStatusNotification", payload)
+        return result201.FirmwareStatusNotification()
+
+    @on(Action201.security_event_notification)
+    async def on_security_event(self, **payload: Any) -> result201.SecurityEventNotification:
+        await self._seen("SecurityEventNotification", payload)
+        return result201.SecurityEventNotification()
+
+    @on(Action201.log_status_notification)
+    async def on_log_status(self, **payload: Any) -> result201.LogStatusNotification:
+        await self._seen("LogStatusNotification", payload)
+        return result201.LogStatusNotification()
+
+
+class Csms:
+    def __init__(self, behaviour: Behaviour | None = None) -> None:
+        self.behaviour = behaviour or Behaviour()
+        self.received: list[Received] = []
+        self.frames: list[Frame] = []
+        self.violations: list[tuple[str, str]] = []
+        self.sessions: dict[str, Any] = {}
+        self.connections: dict[str, ServerConnection] = {}
+        self.connects: dict[str, int] = {}
+        self.transaction_ids = itertools.count(1)
+        self._server: Server | None = None
+        self._changed: asyncio.Condition | None = None
+        self.port = 0
+
+    def tag_status(self, tag: str) -> str:
+        return "Invalid" if tag in self.behaviour.rejected_tags else "Accepted"
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        self._changed = asyncio.Condition()
+        self._server = await websockets.serve(
+            self._accept,
+            host,
+            port,
+            subprotocols=["ocpp1.6", "ocpp2.0.1"],
+            compression=None,
+            ping_interval=None,  # type: ignore[list-item]
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ocpp"
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _accept(self, ws: ServerConnection) -> None:
+        identity = ws.request.path.rstrip("/").rsplit("/", 1)[-1] if ws.request else "unknown"
+        seam = _ServerSeam(ws, self, identity)
+        session: Any = (Csms201 if ws.subprotocol == "ocpp2.0.1" else Csms16)(
+            identity, seam, response_timeout=10
+        )
+        session.csms = self
+        self.sessions[identity] = session
+        self.connections[identity] = ws
+        self.connects[identity] = self.connects.get(identity, 0) + 1
+        await self._notify()
+        try:
+            await session.start()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            if self.connections.get(identity) is ws:
+                del self.connections[identity]
+            await self._notify()
+
+    async def _notify(self) -> None:
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _received(self, item: Received) -> None:
+        self.received.append(item)
+        await self._notify()
+
+    def _frame(self, frame: Frame) -> None:
+        self.frames.append(frame)
+
+    # --- for tests and the CLI ---------------------------------------------------------------------
+
+    def messages(self, identity: str, action: str | None = None) -> list[Received]:
+        return [r for r in self.received if r.identity == identity and (action is None or r.action == action)]
+
+    def actions(self, identity: str) -> list[str]:
+        return [r.action for r in self.received if r.identity == identity]
+
+    async def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until `condition()` is truthy (re-checked on each message or connection change)."""
+        assert self._changed is not None
+        async with self._changed:
+            result = await asyncio.wait_for(self._changed.wait_for(condition), timeout)
+        return result
+
+    async def call(self, identity: str, payload: Any) -> Any:
+        """A CSMS-initiated call (1.6 or 2.0.1 payload dataclass); CALLERRORs raise."""
+        return await self.sessions[identity].call(payload, suppress=False)
+
+    async def drop(self, identity: str) -> None:
+        """Close the charge point's socket from the CSMS side."""
+        ws = self.connections.get(identity)
+        if ws is not None:
+            await ws.close(code=1011, reason="dropped by test CSMS")
+
+
+async def serve_forever(host: str, port: int, behaviour: Behaviour | None = None) -> None:
+    csms = Csms(behaviour)
+    await csms.start(host, port)
+    log.info("CSMS listening on ws://%s:%d/ocpp/<identity>", host, csms.port)
+    await asyncio.Future()

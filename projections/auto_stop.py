@@ -1,0 +1,195 @@
+"""The auto-stop policy: a session started with `duration_seconds` or `target_energy_kwh` is stopped when
+the first limit is reached, by queuing a `stop_session` whose origin names the limit.
+
+The projection keeps each limited session's limits, start and latest energy (so deadlines survive any
+restart: they are derived from the events). The policy loop reads it and queues the stop through the
+domain. It may run in several processes at once: the stop is saved together with an idempotency record
+derived from the session's command id, so only one of them ever queues it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from domain import services
+from domain.chargepoint import ChargePoint
+from domain.charger import Charger
+from domain.clock import Clock
+from domain.commands import CommandType, StartSession, StopSession
+from domain.idempotency import IdempotentRequest
+from domain.ids import charge_point_id, idempotency_id
+from domain.ledger import Ledger, UnitOfWork
+from domain.protocol import STOP_REASONS, StopReason
+from projections.runner import Projection, ProjectionRunner, handles
+from projections.sql import Cursor, Database, Row
+
+log = logging.getLogger(__name__)
+
+
+class AutoStopProjection(Projection):
+    name = "auto_stop"
+    tables = ("auto_stop_sessions",)
+
+    def create_tables(self, cur: Cursor) -> None:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS auto_stop_sessions ("
+            "command_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, charger_id TEXT NOT NULL, "
+            "charge_point_id TEXT NOT NULL, connector_id INTEGER NOT NULL, duration_seconds DOUBLE PRECISION, "
+            "target_wh DOUBLE PRECISION, transaction_id TEXT, started_at TEXT, meter_start_wh BIGINT, "
+            "energy_wh BIGINT)"
+        )
+        cur.execute(
+            "CREATE INDEX IF NOT EXISTS auto_stop_cp ON auto_stop_sessions (charge_point_id, connector_id)"
+        )
+
+    @handles(Charger.CommandQueued)
+    def command_queued(self, e: Any, cur: Cursor, position: int) -> None:
+        payload = e.payload
+        if e.event_type != CommandType.START_SESSION or not isinstance(payload, StartSession):
+            return
+        if payload.duration_seconds is None and payload.target_energy_kwh is None:
+            return
+        cur.execute(
+            "INSERT INTO auto_stop_sessions (command_id, tenant, charger_id, charge_point_id, connector_id, "
+            "duration_seconds, target_wh) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [
+                str(e.command_id),
+                e.target.tenant,
+                str(e.originator_id),
+                str(charge_point_id(e.originator_id)),
+                payload.connector(),
+                payload.duration_seconds,
+                None if payload.target_energy_kwh is None else payload.target_energy_kwh * 1000,
+            ],
+        )
+
+    @handles(ChargePoint.TransactionStarted)
+    def transaction_started(self, e: Any, cur: Cursor, position: int) -> None:
+        if e.command_id is None:
+            return
+        cur.execute(
+            "UPDATE auto_stop_sessions SET transaction_id = %s, started_at = %s, meter_start_wh = %s, "
+            "energy_wh = %s WHERE command_id = %s",
+            [e.transaction_id, e.started_at, e.meter_start_wh, e.meter_start_wh, str(e.command_id)],
+        )
+
+    @handles(ChargePoint.MeterSampled)
+    def meter_sampled(self, e: Any, cur: Cursor, position: int) -> None:
+        if e.transaction_id is None:
+            return
+        cur.execute(
+            "UPDATE auto_stop_sessions SET energy_wh = %s "
+            "WHERE charge_point_id = %s AND connector_id = %s AND transaction_id = %s",
+            [e.energy_wh, str(e.originator_id), e.connector_id, e.transaction_id],
+        )
+
+    @handles(ChargePoint.TransactionStopped)
+    def transaction_stopped(self, e: Any, cur: Cursor, position: int) -> None:
+        cur.execute(
+            "DELETE FROM auto_stop_sessions WHERE charge_point_id = %s AND transaction_id = %s",
+            [str(e.originator_id), e.transaction_id],
+        )
+
+    @handles(ChargePoint.CommandFailed)
+    def session_failed(self, e: Any, cur: Cursor, position: int) -> None:
+        cur.execute("DELETE FROM auto_stop_sessions WHERE command_id = %s", [str(e.command_id)])
+
+
+def due(row: Row, now: datetime) -> str | None:
+    """Which limit a running session has reached, if any ('energy' first: it is the exact one)."""
+    if row["transaction_id"] is None:
+        return None
+    if row["target_wh"] is not None and row["energy_wh"] is not None:
+        if row["energy_wh"] - (row["meter_start_wh"] or 0) >= row["target_wh"]:
+            return "energy"
+    if row["duration_seconds"] is not None and row["started_at"]:
+        started = datetime.fromisoformat(row["started_at"].replace("Z", "+00:00"))
+        if now >= started + timedelta(seconds=row["duration_seconds"]):
+            return "duration"
+    return None
+
+
+class AutoStopPolicy:
+    """Queues the stop of sessions whose limit is reached. Wakes when the projection moves, and on the
+    next duration deadline."""
+
+    def __init__(self, ledger: Ledger, db: Database, runner: ProjectionRunner, clock: Clock) -> None:
+        self.ledger, self.db, self.runner, self.clock = ledger, db, runner, clock
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._handled: set[str] = set()  # sessions this process has dealt with (the guard is in the ledger)
+        self.stops_queued = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="auto-stop", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        seen = -1
+        while not self._stopping.is_set():
+            try:
+                wait = self.check()
+            except Exception as error:  # database down: try again shortly
+                log.warning("auto-stop check failed: %s", error)
+                wait = 1.0
+            seen = self.runner.wait_for_change(seen, min(wait, 1.0))
+
+    def check(self) -> float:
+        """Queue the due stops; return how many real seconds until the next deadline."""
+        with self.db.reader() as cur:
+            rows = cur.execute("SELECT * FROM auto_stop_sessions WHERE transaction_id IS NOT NULL").fetchall()
+        now = self.clock.now()
+        next_deadline = 3600.0
+        for row in rows:
+            if row["command_id"] in self._handled:
+                continue
+            limit = due(row, now)
+            if limit is not None:
+                self.queue_stop(row, limit)
+                continue
+            if row["duration_seconds"] is not None and row["started_at"]:
+                started = datetime.fromisoformat(row["started_at"].replace("Z", "+00:00"))
+                remaining = (started + timedelta(seconds=row["duration_seconds"]) - now).total_seconds()
+                next_deadline = min(next_deadline, self.clock.real_seconds(max(0.0, remaining)))
+        return next_deadline
+
+    def queue_stop(self, row: Row, limit: str) -> None:
+        tenant, key = row["tenant"], f"auto-stop:{row['command_id']}"
+
+        def decide(uow: UnitOfWork) -> bool:
+            if uow.get(IdempotentRequest, idempotency_id(tenant, key)) is not None:
+                return False  # another process queued it already
+            # 2.0.1 has stop reasons for both limits; 1.6 has none, so its default (Local) applies.
+            reason = StopReason.ENERGY_LIMIT_REACHED if limit == "energy" else StopReason.TIME_LIMIT_REACHED
+            charger = uow.get(Charger, UUID(row["charger_id"]))
+            applies = charger is not None and reason in STOP_REASONS[charger.settings.ocpp_version]
+            payload = StopSession(connector_id=row["connector_id"], reason=reason if applies else None)
+            fan_out = services.queue_commands(
+                uow,
+                tenant,
+                [UUID(row["charger_id"])],
+                payload,
+                "policy",
+                "policy:auto_stop",
+                f"auto_stop:{limit}",
+            )
+            body = "" if not fan_out.queued else str(fan_out.queued[0].command_id)
+            uow.add(
+                IdempotentRequest(tenant=tenant, key=key, fingerprint="auto-stop", status_code=202, body=body)
+            )
+            return bool(fan_out.queued)
+
+        queued = self.ledger.transact(decide)
+        self._handled.add(row["command_id"])
+        if queued:
+            self.stops_queued += 1
+            log.info("auto-stop (%s) queued for session %s", limit, row["command_id"])

@@ -1,0 +1,77 @@
+"""Read model of the OCPP message log: every frame, in ledger order, per charge point and per command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.chargepoint import ChargePoint
+from projections.runner import Projection, handles
+from projections.sql import Cursor, Row, iso
+
+
+class MessageLogProjection(Projection):
+    name = "message_log"
+    tables = ("ocpp_frames",)
+
+    def create_tables(self, cur: Cursor) -> None:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS ocpp_frames ("
+            "position BIGINT PRIMARY KEY, charge_point_id TEXT NOT NULL, direction TEXT NOT NULL, "
+            "message_type INTEGER, message_id TEXT, action TEXT, message TEXT NOT NULL, command_id TEXT, "
+            "timestamp TEXT NOT NULL)"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS ocpp_frames_cp ON ocpp_frames (charge_point_id, position)")
+        cur.execute("CREATE INDEX IF NOT EXISTS ocpp_frames_command ON ocpp_frames (command_id, position)")
+
+    @handles(ChargePoint.FrameRecorded)
+    def frame_recorded(self, e: Any, cur: Cursor, position: int) -> None:
+        cur.execute(
+            "INSERT INTO ocpp_frames (position, charge_point_id, direction, message_type, message_id, action, "
+            "message, command_id, timestamp) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                position,
+                str(e.originator_id),
+                e.direction,
+                e.message_type,
+                e.message_id,
+                e.action,
+                e.raw,
+                None if e.command_id is None else str(e.command_id),
+                iso(e.timestamp),
+            ],
+        )
+
+
+def frames(
+    cur: Cursor,
+    charge_point_id: str,
+    limit: int,
+    offset: int,
+    action: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> tuple[list[Row], int]:
+    where, params = "charge_point_id = %s", [charge_point_id]
+    if action:
+        where += " AND action = %s"
+        params.append(action)
+    if start:
+        where += " AND timestamp >= %s"
+        params.append(start)
+    if end:
+        where += " AND timestamp <= %s"
+        params.append(end)
+    total = cur.execute(f"SELECT COUNT(*) AS n FROM ocpp_frames WHERE {where}", params).scalar()
+    rows = cur.execute(
+        f"SELECT direction, action, message, timestamp FROM ocpp_frames WHERE {where} "
+        "ORDER BY position LIMIT %s OFFSET %s",
+        [*params, limit, offset],
+    ).fetchall()
+    return rows, int(total)
+
+
+def command_frames(cur: Cursor, command_id: str) -> list[Row]:
+    return cur.execute(
+        "SELECT direction, action, message, timestamp FROM ocpp_frames WHERE command_id = %s ORDER BY position",
+        [command_id],
+    ).fetchall()
