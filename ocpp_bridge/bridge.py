@@ -139,7 +139,10 @@ class Bridge:
         while True:
             events, position = await asyncio.to_thread(self._next_events)
             for event in events:
-                await self.route(event)
+                try:
+                    await self.route(event)
+                except Exception:  # one charger's trouble must not stop the others
+                    log.exception("routing %s failed", type(event).__name__)
             moved = position != self.position
             self.position = position
             if not moved:
@@ -166,6 +169,14 @@ class Bridge:
     # --- stations ----------------------------------------------------------------------------------
 
     async def add_station(self, charger_id: UUID) -> Station | None:
+        """Start the charger's station; a charger that cannot start is logged and skipped, never fatal."""
+        try:
+            return await self._add_station(charger_id)
+        except Exception:
+            log.exception("charger %s could not be started", charger_id)
+            return None
+
+    async def _add_station(self, charger_id: UUID) -> Station | None:
         loaded = await asyncio.to_thread(self._load, charger_id)
         if loaded is None:
             return None

@@ -64,6 +64,20 @@ log = logging.getLogger(__name__)
 _running_command: ContextVar[UUID | None] = ContextVar("running_command", default=None)
 
 
+# Commands that change only the charger itself (no frame), and the runtime commands.
+LOCAL_COMMANDS = frozenset(
+    {
+        "configuration",
+        "cache_reset",
+        "local_auth_list",
+        "clear_local_auth_list",
+        "start_charger",
+        "stop_charger",
+        "restart_charger",
+    }
+)
+
+
 class CommandError(Exception):
     """A command the charger could not carry out; `code` is what the API reports."""
 
@@ -79,6 +93,7 @@ class StationSettings:
     connect_timeout: float = 10.0
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
+    online_wait: float = 15.0  # real seconds a command waits for a (re)connecting charger to come online
 
 
 @dataclass
@@ -416,6 +431,11 @@ class Station(ABC):
 
     async def _run_command(self, event: Any, event_type: str, payload: CommandPayload | None) -> None:
         command_id = event.command_id
+        if str(event_type) not in LOCAL_COMMANDS and self.should_run.is_set() and not self.online.is_set():
+            # A charger that is still connecting (just created, or reconnecting) gets a moment to come
+            # online before a command that talks to the CSMS runs; it fails if it does not.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.online.wait(), self.settings.online_wait)
         self.cp.command_dispatched(command_id, event.originator_version, str(event_type))
         await self.durable()  # dispatched is on record before the first frame of the command leaves
         token = _running_command.set(command_id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from domain.settings import Settings
 from domain.tokens import ApiToken, Role
@@ -33,34 +34,109 @@ def _context():  # noqa: ANN202 - a Context; typed where used
     return ctx
 
 
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("ocpp").setLevel(logging.WARNING)  # it logs every frame at INFO; the ledger has them
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="default: LEDGER_HOST or 127.0.0.1")] = None,
     port: Annotated[int | None, typer.Option(help="default: LEDGER_PORT or 8080")] = None,
+    bridge: Annotated[
+        bool, typer.Option("--bridge/--no-bridge", help="run the OCPP bridge in this process")
+    ] = True,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="also start a local CSMS and a seeded demo location")
+    ] = False,
+    demo_csms_port: Annotated[int, typer.Option(help="port of the demo CSMS")] = 9000,
 ) -> None:
-    """Run the REST gateway (and its projections)."""
+    """Run the REST gateway, its projections and (by default) the OCPP bridge."""
     import uvicorn
 
     from gateway.app import create_app
     from ocpp_ledger.devtoken import dev_token
+    from ocpp_ledger.runtime import BridgeThread
 
     settings = Settings()
     if host:
         settings.host = host
     if port:
         settings.port = port
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _logging()
     ctx = build_context(settings)
     upgrade_database(ctx)
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"[bold]ocpp-ledger[/] gateway on [cyan]{url}[/]  (docs: {url}/docs)")
+    token = "<your token>"
     if not settings.is_postgres:
+        token = dev_token(ctx.ledger, settings.var_dir)
         console.print(f"ledger: SQLite file [cyan]{settings.sqlite_path}[/]")
-        console.print(f"dev token: [green]{dev_token(ctx.ledger, settings.var_dir)}[/]")
+        console.print(f"dev token: [green]{token}[/]")
         console.print(
             f'try: curl -H "Authorization: Bearer $(cat {settings.var_dir}/dev-token)" {url}/ocpp/locations'
         )
-    uvicorn.run(create_app(settings, ctx), host=settings.host, port=settings.port, log_level="info")
+    demo_csms = None
+    if demo:
+        from ocpp_ledger.demo import DemoCsms, seed
+
+        demo_csms = DemoCsms(demo_csms_port)
+        demo_csms.start()
+        location = seed(ctx, demo_csms.url)
+        console.print(f"demo: CSMS on [cyan]{demo_csms.url}[/], location [cyan]{location}[/] (tenant 'dev')")
+        console.print(
+            f'watch: curl -H "Authorization: Bearer {token}" "{url}/ocpp/chargers/DEMO-1/logs?limit=20"'
+        )
+    runner = BridgeThread(ctx) if bridge else None
+    if runner is not None:
+        runner.start()
+        console.print("bridge: running every charger of this ledger")
+    try:
+        uvicorn.run(create_app(settings, ctx), host=settings.host, port=settings.port, log_level="info")
+    finally:
+        if runner is not None:
+            runner.stop()
+        if demo_csms is not None:
+            demo_csms.stop()
+
+
+@app.command("bridge")
+def bridge_command() -> None:
+    """Run the OCPP bridge alone (beside gateways started with `serve --no-bridge`)."""
+    import asyncio
+
+    from ocpp_ledger.runtime import run_bridge
+
+    settings = Settings()
+    _logging()
+    if not settings.is_postgres:
+        console.print(
+            "[yellow]note:[/] on SQLite a separate bridge polls the ledger; PostgreSQL is recommended"
+        )
+    ctx = build_context(settings)
+    upgrade_database(ctx)
+    asyncio.run(run_bridge(ctx))
+
+
+@app.command()
+def csms(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 9000,
+    reject_tag: Annotated[
+        list[str] | None, typer.Option(help="id tags to answer Invalid (repeatable)")
+    ] = None,
+    heartbeat_interval: Annotated[int, typer.Option(help="interval given in BootNotification answers")] = 60,
+) -> None:
+    """A small accepting CSMS (OCPP 1.6 and 2.0.1) to try chargers against: ws://HOST:PORT/ocpp/<identity>."""
+    import asyncio
+
+    from ocpp_bridge.csms import Behaviour, serve_forever
+
+    _logging()
+    console.print(f"CSMS on [cyan]ws://{host}:{port}/ocpp[/] (use it as a charger's ws_url)")
+    behaviour = Behaviour(heartbeat_interval=heartbeat_interval, rejected_tags=set(reject_tag or []))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_forever(host, port, behaviour))
 
 
 @db_app.command("upgrade")
@@ -92,7 +168,10 @@ def token_list() -> None:
     """List tokens (ids, organizations, roles; never secrets)."""
     ctx = _context()
     ctx.read.catch_up()
-    table = Table("id", "organization", "role", "label", "revoked", "created_at")
+    # The id is what `token revoke` takes: never cut it short. Piped output is not cut to 80 columns.
+    table = Table(
+        Column("id", no_wrap=True, min_width=36), "organization", "role", "label", "revoked", "created_at"
+    )
     with ctx.read.db.reader() as cur:
         for row in list_tokens(cur):
             table.add_row(
@@ -103,7 +182,7 @@ def token_list() -> None:
                 str(row["revoked"]),
                 row["created_at"],
             )
-    console.print(table)
+    (console if console.is_terminal else Console(width=240)).print(table)
 
 
 @token_app.command("revoke")
