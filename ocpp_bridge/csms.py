@@ -53,6 +53,7 @@ class Behaviour:
     heartbeat_interval: int = 60
     rejected_tags: set[str] = field(default_factory=set)
     answer_delay: float = 0.0
+    slow_actions: dict[str, float] = field(default_factory=dict)  # action → seconds before answering
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,12 @@ class _Handlers:
     version: str
 
     async def _seen(self, action: str, payload: dict[str, Any]) -> None:
-        if self.csms.behaviour.answer_delay:
-            await asyncio.sleep(self.csms.behaviour.answer_delay)
+        delay = self.csms.behaviour.slow_actions.get(action, self.csms.behaviour.answer_delay)
         await self.csms._received(
-            Received(self.id, self.version, action, payload, asyncio.get_running_loop().time())
-        )  # type: ignore[attr-defined]
+            Received(self.id, self.version, action, payload, asyncio.get_running_loop().time())  # type: ignore[attr-defined]
+        )
+        if delay:
+            await asyncio.sleep(delay)
 
 
 class Csms16(_Handlers, Csms16Base):
