@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test lint bench soak clean
+.PHONY: run demo test lint bench soak clean
 
 $(BIN)/ocpp-ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,9 @@ $(BIN)/ocpp-ledger: pyproject.toml
 
 run: $(BIN)/ocpp-ledger
 	$(BIN)/ocpp-ledger serve $(ARGS)
+
+demo: $(BIN)/ocpp-ledger
+	$(BIN)/ocpp-ledger serve --demo $(ARGS)
 
 lint: $(BIN)/ocpp-ledger
 	$(BIN)/ruff check .
