@@ -99,7 +99,11 @@ def percentile(values: list[float], p: float) -> float:
 
 def measure_http(env: dict[str, str], rounds: int) -> dict[str, object]:
     token = subprocess.run(
-        [CLI, "token", "create", "--org", "bench"], env={**os.environ, **env}, check=True, capture_output=True, text=True
+        [CLI, "token", "create", "--org", "bench"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     headers = {"Authorization": f"Bearer {token}"}
     with server(env, free_port()) as base, httpx.Client(base_url=base, headers=headers, timeout=60) as http:
@@ -130,7 +134,10 @@ def measure_http(env: dict[str, str], rounds: int) -> dict[str, object]:
             http.get("/ocpp/commands", params={"limit": 1})  # returns once the read models caught up
             isolated.append(fan_out())
         back_to_back = [fan_out() for _ in range(rounds)]
-        charger_ids = [c["id"] for c in http.get(f"/ocpp/locations/{location}/chargers", params={"limit": 100}).json()["data"]]
+        charger_ids = [
+            c["id"]
+            for c in http.get(f"/ocpp/locations/{location}/chargers", params={"limit": 100}).json()["data"]
+        ]
         total = http.get(f"/ocpp/locations/{location}/chargers", params={"limit": 1}).json()["total"]
         assert total == CHARGERS, total
     return {"isolated": isolated, "back_to_back": back_to_back, "sample_ids": charger_ids}
@@ -150,7 +157,9 @@ def measure_direct(env: dict[str, str], rounds: int) -> list[float]:
     ledger = Ledger(env=settings.persistence_env())
     ids = [
         n.originator_id
-        for n in ledger.recorder.select_notifications(start=1, limit=10_000_000, topics=[Charger.Registered.TOPIC])
+        for n in ledger.recorder.select_notifications(
+            start=1, limit=10_000_000, topics=[Charger.Registered.TOPIC]
+        )
     ]
     chargers = [ledger.repository.get(i) for i in ids[:CHARGERS]]
     payload = PlugConnector(connector_id=1)
@@ -177,7 +186,9 @@ def machine() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--backends", default="sqlite,postgres")
     args = parser.parse_args()
@@ -190,17 +201,27 @@ def main() -> None:
             http = measure_http(env, args.rounds)
             direct = measure_direct(env, args.rounds)
         base = statistics.median(direct)
-        rows = [("direct save()", direct), ("HTTP isolated", http["isolated"]), ("HTTP back-to-back", http["back_to_back"])]
+        rows = [
+            ("direct save()", direct),
+            ("HTTP isolated", http["isolated"]),
+            ("HTTP back-to-back", http["back_to_back"]),
+        ]
         for label, values in rows:
             p50 = statistics.median(values)  # type: ignore[arg-type]
             print(
                 f"| {name} | {label} | {p50 * 1000:.1f} | {percentile(values, 90) * 1000:.1f} | "  # type: ignore[arg-type]
                 f"{CHARGERS / p50:,.0f} | {p50 / base:.2f}x |"
             )
-        results[name] = {"direct": direct, "http_isolated": http["isolated"], "http_back_to_back": http["back_to_back"]}
+        results[name] = {
+            "direct": direct,
+            "http_isolated": http["isolated"],
+            "http_back_to_back": http["back_to_back"],
+        }
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / f"ingest-{int(time.time())}.json").write_text(json.dumps({"machine": machine(), "results": results}, indent=1))
+    (out / f"ingest-{int(time.time())}.json").write_text(
+        json.dumps({"machine": machine(), "results": results}, indent=1)
+    )
 
 
 if __name__ == "__main__":

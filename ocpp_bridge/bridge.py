@@ -29,6 +29,7 @@ from domain.protocol import OcppVersion
 from ocpp_bridge.station import Station, StationSettings
 from ocpp_bridge.v16 import V16Station
 from ocpp_bridge.writer import EventWriter
+from projections.listen import Listener
 from projections.sql import Database
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ class Bridge:
         self._wake = asyncio.Event()
         wake = self._wake
         self.ledger.on_saved(lambda _position: loop.call_soon_threadsafe(wake.set))
+        listener = Listener(self.db, lambda: loop.call_soon_threadsafe(wake.set))
+        listener.start()
         self.writer.start()
         head = await asyncio.to_thread(self._head)
         for charger_id in await asyncio.to_thread(self._live_chargers, head):
@@ -101,6 +104,7 @@ class Bridge:
                 wake.clear()
                 await self.follow()
         finally:
+            listener.stop()
             await self.shutdown()
 
     def _head(self) -> int:

@@ -26,7 +26,7 @@ from ocpp.v201 import call_result as result201
 from ocpp.v201.enums import Action as Action201
 from websockets.asyncio.server import Server, ServerConnection
 
-from ocpp_bridge.connection import CALL, CALLERROR, parse_frame
+from ocpp_bridge.connection import CALLERROR, parse_frame
 
 log = logging.getLogger(__name__)
 
@@ -242,8 +242,17 @@ class Csms201(_Handlers, Csms201Base):
 
 
 class Csms:
-    def __init__(self, behaviour: Behaviour | None = None) -> None:
+    def __init__(
+        self,
+        behaviour: Behaviour | None = None,
+        keep: bool = True,
+        on_received: Callable[[Received], None] | None = None,
+    ) -> None:
+        """`keep=False` keeps counters only (for large fleets); `on_received` sees every call."""
         self.behaviour = behaviour or Behaviour()
+        self.keep = keep
+        self.on_received = on_received
+        self.counts: dict[str, int] = {}
         self.received: list[Received] = []
         self.frames: list[Frame] = []
         self.violations: list[tuple[str, str]] = []
@@ -306,11 +315,16 @@ class Csms:
             self._changed.notify_all()
 
     async def _received(self, item: Received) -> None:
-        self.received.append(item)
-        await self._notify()
+        self.counts[item.action] = self.counts.get(item.action, 0) + 1
+        if self.on_received is not None:
+            self.on_received(item)
+        if self.keep:
+            self.received.append(item)
+            await self._notify()
 
     def _frame(self, frame: Frame) -> None:
-        self.frames.append(frame)
+        if self.keep:
+            self.frames.append(frame)
 
     # --- for tests and the CLI ---------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ it is polled), and whenever a reader asks for a position they have not reached.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
@@ -19,6 +18,7 @@ from projections.charger_status import ChargerStatusProjection
 from projections.chargers import ChargersProjection
 from projections.commands import CommandsProjection
 from projections.jobs import JobsProjection
+from projections.listen import Listener
 from projections.locations import LocationsProjection
 from projections.message_log import MessageLogProjection
 from projections.runner import Projection, ProjectionRunner, create_tables
@@ -58,8 +58,7 @@ class ReadModels:
             for name, p in self.projections.items()
         }
         self.auto_stop = AutoStopPolicy(ledger, self.db, self.runners["auto_stop"], clock or Clock())
-        self._listening = threading.Event()
-        self._listener: threading.Thread | None = None
+        self._listener = Listener(self.db, self.wake)
         ledger.on_saved(lambda _position: self.wake())
 
     def create_tables(self) -> None:
@@ -69,18 +68,13 @@ class ReadModels:
         for runner in self.runners.values():
             runner.start()
         self.auto_stop.start()
-        if self.db.dialect == "postgres":
-            self._listening.set()
-            self._listener = threading.Thread(target=self._listen, name="projection-listen", daemon=True)
-            self._listener.start()
+        self._listener.start()
 
     def stop(self) -> None:
-        self._listening.clear()
+        self._listener.stop()
         self.auto_stop.stop()
         for runner in self.runners.values():
             runner.stop()
-        if self._listener is not None:
-            self._listener.join(timeout=5)
 
     def wake(self) -> None:
         for runner in self.runners.values():
@@ -125,16 +119,3 @@ class ReadModels:
     def lag(self) -> dict[str, int]:
         head = self.current_position()
         return {name: head - runner.position for name, runner in self.runners.items()}
-
-    def _listen(self) -> None:
-        channel = getattr(self.ledger.recorder, "channel_name", "stored_events")
-        while self._listening.is_set():
-            try:
-                with self.db.datastore.get_connection() as conn:
-                    conn.execute(f"LISTEN {channel}")
-                    while self._listening.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self.wake()
-            except Exception as error:  # database restarts: listen again shortly
-                log.warning("LISTEN %s failed: %s", channel, error)
-                threading.Event().wait(1.0)

@@ -1,0 +1,47 @@
+"""The CSMS side of bench/fleet.py: the project's test CSMS (the `ocpp` library, schema validation on),
+keeping only counters, and writing when each benchmark Authorize arrives (CLOCK_MONOTONIC, which is
+shared by every process on the machine) so the driver can measure command latency."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ocpp_bridge.csms import Csms, Received  # noqa: E402
+
+
+async def main(port: int, out: Path) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    arrivals = out.open("a", buffering=1)
+
+    def seen(item: Received) -> None:
+        if item.action == "Authorize":
+            token = item.payload.get("id_tag") or item.payload.get("id_token", {}).get("id_token", "")
+            if token.startswith("LAT"):
+                arrivals.write(f"{token} {time.monotonic()}\n")
+
+    csms = Csms(keep=False, on_received=seen)
+    await csms.start("127.0.0.1", port)
+    stats = out.with_suffix(".counts")
+    while True:
+        await asyncio.sleep(1)
+        stats.write_text(
+            json.dumps(
+                {
+                    "counts": csms.counts,
+                    "violations": len(csms.violations),
+                    "connected": len(csms.connections),
+                }
+            )
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]), Path(sys.argv[2])))
