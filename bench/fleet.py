@@ -85,7 +85,7 @@ def scalar(url: str, schema: str, sql: str, params: tuple[object, ...] = ()) -> 
         return int(conn.execute(sql, params).fetchone()[0] or 0)
 
 
-def run_size(n: int, window: float, rate: float, url: str, work: Path) -> dict[str, object]:
+def run_size(n: int, window: float, rate: float, url: str, work: Path, profile: bool = False) -> dict[str, object]:
     schema = f"fleet_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -160,6 +160,12 @@ def run_size(n: int, window: float, rate: float, url: str, work: Path) -> dict[s
                 c["id"]
                 for c in api.get(f"/ocpp/locations/{location}/chargers", params={"limit": 100}).json()["data"]
             ]
+            if profile:  # a sampling profile of the bridge during the window (py-spy, if installed)
+                subprocess.Popen(
+                    [str(BIN / "py-spy"), "record", "-d", str(int(window)), "-f", "raw", "-o", str(work / f"bridge-{n}.prof"), "-p", str(bridge.pid)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             cpu0, t0 = cpu_seconds(bridge.pid), time.monotonic()
             head0 = scalar(url, schema, "SELECT max(notification_id) FROM ocpp_ledger_events")
             accepted: dict[str, float] = {}
@@ -227,13 +233,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,5000")
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=5.0, help="authorize commands per second")
+    parser.add_argument("--profile", action="store_true", help="record a py-spy profile of the bridge")
     args = parser.parse_args()
     url = os.environ.get("LEDGER_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     work = ROOT / "bench" / "results"
     work.mkdir(exist_ok=True)
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
-        result = run_size(n, args.window, args.rate, url, work)
+        result = run_size(n, args.window, args.rate, url, work, args.profile)
         print(json.dumps(result), flush=True)
         results.append(result)
     (work / f"fleet-{int(time.time())}.json").write_text(json.dumps(results, indent=1))

@@ -13,14 +13,13 @@ from gateway.models.commands import CommandObject
 from projections.commands import get_command
 
 # A failed command's error code → HTTP status. The command itself was accepted and is in the ledger;
-# these say why the charger could not carry it out.
+# these say why it could not be carried out: the CSMS failed (502/504), the bridge stopped (503), or the
+# charger's state did not allow it (409: not connected, no fault to clear, no transaction, ...).
 FAILURE_STATUS = {
-    "charger_not_connected": 409,
-    "charger_stopped": 409,
-    "not_supported": 409,
     "csms_error": 502,
     "csms_timeout": 504,
     "interrupted": 503,
+    "internal_error": 500,
 }
 
 
@@ -37,7 +36,7 @@ class Outcome:
             return JSONResponse(status_code=200, content=answer.model_validate(body).model_dump(mode="json"))
         error = self.error or {"code": "failed", "message": "the command failed"}
         return JSONResponse(
-            status_code=FAILURE_STATUS.get(error.get("code", ""), 502),
+            status_code=FAILURE_STATUS.get(error.get("code", ""), 409),
             content={
                 "detail": error.get("message", "the command failed"),
                 "code": error.get("code", "failed"),
