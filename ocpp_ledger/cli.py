@@ -14,6 +14,7 @@ from domain.settings import Settings
 from domain.tokens import ApiToken, Role
 from gateway.context import build_context, upgrade_database
 from projections.tokens import list_tokens
+from replays.cli import app as replay_app
 
 app = typer.Typer(
     help="ocpp-ledger: an OCPP test lab built as an event-sourced command ledger.", no_args_is_help=True
@@ -24,6 +25,7 @@ projections_app = typer.Typer(help="Read models.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(projections_app, name="projections")
+app.add_typer(replay_app, name="replay")
 
 console = Console()
 

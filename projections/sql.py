@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from uuid import UUID
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -135,6 +136,46 @@ class Database:
             )
             for row in cur.execute(sql, params).fetchall()
         ]
+
+    def stream_notifications(
+        self,
+        after: int = 0,
+        stop: int | None = None,
+        originator_ids: Sequence[UUID] = (),
+        page: int = 10_000,
+    ) -> Iterator[Notification]:
+        """Every notification after `after` (up to `stop`), optionally of some aggregates only, in ledger
+        order, read page by page (constant memory; each page is its own short read)."""
+        table, column = self._events
+        ids: list[Any] = [(i.hex if self.dialect == "sqlite" else i) for i in originator_ids]
+        convert = getattr(self.ledger.recorder, "convert_originator_id", lambda value: value)
+        while True:
+            sql = (
+                f"SELECT {column} AS id, originator_id, originator_version, topic, state FROM {table} "
+                f"WHERE {column} > %s"
+            )
+            params: list[Any] = [after]
+            if stop is not None:
+                sql += f" AND {column} <= %s"
+                params.append(stop)
+            if ids:
+                sql += f" AND originator_id IN ({', '.join(['%s'] * len(ids))})"
+                params += ids
+            sql += f" ORDER BY {column} LIMIT %s"
+            params.append(page)
+            with self.reader() as cur:
+                rows = cur.execute(sql, params).fetchall()
+            for row in rows:
+                yield Notification(
+                    id=row["id"],
+                    originator_id=convert(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+            if len(rows) < page:
+                return
+            after = rows[-1]["id"]
 
     def advisory_lock(self, cur: Cursor, key: int) -> None:
         """Serialise schema changes between processes (PostgreSQL only; SQLite locks the file)."""

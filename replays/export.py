@@ -1,0 +1,171 @@
+"""Export a slice of the ledger as a recording, streaming (constant memory for millions of events).
+
+A slice is the whole ledger, a charger (its intent and observation streams), a location (its stream and
+those of every charger it ever had), one command (the command and every observation it caused), and/or a
+time range. Events are written to a temporary file beside the destination while the chain is computed;
+the header (which carries the count and final hash) is then written first, followed by the events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from uuid import UUID
+
+from domain.chargepoint import ChargePoint
+from domain.charger import Charger
+from domain.ids import charge_point_id
+from domain.ledger import Ledger
+from domain.location import Location
+from projections.sql import Database
+from replays.recording import StoredLine, header, write_events
+
+_LOCATION_ASSIGNED = Location.ChargersAssigned.TOPIC  # type: ignore[attr-defined]
+
+
+@dataclass
+class Slice:
+    charger_ids: list[UUID] = field(default_factory=list)
+    location_id: UUID | None = None
+    command_id: UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "charger_ids": [str(c) for c in self.charger_ids],
+            "location_id": None if self.location_id is None else str(self.location_id),
+            "command_id": None if self.command_id is None else str(self.command_id),
+            "since": None if self.since is None else self.since.isoformat(),
+            "until": None if self.until is None else self.until.isoformat(),
+        }
+
+
+def _timestamp(db: Database, position: int) -> datetime | None:
+    for n in db.stream_notifications(after=position - 1, stop=position, page=1):
+        return db.ledger.mapper.to_domain_event(n).timestamp  # type: ignore[attr-defined]
+    return None
+
+
+def position_at(db: Database, moment: datetime, head: int) -> int:
+    """The last position whose event is before `moment` (binary search: event times follow positions)."""
+    low, high = 0, head
+    while low < high:
+        middle = (low + high + 1) // 2
+        at = _timestamp(db, middle)
+        if at is None or at < moment:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _aggregates(db: Database, selection: Slice, head: int) -> list[UUID]:
+    ids: list[UUID] = []
+    for charger_id in selection.charger_ids:
+        ids += [charger_id, charge_point_id(charger_id)]
+    if selection.location_id is not None:
+        ids.append(selection.location_id)
+        for n in db.stream_notifications(0, head, originator_ids=[selection.location_id]):
+            if n.topic == _LOCATION_ASSIGNED:
+                for charger_id in db.ledger.mapper.to_domain_event(n).charger_ids:  # type: ignore[attr-defined]
+                    ids += [charger_id, charge_point_id(charger_id)]
+    return list(dict.fromkeys(ids))
+
+
+def _command_filter(selection: Slice) -> Callable[[Any], bool] | None:
+    if selection.command_id is None:
+        return None
+    needle = f'"_data_":"{selection.command_id.hex}"'.encode()
+    return lambda n: (
+        needle in n.state
+        and (
+            n.topic.startswith(ChargePoint.TOPIC) or n.topic.startswith(Charger.TOPIC)  # type: ignore[attr-defined]
+        )
+    )
+
+
+def select(db: Database, selection: Slice) -> Iterator[StoredLine]:
+    with db.reader() as cur:
+        head = db.max_notification_id(cur)
+    after = 0 if selection.since is None else position_at(db, selection.since, head)
+    stop = head if selection.until is None else position_at(db, selection.until, head)
+    ids = _aggregates(db, selection, head) if (selection.charger_ids or selection.location_id) else []
+    keep = _command_filter(selection)
+    for n in db.stream_notifications(after, stop, originator_ids=ids):
+        if keep is None or keep(n):
+            yield StoredLine(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+
+
+def source_of(ledger: Ledger, db: Database) -> dict[str, Any]:
+    if db.dialect == "sqlite":
+        return {
+            "ledger": ledger.name,
+            "backend": "sqlite",
+            "database": str(getattr(db.datastore.pool, "db_name", "")),
+        }
+    kwargs = getattr(db.datastore.pool, "kwargs", {})
+    return {
+        "ledger": ledger.name,
+        "backend": "postgres",
+        "database": f"{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('dbname')}",
+        "schema": db.datastore.schema,
+    }
+
+
+def export(
+    db: Database,
+    selection: Slice,
+    destination: Path | None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, str]:
+    """Write the recording to `destination` (stdout if None); return (count, final hash)."""
+    directory = destination.parent if destination is not None else Path(tempfile.gettempdir())
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w+b", dir=directory, prefix=".recording-", delete=False) as body:
+        try:
+            lines: Iterable[StoredLine] = select(db, selection)
+            if progress is not None:
+                lines = _counting(lines, progress)
+            count, final_hash = write_events(lines, body)
+            body.flush()
+            head = header(
+                source_of(db.ledger, db),
+                selection.describe(),
+                datetime.now(UTC).isoformat(),
+                count,
+                final_hash,
+            )
+            body.seek(0)
+            if destination is None:
+                _emit(head, body, sys.stdout.buffer)
+            else:
+                partial = destination.with_name(destination.name + ".partial")
+                with partial.open("wb") as out:
+                    _emit(head, body, out)
+                os.replace(partial, destination)  # a reader never sees half a recording
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(body.name)
+    return count, final_hash
+
+
+def _emit(head: str, body: IO[bytes], out: IO[bytes]) -> None:
+    out.write(head.encode() + b"\n")
+    shutil.copyfileobj(body, out, 1 << 20)
+    out.flush()
+
+
+def _counting(lines: Iterable[StoredLine], progress: Callable[[int], None]) -> Iterator[StoredLine]:
+    for n, line in enumerate(lines, start=1):
+        if n % 10_000 == 0:
+            progress(10_000)
+        yield line
