@@ -44,6 +44,7 @@ class ConnectorState(BaseModel):
     session_command_id: UUID | None = None
     seq_no: int = 0  # OCPP 2.0.1 TransactionEvent sequence number
     ev_max_power_w: float | None = None
+    stop_authorized: bool = False  # OCPP 2.0.1: stop authorized; the transaction ends when the EV leaves
 
 
 class LocalListEntry(BaseModel):
@@ -171,8 +172,9 @@ class ChargePoint(Aggregate):
     # --- who runs it ------------------------------------------------------------------------------
 
     @event("Attached", topic=topic("ChargePoint.Attached"))
-    def attached(self, bridge_id: str, ocpp_version: str) -> None:
-        """A bridge runs this charge point from now on (the charger is READY)."""
+    def attached(self, bridge_id: str, ocpp_version: str, clock_speed: float = 1.0) -> None:
+        """A bridge runs this charge point from now on (the charger is READY), its simulated time running
+        `clock_speed` times faster than the wall clock (a replay reproduces that rate)."""
         self.bridge_id: str | None = bridge_id
 
     @event("Detached", topic=topic("ChargePoint.Detached"))
@@ -298,10 +300,10 @@ class ChargePoint(Aggregate):
         self,
         connector_id: int,
         transaction_id: str,
-        id_tag: str,
+        id_tag: str | None,  # None: an OCPP 2.0.1 transaction started before anyone was authorized
         meter_start_wh: int,
         started_at: str,
-        id_tag_status: str,
+        id_tag_status: str | None,
         command_id: UUID | None,
         ev_max_power_w: float | None,
         soc: float | None,
@@ -316,7 +318,29 @@ class ChargePoint(Aggregate):
             seq_no=0,
             ev_max_power_w=ev_max_power_w,
             soc=soc,
+            stop_authorized=False,
         )
+
+    @event("TransactionAuthorized", topic=topic("ChargePoint.TransactionAuthorized"))
+    def transaction_authorized(
+        self,
+        connector_id: int,
+        transaction_id: str,
+        id_tag: str,
+        status: str,
+        trigger_reason: str,
+        command_id: UUID | None,
+    ) -> None:
+        """OCPP 2.0.1: an id token was presented for a running transaction (energy may flow if Accepted)."""
+        if status == "Accepted":
+            self._set(connector_id, id_tag=id_tag)
+
+    @event("TransactionStopAuthorized", topic=topic("ChargePoint.TransactionStopAuthorized"))
+    def transaction_stop_authorized(
+        self, connector_id: int, transaction_id: str, command_id: UUID | None
+    ) -> None:
+        """OCPP 2.0.1: the stop was authorized; energy stops, the transaction ends when the EV leaves."""
+        self._set(connector_id, stop_authorized=True)
 
     @event("TransactionStopped", topic=topic("ChargePoint.TransactionStopped"))
     def transaction_stopped(
@@ -337,6 +361,7 @@ class ChargePoint(Aggregate):
             session_command_id=None,
             power_w=0.0,
             energy_wh=meter_stop_wh,
+            stop_authorized=False,
         )
 
     @event("MeterSampled", topic=topic("ChargePoint.MeterSampled"))

@@ -67,6 +67,7 @@ class Bridge:
         station_settings: StationSettings | None = None,
         poll_seconds: float = 0.5,
         bridge_id: str | None = None,
+        tenants: set[str] | None = None,
     ) -> None:
         self.ledger = ledger
         self.db = Database(ledger)
@@ -74,6 +75,7 @@ class Bridge:
         self.station_settings = station_settings or StationSettings()
         self.poll_seconds = poll_seconds
         self.bridge_id = bridge_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.tenants = tenants  # None: every tenant; a replay runs only its own
         self.writer = EventWriter(ledger)
         self.stations: dict[UUID, Station] = {}
         self.position = 0
@@ -190,7 +192,7 @@ class Bridge:
             cp.command_failed(
                 cp.in_flight, "interrupted", "the bridge stopped while this command was running"
             )
-        cp.attached(self.bridge_id, str(charger.settings.ocpp_version))
+        cp.attached(self.bridge_id, str(charger.settings.ocpp_version), self.clock.speed)
         station = station_class(OcppVersion(charger.settings.ocpp_version))(
             charger, cp, self.writer, self.clock, self.station_settings
         )
@@ -204,6 +206,8 @@ class Bridge:
     def _load(self, charger_id: UUID) -> tuple[Charger, ChargePoint, list[Any]] | None:
         charger = self.ledger.load_fresh(Charger, charger_id)
         if charger is None or charger.deleted:
+            return None
+        if self.tenants is not None and charger.tenant not in self.tenants:
             return None
         cp = self.ledger.load_fresh(ChargePoint, charge_point_id(charger_id))
         if cp is None:

@@ -18,8 +18,8 @@ import logging
 import random
 import uuid
 from abc import ABC, abstractmethod
-from contextvars import ContextVar
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from uuid import UUID
@@ -134,10 +134,13 @@ class Station(ABC):
         self.clock = clock
         self.settings = settings
         self.identity = charger.identity
-        self.rng = random.Random(f"{charger.id}:{cp.version}")
+        # Seeded by identity and how far the charger's history goes: a replay of the same intent on a fresh
+        # charger draws the same cars and message ids; a restart of a running one draws new ones.
+        self.rng = random.Random(f"{charger.identity}:{cp.version}")
         self.intents: asyncio.Queue[Any] = asyncio.Queue()
         self.should_run = asyncio.Event()
         self.online = asyncio.Event()  # connected and boot Accepted
+        self.reported = asyncio.Event()  # and the boot-time status of every connector was reported
         self.connection: RecordingConnection | None = None
         self.client: Any = None
         self.call_lock = asyncio.Lock()
@@ -278,6 +281,7 @@ class Station(ABC):
                 reason = f"{type(error).__name__}: {error}"
             finally:
                 self.online.clear()
+                self.reported.clear()
                 self.connection = None
             if not self.should_run.is_set() or self._reconnect_now.is_set() or reason == "restart requested":
                 self.cp.disconnected(reason, None)
@@ -297,6 +301,7 @@ class Station(ABC):
         self.online.set()
         self._wake_meter.set()
         await self.report_all()
+        self.reported.set()
         await self._heartbeat_loop()
 
     async def _heartbeat_loop(self) -> None:
@@ -516,7 +521,7 @@ class Station(ABC):
         entries = [
             LocalListEntry(
                 id_tag=e.id_tag,
-                status=str(e.status),
+                status=str(e.status or "Accepted"),  # a Full list entry without a status is allowed
                 expiry_date=None if e.expiry_date is None else iso(e.expiry_date),
                 parent_id_tag=e.parent_id_tag,
             )
@@ -596,7 +601,7 @@ class Station(ABC):
         runtime.power_w = runtime.meter.power_w(
             runtime.ev, charging=self.charging(connector_id), offered_w=c.offered_power_w, limit_w=c.limit_w
         )
-        return runtime.meter.reading(runtime.ev, runtime.power_w)
+        return runtime.meter.reading(runtime.ev, runtime.power_w, self.clock.now())
 
     def sample_interval(self) -> float:
         return max(1.0, float(self.config("MeterValueSampleInterval")))

@@ -17,7 +17,7 @@ from domain.settings import Settings
 from projections.sql import Database
 from replays.audit import Entry, decode_lines, print_timeline
 from replays.export import Slice, export, select
-from replays.recording import RecordingError, read_header, verify
+from replays.recording import RecordingError, parse_event, read_header, verify
 
 app = typer.Typer(help="Recordings of the ledger: export, audit, verify.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -137,6 +137,76 @@ def audit_command(
     )
     with handle:  # type: ignore[attr-defined]
         print_timeline(decode_lines(handle, ledger.mapper), console, frames)  # type: ignore[arg-type]
+
+
+@app.command("run")
+def run_command(
+    path: Annotated[Path, typer.Argument(help="the recording to reproduce")],
+    csms: Annotated[str, typer.Option("--csms", help="ws:// URL of the CSMS to reproduce against")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="recording of the new run")] = None,
+    speed: Annotated[float, typer.Option(help="how many times faster than recorded")] = 1.0,
+    prefix: Annotated[str, typer.Option(help="prepended to every charger identity")] = "",
+    tenant: Annotated[
+        str | None, typer.Option(help="tenant for the replayed chargers (default: a new one)")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the last outcomes")] = 60.0,
+) -> None:
+    """Re-create the recorded chargers against CSMS, re-issue the recorded commands, record the new run."""
+    import asyncio
+
+    from replays.run import read_script, reproduce
+
+    head, handle = _read(path)
+    with handle:  # type: ignore[attr-defined]
+        script = read_script(parse_event(line) for line in handle)  # type: ignore[attr-defined]
+    ledger, _ = _ledger()
+    ledger.create_tables()
+    out = output or path.with_name(path.stem + ".run.jsonl")
+    result = asyncio.run(
+        reproduce(ledger, script, csms, out, speed=speed, prefix=prefix, tenant=tenant, timeout=timeout)
+    )
+    err.print(
+        f"replay run {result.run_id} (tenant {result.tenant}): {len(script.chargers)} chargers, "
+        f"{result.commands} commands {result.outcomes}; new run recorded in {result.recording}"
+    )
+
+
+@app.command("diff")
+def diff_command(
+    before: Annotated[Path, typer.Argument(help="the original recording")],
+    after: Annotated[Path, typer.Argument(help="the recording of the new run")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable report")] = False,
+    prefix: Annotated[str, typer.Option(help="identity prefix used by the new run")] = "",
+    periodic: Annotated[
+        bool, typer.Option("--periodic", help="also compare Heartbeat and MeterValues")
+    ] = False,
+) -> None:
+    """Compare the CSMS answers of two runs; exit 0 same, 1 different, 2 unusable input."""
+    import json as jsonlib
+
+    from replays.diff import compare, exchanges, report
+
+    runs = []
+    for path, strip in ((before, ""), (after, prefix)):
+        head, handle = _read(path)
+        with handle:  # type: ignore[attr-defined]
+            broken = verify(iter(handle), head)  # type: ignore[call-overload]
+        if broken is not None:
+            err.print(f"[red]{path}: chain broken at line {broken.line}: {broken.reason}[/]")
+            raise typer.Exit(2)
+        head, handle = _read(path)
+        with handle:  # type: ignore[attr-defined]
+            runs.append(exchanges((parse_event(line) for line in handle), strip, periodic))  # type: ignore[attr-defined]
+    differences = compare(runs[0], runs[1])
+    if as_json:
+        typer.echo(
+            jsonlib.dumps(
+                {"same": not differences, "differences": [d.as_dict() for d in differences]}, indent=1
+            )
+        )
+    else:
+        typer.echo(report(differences, runs[0], runs[1]))
+    raise typer.Exit(1 if differences else 0)
 
 
 def _notification(line: object) -> object:
