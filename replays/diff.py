@@ -129,7 +129,11 @@ class Difference:
 
 def _paths(expected: Any, actual: Any, path: str = "") -> list[tuple[str, Any, Any]]:
     """The leaf paths where two JSON values differ."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
+    if (
+        isinstance(expected, dict)
+        and isinstance(actual, dict)
+        and (set(expected) & set(actual) or not expected)
+    ):
         found = []
         for key in sorted(set(expected) | set(actual)):
             found += _paths(expected.get(key), actual.get(key), f"{path}.{key}" if path else key)
