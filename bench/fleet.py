@@ -85,7 +85,9 @@ def scalar(url: str, schema: str, sql: str, params: tuple[object, ...] = ()) -> 
         return int(conn.execute(sql, params).fetchone()[0] or 0)
 
 
-def run_size(n: int, window: float, rate: float, url: str, work: Path, profile: bool = False) -> dict[str, object]:
+def run_size(
+    n: int, window: float, rate: float, url: str, work: Path, profile: bool = False
+) -> dict[str, object]:
     schema = f"fleet_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -162,7 +164,18 @@ def run_size(n: int, window: float, rate: float, url: str, work: Path, profile: 
             ]
             if profile:  # a sampling profile of the bridge during the window (py-spy, if installed)
                 subprocess.Popen(
-                    [str(BIN / "py-spy"), "record", "-d", str(int(window)), "-f", "raw", "-o", str(work / f"bridge-{n}.prof"), "-p", str(bridge.pid)],
+                    [
+                        str(BIN / "py-spy"),
+                        "record",
+                        "-d",
+                        str(int(window)),
+                        "-f",
+                        "raw",
+                        "-o",
+                        str(work / f"bridge-{n}.prof"),
+                        "-p",
+                        str(bridge.pid),
+                    ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
@@ -188,7 +201,8 @@ def run_size(n: int, window: float, rate: float, url: str, work: Path, profile: 
             frames = scalar(
                 url,
                 schema,
-                "SELECT count(*) FROM ocpp_ledger_events WHERE notification_id > %s AND notification_id <= %s AND topic = %s",
+                "SELECT count(*) FROM ocpp_ledger_events "
+                "WHERE notification_id > %s AND notification_id <= %s AND topic = %s",
                 (head0, head1, FRAME_TOPIC),
             )
             rss = rss_bytes(bridge.pid)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ocpp_bridge.csms import Csms, Received  # noqa: E402
+from ocpp_bridge.csms import Csms, Received
 
 
 async def main(port: int, out: Path) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     arrivals = out.open("a", buffering=1)
 

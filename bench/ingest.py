@@ -124,7 +124,8 @@ def measure_http(env: dict[str, str], rounds: int) -> dict[str, object]:
             started = time.perf_counter()
             response = http.post("/ocpp/commands/plug-connector", json=request)
             elapsed = time.perf_counter() - started
-            assert response.status_code == 202 and response.json()["queued_count"] == CHARGERS, response.text
+            assert response.status_code == 202, response.text
+            assert response.json()["queued_count"] == CHARGERS, response.text
             return elapsed
 
         for _ in range(3):  # warm-up: aggregate cache, connections

@@ -12,7 +12,7 @@ from domain.settings import Settings
 from gateway import errors
 from gateway.context import Context, build_context, upgrade_database
 from gateway.limits import BodySizeLimit
-from gateway.routers import catalog, chargers, commands, health, location_chargers, locations
+from gateway.routers import analytics, catalog, chargers, commands, health, location_chargers, locations
 
 DESCRIPTION = """
 An OCPP test lab as an event-sourced command ledger, compatible with the OCPPLAB Gateway API.
@@ -48,6 +48,6 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.state.context = ctx
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, catalog, locations, chargers, location_chargers, commands):
+    for module in (health, catalog, locations, chargers, location_chargers, commands, analytics):
         app.include_router(module.router)
     return app

@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass, field
 from threading import Lock
 
-from domain.ids import token_id
 from domain.clock import Clock, clock_for
+from domain.ids import token_id
 from domain.ledger import Ledger
 from domain.settings import Settings
 from domain.tokens import ApiToken, hash_secret

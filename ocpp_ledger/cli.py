@@ -70,7 +70,7 @@ def serve(
     upgrade_database(ctx)
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"[bold]ocpp-ledger[/] gateway on [cyan]{url}[/]  (docs: {url}/docs)")
-    token = "<your token>"
+    token = "<your token>"  # noqa: S105 - a placeholder in printed help
     if not settings.is_postgres:
         token = dev_token(ctx.ledger, settings.var_dir)
         console.print(f"ledger: SQLite file [cyan]{settings.sqlite_path}[/]")
@@ -192,8 +192,13 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="the id shown by `
     """Revoke a token (takes effect within seconds in running gateways)."""
     from uuid import UUID
 
+    try:
+        token_uuid = UUID(token_id)
+    except ValueError:
+        console.print(f"[red]{token_id!r} is not a token id[/] (see `ocpp-ledger token list`)")
+        raise typer.Exit(2) from None
     ctx = _context()
-    token = ctx.ledger.load_fresh(ApiToken, UUID(token_id))
+    token = ctx.ledger.load_fresh(ApiToken, token_uuid)
     if token is None:
         console.print(f"[red]no token {token_id}[/]")
         raise typer.Exit(1)
@@ -213,9 +218,88 @@ def projections_rebuild(
     if unknown:
         console.print(f"[red]unknown read model {unknown[0]}[/]; known: {', '.join(ctx.read.projections)}")
         raise typer.Exit(2)
-    for n in names:
-        covered = ctx.read.rebuild(n)
-        console.print(f"{n}: rebuilt over {covered} notifications")
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    head = ctx.read.current_position()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        console=console,
+    ) as bar:
+        for n in names:
+            task = bar.add_task(f"rebuilding {n}", total=head)
+            covered = ctx.read.rebuild(
+                n, progress=lambda position, t=task: bar.update(t, completed=min(position, head))
+            )
+            bar.update(task, completed=head)
+            console.print(f"{n}: rebuilt over {covered:,} notifications")
+
+
+@app.command()
+def stats(
+    tenant: Annotated[str | None, typer.Option(help="tenant (default: every tenant)")] = None,
+    location: Annotated[str | None, typer.Option(help="only this location id")] = None,
+    charger: Annotated[str | None, typer.Option(help="only this charger id")] = None,
+    since: Annotated[str | None, typer.Option(help="from this time (ISO-8601)")] = None,
+    until: Annotated[str | None, typer.Option(help="before this time (ISO-8601)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Analytics over the ledger: commands, latencies, sessions, energy, faults, CSMS errors."""
+    import json
+
+    from projections.analytics import summary, tenants
+
+    ctx = _context()
+    ctx.read.catch_up()
+    with ctx.read.db.reader() as cur:
+        names = [tenant] if tenant else tenants(cur)
+    scope = {"location_id": location, "charger_id": charger, "since": since, "until": until}
+    reports = [summary(ctx.read.db, name, **scope) for name in names]
+    if as_json:
+        typer.echo(json.dumps(reports, indent=1))
+        return
+    for report in reports:
+        _print_report(report)
+
+
+def _print_report(report: dict[str, object]) -> None:
+    commands, sessions, faults = report["commands"], report["sessions"], report["faults"]  # type: ignore[index]
+    console.rule(f"tenant {report['tenant']}")
+    table = Table("command", "completed", "failed", "queued", "dispatched", title="commands")
+    for event_type, counts in sorted(commands["by_type"].items()):  # type: ignore[index]
+        table.add_row(
+            event_type, *(str(counts.get(s, 0)) for s in ("completed", "failed", "queued", "dispatched"))
+        )
+    console.print(table)
+    latency = Table("stage", "count", "p50 ms", "p90 ms", "p99 ms", "max ms", title="latency")
+    for stage, p in commands["latency"].items():  # type: ignore[index]
+        latency.add_row(stage, *(str(p[k]) for k in ("count", "p50_ms", "p90_ms", "p99_ms", "max_ms")))
+    console.print(latency)
+    summary_table = Table(
+        "sessions", "running", "finished", "kWh", "mean kWh", "mean duration s", "stop reasons"
+    )
+    summary_table.add_row(
+        str(sessions["count"]),
+        str(sessions["running"]),
+        str(sessions["finished"]),
+        str(sessions["energy_kwh"]),  # type: ignore[index]
+        str(sessions["mean_energy_kwh"]),
+        str(sessions["mean_duration_s"]),
+        json_short(sessions["stop_reasons"]),  # type: ignore[index]
+    )
+    console.print(summary_table)
+    console.print(
+        f"faults: {faults['count']} ({faults['open']} open) {json_short(faults['by_type'])}; "  # type: ignore[index]
+        f"command failures: {json_short(commands['failures'])}; "  # type: ignore[index]
+        f"CSMS CALLERRORs: {json_short(report['csms_errors']['callerrors'])}"  # type: ignore[index]
+    )
+
+
+def json_short(value: object) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"))
 
 
 def main() -> None:

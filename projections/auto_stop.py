@@ -103,9 +103,9 @@ def due(row: Row, now: datetime) -> str | None:
     """Which limit a running session has reached, if any ('energy' first: it is the exact one)."""
     if row["transaction_id"] is None:
         return None
-    if row["target_wh"] is not None and row["energy_wh"] is not None:
-        if row["energy_wh"] - (row["meter_start_wh"] or 0) >= row["target_wh"]:
-            return "energy"
+    energy = None if row["energy_wh"] is None else row["energy_wh"] - (row["meter_start_wh"] or 0)
+    if row["target_wh"] is not None and energy is not None and energy >= row["target_wh"]:
+        return "energy"
     if row["duration_seconds"] is not None and row["started_at"]:
         started = datetime.fromisoformat(row["started_at"].replace("Z", "+00:00"))
         if now >= started + timedelta(seconds=row["duration_seconds"]):

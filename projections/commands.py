@@ -21,6 +21,7 @@ STATUSES = ("queued", "dispatched", "completed", "failed")
 class CommandsProjection(Projection):
     name = "commands"
     tables = ("commands",)
+    version = 2  # 2: first_answer_at
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -30,7 +31,8 @@ class CommandsProjection(Projection):
             "ocpp_version TEXT NOT NULL, payload TEXT NOT NULL, target_kind TEXT NOT NULL, "
             "status TEXT NOT NULL, origin TEXT NOT NULL, requested_by TEXT NOT NULL, "
             "batch_id TEXT NOT NULL, idempotency_key TEXT, queued_at TEXT NOT NULL, "
-            "dispatched_at TEXT, completed_at TEXT, result TEXT, error TEXT, position BIGINT NOT NULL)"
+            "dispatched_at TEXT, first_answer_at TEXT, completed_at TEXT, result TEXT, error TEXT, "
+            "position BIGINT NOT NULL)"
         )
         cur.execute("CREATE INDEX IF NOT EXISTS commands_tenant ON commands (tenant, position)")
         cur.execute("CREATE INDEX IF NOT EXISTS commands_charger ON commands (tenant, charger_id, position)")
@@ -79,6 +81,15 @@ class CommandsProjection(Projection):
             "UPDATE commands SET status = 'dispatched', dispatched_at = %s WHERE id = %s",
             [iso(e.timestamp), str(e.command_id)],
         )
+
+    @handles(ChargePoint.FrameRecorded)
+    def frame_recorded(self, e: Any, cur: Cursor, position: int) -> None:
+        # The first thing the CSMS said about a command: its latency's middle stage.
+        if e.command_id is not None and e.direction == "csms_to_cp":
+            cur.execute(
+                "UPDATE commands SET first_answer_at = %s WHERE id = %s AND first_answer_at IS NULL",
+                [iso(e.timestamp), str(e.command_id)],
+            )
 
     @handles(ChargePoint.CommandCompleted)
     def command_completed(self, e: Any, cur: Cursor, position: int) -> None:

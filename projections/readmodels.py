@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from domain.clock import Clock
 from domain.ledger import Ledger
+from projections.analytics import AnalyticsProjection, create_views
 from projections.auto_stop import AutoStopPolicy, AutoStopProjection
 from projections.charger_status import ChargerStatusProjection
 from projections.chargers import ChargersProjection
@@ -39,6 +40,7 @@ def default_projections() -> list[Projection]:
         ChargerStatusProjection(),
         MessageLogProjection(),
         AutoStopProjection(),
+        AnalyticsProjection(),
     ]
 
 
@@ -63,6 +65,7 @@ class ReadModels:
 
     def create_tables(self) -> None:
         create_tables(self.db, self.projections.values())
+        create_views(self.db)
 
     def start(self) -> None:
         for runner in self.runners.values():
@@ -110,11 +113,18 @@ class ReadModels:
             runner.wake()
             runner.wait_for_change(seen, min(remaining, 0.5))
 
-    def rebuild(self, name: str) -> int:
-        """Empty one read model and rebuild it from the first event; returns events covered."""
+    def rebuild(self, name: str, progress: Callable[[int], None] | None = None) -> int:
+        """Empty one read model and rebuild it from the first event; returns the position reached.
+
+        On PostgreSQL it is one transaction: a serving gateway keeps answering from the old rows until the
+        new ones commit. SQLite has a single writer, so there it goes batch by batch (the gateway keeps
+        accepting commands; reads of that model see it refill)."""
         runner = self.runners[name]
+        if self.db.dialect == "postgres":
+            return runner.rebuild_in_one_transaction(progress)
         runner.reset()
-        return runner.catch_up()
+        runner.catch_up(progress)
+        return runner.position
 
     def lag(self) -> dict[str, int]:
         head = self.current_position()

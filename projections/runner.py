@@ -42,6 +42,9 @@ class Projection:
 
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]] = ()
+    # Bump when the tables change shape: read models are disposable, so a new version drops the old
+    # tables and rebuilds them from the first event.
+    version: ClassVar[int] = 1
     handlers: ClassVar[dict[type, Handler]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -62,6 +65,10 @@ class Projection:
     def clear(self, cur: Cursor) -> None:
         for table in self.tables:
             cur.execute(f"DELETE FROM {table}")
+
+    def drop(self, cur: Cursor) -> None:
+        for table in self.tables:
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
 
     def apply(self, event: Any, cur: Cursor, position: int) -> None:
         handler = self.handlers.get(type(event))
@@ -158,13 +165,15 @@ class ProjectionRunner:
         self._advance(new_position)
         return new_position - position
 
-    def catch_up(self) -> int:
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         total = 0
         while True:
             covered = self.process_batch()
             if covered == 0:
                 return total
             total += covered
+            if progress is not None:
+                progress(self._position)
 
     def _advance(self, position: int) -> None:
         with self._changed:
@@ -173,6 +182,31 @@ class ProjectionRunner:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def rebuild_in_one_transaction(self, progress: Callable[[int], None] | None = None) -> int:
+        """Empty and refill the read model in a single transaction (PostgreSQL): readers keep seeing the
+        old rows until the new ones commit, and runners of other processes wait on the tracking row."""
+        with self._busy, self.db.transaction() as cur:
+            cur.execute(
+                "SELECT position FROM projection_tracking WHERE name = %s" + self.db.for_update, [self.name]
+            )
+            self.projection.clear(cur)
+            stop = self.db.max_notification_id(cur)
+            position, mapper = 0, self.ledger.mapper
+            while position < stop:
+                page = self.db.select_notifications(
+                    cur, after=position, stop=stop, topics=self._topics, limit=5000
+                )
+                for notification in page:
+                    self.projection.apply(mapper.to_domain_event(notification), cur, notification.id)
+                position = page[-1].id if len(page) == 5000 else stop
+                if progress is not None:
+                    progress(position)
+            cur.execute("UPDATE projection_tracking SET position = %s WHERE name = %s", [stop, self.name])
+        with self._changed:
+            self._position = stop
+            self._changed.notify_all()
+        return stop
 
     def reset(self) -> None:
         """Empty the read model and rewind to the first event (no batch runs meanwhile)."""
@@ -235,12 +269,23 @@ def create_tables(db: Database, projections: Iterable[Projection]) -> None:
     with db.transaction() as cur:
         db.advisory_lock(cur, 0x6F63_7070)  # 'ocpp': one schema change at a time across processes
         cur.execute(TRACKING_DDL)
+        if "version" not in db.columns(cur, "projection_tracking"):  # a ledger from before versions
+            cur.execute("ALTER TABLE projection_tracking ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
         for projection in projections:
+            row = cur.execute(
+                "SELECT version FROM projection_tracking WHERE name = %s", [projection.name]
+            ).fetchone()
+            if row is not None and int(row["version"]) != projection.version:
+                projection.drop(cur)  # a new shape: rebuilt from the first event by its runner
+                cur.execute(
+                    "UPDATE projection_tracking SET position = 0, version = %s WHERE name = %s",
+                    [projection.version, projection.name],
+                )
             projection.create_tables(cur)
             cur.execute(
-                "INSERT INTO projection_tracking (name, position) VALUES (%s, 0) "
+                "INSERT INTO projection_tracking (name, position, version) VALUES (%s, 0, %s) "
                 "ON CONFLICT (name) DO NOTHING",
-                [projection.name],
+                [projection.name, projection.version],
             )
 
 

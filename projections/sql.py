@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from uuid import UUID
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal
+from uuid import UUID
 
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresDatastore
@@ -176,6 +176,15 @@ class Database:
             if len(rows) < page:
                 return
             after = rows[-1]["id"]
+
+    def columns(self, cur: Cursor, table: str) -> set[str]:
+        if self.dialect == "sqlite":
+            return {r["name"] for r in cur.execute(f"PRAGMA table_info({table})").fetchall()}
+        rows = cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND table_schema = %s",
+            [table, self.datastore.schema],
+        ).fetchall()
+        return {r["column_name"] for r in rows}
 
     def advisory_lock(self, cur: Cursor, key: int) -> None:
         """Serialise schema changes between processes (PostgreSQL only; SQLite locks the file)."""

@@ -66,7 +66,7 @@ def export_command(
     until: UntilOpt = None,
 ) -> None:
     """Export a slice of the ledger (default: all of it) as a hash-chained JSON Lines recording."""
-    ledger, db = _ledger()
+    db = _ledger()[1]
     selection = _slice(charger, location, command, since, until)
     if err.is_terminal and output is not None:
         with Progress(
@@ -132,9 +132,8 @@ def audit_command(
     if check:
         verify_command(path)
     head, handle = _read(path)
-    console.print(
-        f"[bold]{path}[/]: {head['count']:,} events from {head.get('source')} created {head.get('created_at')}"
-    )
+    console.print(f"[bold]{path}[/]: {head['count']:,} events from {head.get('source')}")
+    console.print(f"recorded {head.get('created_at')}, filter {head.get('filter')}")
     with handle:  # type: ignore[attr-defined]
         print_timeline(decode_lines(handle, ledger.mapper), console, frames)  # type: ignore[arg-type]
 
@@ -156,10 +155,10 @@ def run_command(
 
     from replays.run import read_script, reproduce
 
-    head, handle = _read(path)
+    _, handle = _read(path)
     with handle:  # type: ignore[attr-defined]
         script = read_script(parse_event(line) for line in handle)  # type: ignore[attr-defined]
-    ledger, _ = _ledger()
+    ledger = _ledger()[0]
     ledger.create_tables()
     out = output or path.with_name(path.stem + ".run.jsonl")
     result = asyncio.run(
@@ -194,7 +193,7 @@ def diff_command(
         if broken is not None:
             err.print(f"[red]{path}: chain broken at line {broken.line}: {broken.reason}[/]")
             raise typer.Exit(2)
-        head, handle = _read(path)
+        _, handle = _read(path)
         with handle:  # type: ignore[attr-defined]
             runs.append(exchanges((parse_event(line) for line in handle), strip, periodic))  # type: ignore[attr-defined]
     differences = compare(runs[0], runs[1])

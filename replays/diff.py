@@ -196,9 +196,8 @@ def report(differences: list[Difference], before: Run, after: Run) -> str:
     if not differences:
         return f"same: {compared} exchanges over {len(before.exchanges)} chargers answered alike"
     chargers = sorted({d.charger for d in differences})
-    lines = [
-        f"different: {len(differences)} difference(s) in {len(chargers)} charger(s), {compared} exchanges compared"
-    ]
+    lines = [f"different: {len(differences)} difference(s) in {len(chargers)} charger(s)"]
+    lines[0] += f", {compared} exchanges compared"
     for charger in chargers:
         mine = [d for d in differences if d.charger == charger]
         first = mine[0]

@@ -76,7 +76,8 @@ class Scenario:
         def idle() -> bool | None:
             with self.read.db.reader() as cur:
                 busy = cur.execute(
-                    "SELECT COUNT(*) AS n FROM commands WHERE tenant = %s AND status IN ('queued', 'dispatched')",
+                    "SELECT COUNT(*) AS n FROM commands "
+                    "WHERE tenant = %s AND status IN ('queued', 'dispatched')",
                     [TENANT],
                 ).scalar()
             return True if busy == 0 else None

@@ -220,7 +220,7 @@ async def _outcomes(db: Database, chargers: set[UUID], after: int, timeout: floa
     first = True
     while (pending or first) and time.monotonic() < deadline:
         first = False
-        for n in await asyncio.to_thread(lambda: list(db.stream_notifications(after))):
+        for n in await asyncio.to_thread(lambda after=after: list(db.stream_notifications(after))):
             after = n.id
             if n.topic in queued_topics and n.originator_id in chargers:
                 command_id = UUID(_data(json.loads(n.state)["command_id"]))

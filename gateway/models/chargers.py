@@ -187,10 +187,8 @@ class BulkDeleted(BaseModel):
 
 def runtime_of(row: dict[str, Any], status: dict[str, Any] | None) -> RuntimeState:
     attached = status is not None and status["attached"]
-    if not row["running"]:
-        state = "stopped"
-    else:
-        state = "running" if attached else "provisioning"  # provisioning: no bridge runs it yet
+    # provisioning: it should run, but no bridge runs it yet
+    state = "stopped" if not row["running"] else "running" if attached else "provisioning"
     return RuntimeState(
         state=state,
         connected=bool(status and status["connected"]),

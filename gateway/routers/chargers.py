@@ -97,7 +97,7 @@ def get_charger_status(charger: ChargerRow, cur: ReadCursor) -> ChargerStatus:
     return charger_status_of(cur, charger)
 
 
-@router.get("/{charger_id}/logs", dependencies=[fresh("message_log")])
+@router.get("/{charger_id}/logs", dependencies=[fresh("chargers", "message_log")])
 def get_charger_logs(
     charger: ChargerRow,
     cur: ReadCursor,

@@ -156,7 +156,12 @@ def update_location_chargers(
         for charger_id in ids:
             services.update_charger(uow, tenant, charger_id, body.changes.changes(), principal.name)
 
-    ctx.ledger.transact(decide)
+    try:
+        ctx.ledger.transact(decide)
+    except InvalidRequest as error:  # the field is inside `changes` in this body
+        raise InvalidRequest(
+            error.message, field=f"changes.{error.field}" if error.field else "changes"
+        ) from None
     return BulkUpdated(updated=ids, not_found=not_found)
 
 

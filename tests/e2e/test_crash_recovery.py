@@ -14,7 +14,7 @@ import pytest
 
 from ocpp_bridge.csms import Behaviour
 from ocpp_ledger.demo import DemoCsms
-from tests.integration.test_restart import create_token, ledger_env, ok, serving  # noqa: F401 - fixture
+from tests.integration.test_restart import create_token, ledger_env, ok, serving
 
 __all__ = ["ledger_env"]
 
@@ -42,7 +42,7 @@ def meter_values(csms: DemoCsms, identity: str) -> list[tuple[int, int]]:
 def test_after_sigkill_sessions_continue_and_interrupted_commands_fail_without_resending(
     ledger_env: dict[str, str],
     csms: DemoCsms,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     env = {
         **ledger_env,

@@ -24,7 +24,7 @@ from replays.run import read_script, reproduce
 RECORDINGS = Path(__file__).resolve().parents[2] / "replays" / "recordings"
 
 
-def workload(context: Context) -> list:  # noqa: ANN001 - list of charger ids
+def workload(context: Context) -> list:
     """Two chargers with a few commands, in one tenant."""
 
     def build(uow: services.UnitOfWork) -> list:  # type: ignore[name-defined]
@@ -144,7 +144,7 @@ def test_swapped_lines_are_detected_at_the_first_of_them(recording: Path) -> Non
 def test_a_truncated_recording_is_detected(recording: Path) -> None:
     lines = lines_of(recording)
     recording.write_bytes(b"".join(lines[:-2]))
-    head, broken = check(recording)
+    _, broken = check(recording)
     assert broken is not None
     assert "truncated" in broken.reason
     assert broken.line == len(lines) - 1
@@ -178,7 +178,7 @@ def test_every_kept_recording_verifies(name: str) -> None:
     assert head["count"] > 0
 
 
-def read(path: Path):  # noqa: ANN201
+def read(path: Path):
     return [json.loads(line) for line in lines_of(path)[1:]]
 
 

@@ -96,7 +96,9 @@ def test_a_connector_command_applies_exactly_when_its_connector_exists(
 
 
 @given(reason=st.sampled_from(list(StopReason)), version=st.sampled_from(list(OcppVersion)))
-def test_a_stop_reason_applies_only_to_versions_that_define_it(reason: StopReason, version: OcppVersion) -> None:
+def test_a_stop_reason_applies_only_to_versions_that_define_it(
+    reason: StopReason, version: OcppVersion
+) -> None:
     from domain.commands import StopSession
     from domain.protocol import STOP_REASONS
 
@@ -108,9 +110,13 @@ def test_a_stop_reason_applies_only_to_versions_that_define_it(reason: StopReaso
     list_version=st.integers(min_value=1, max_value=2**31 - 1),
     tags=st.lists(printable, max_size=5),
 )
-def test_a_local_list_round_trips_and_checks_each_tag_for_the_version(list_version: int, tags: list[str]) -> None:
+def test_a_local_list_round_trips_and_checks_each_tag_for_the_version(
+    list_version: int, tags: list[str]
+) -> None:
     payload = LocalAuthList(
-        list_version=list_version, update_type="Full", entries=[{"id_tag": t, "status": "Accepted"} for t in tags]
+        list_version=list_version,
+        update_type="Full",
+        entries=[{"id_tag": t, "status": "Accepted"} for t in tags],
     )
     assert LocalAuthList.model_validate(payload.wire()) == payload
     too_long_for_16 = any(len(t) > 20 for t in tags)
@@ -136,7 +142,9 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
 @settings(max_examples=50, deadline=None)
 @given(
     payload=st.one_of(
-        st.builds(StartSession, id_tag=printable, connector_id=connector, target_energy_kwh=st.floats(0.1, 100)),
+        st.builds(
+            StartSession, id_tag=printable, connector_id=connector, target_energy_kwh=st.floats(0.1, 100)
+        ),
         st.builds(PowerUpdate, power_w=st.floats(0, 1e6), connector_id=connector),
         st.builds(InjectFault, fault_type=st.sampled_from(list(FaultType)), connector_id=st.integers(0, 8)),
     )
@@ -149,7 +157,9 @@ def test_every_payload_is_stored_and_read_back_unchanged(ledger: Ledger, payload
         tenant="acme",
         identity=f"CP-{uuid4().hex[:8]}",
         model=find_model("kempower", "t-series-40"),
-        settings=ChargerSettings(name="n", connector_type="CCS2", ocpp_version=OcppVersion.V201, ws_url="ws://h/o"),
+        settings=ChargerSettings(
+            name="n", connector_type="CCS2", ocpp_version=OcppVersion.V201, ws_url="ws://h/o"
+        ),
         location_id=None,
         requested_by="t",
     )

@@ -29,7 +29,7 @@ def call(
     return [frame(out, [2, message_id, action, payload]), frame(back, [3, message_id, answer])]
 
 
-def run(*lines: dict[str, Any], prefix: str = "", periodic: bool = False):  # noqa: ANN201
+def run(*lines: dict[str, Any], prefix: str = "", periodic: bool = False):
     return exchanges([observed(f"{prefix}CP-1"), *lines], prefix, periodic)
 
 
@@ -70,7 +70,7 @@ def test_timestamps_are_normalised() -> None:
 
 
 def test_transaction_ids_are_compared_by_order_of_appearance() -> None:
-    def session(first: int, second: int):  # noqa: ANN202
+    def session(first: int, second: int):
         return run(
             *call(
                 "1",
