@@ -163,20 +163,20 @@ class Api:
         if organization is not None:
             self.headers["X-Organization-Id"] = organization
 
-    def request(self, method: str, url: str, **kwargs: object):  # noqa: ANN201
+    def request(self, method: str, url: str, **kwargs: object):
         headers = {**self.headers, **kwargs.pop("headers", {})}  # type: ignore[dict-item]
         return self.client.request(method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
 
-    def get(self, url: str, **kwargs: object):  # noqa: ANN201
+    def get(self, url: str, **kwargs: object):
         return self.request("GET", url, **kwargs)
 
-    def post(self, url: str, **kwargs: object):  # noqa: ANN201
+    def post(self, url: str, **kwargs: object):
         return self.request("POST", url, **kwargs)
 
-    def put(self, url: str, **kwargs: object):  # noqa: ANN201
+    def put(self, url: str, **kwargs: object):
         return self.request("PUT", url, **kwargs)
 
-    def delete(self, url: str, **kwargs: object):  # noqa: ANN201
+    def delete(self, url: str, **kwargs: object):
         return self.request("DELETE", url, **kwargs)
 
 

@@ -33,7 +33,9 @@ def stored_command_events(context: Context) -> list[object]:
 @pytest.mark.parametrize("path", sorted(FLEET_BODIES))
 def test_every_fleet_command_is_queued_for_one_charger(api: Api, context: Context, path: str) -> None:
     charger_id = new_charger(api, "CP-1")
-    response = api.post(f"/ocpp/commands/{path}", json={"target": {"charger_id": charger_id}, "event": FLEET_BODIES[path]})
+    response = api.post(
+        f"/ocpp/commands/{path}", json={"target": {"charger_id": charger_id}, "event": FLEET_BODIES[path]}
+    )
     assert response.status_code == 202, response.text
     body = response.json()
     assert (body["targeted_count"], body["queued_count"], body["failed_count"]) == (1, 1, 0)
@@ -56,7 +58,9 @@ def test_every_fleet_command_is_queued_for_one_charger(api: Api, context: Contex
 
 def test_charger_id_accepts_the_ocpp_identity(api: Api) -> None:
     charger_id = new_charger(api, "CP-ID")
-    body = api.post("/ocpp/commands/plug-connector", json={"target": {"charger_id": "CP-ID"}, "event": {}}).json()
+    body = api.post(
+        "/ocpp/commands/plug-connector", json={"target": {"charger_id": "CP-ID"}, "event": {}}
+    ).json()
     assert body["results"][0]["charger_id"] == charger_id
 
 
@@ -64,7 +68,12 @@ def test_a_location_fan_out_of_1000_chargers_is_one_transaction(api: Api, contex
     location_id = new_location(api)
     groups = [
         {
-            "template": {"brand_slug": "wallbox", "model_slug": "wallbox-pulsar-plus", "ws_url": CSMS_URL, "identity_prefix": "WB-"},
+            "template": {
+                "brand_slug": "wallbox",
+                "model_slug": "wallbox-pulsar-plus",
+                "ws_url": CSMS_URL,
+                "identity_prefix": "WB-",
+            },
             "chargers_number": 1000,
         }
     ]
@@ -93,7 +102,8 @@ def test_chargers_where_a_command_cannot_apply_fail_individually(api: Api) -> No
     dc = new_charger(api, "DC-1", location_id, brand="abb", model="terra-184")  # 2 connectors
     ac = new_charger(api, "AC-1", location_id, brand="wallbox", model="wallbox-pulsar-plus")  # 1 connector
     response = api.post(
-        "/ocpp/commands/plug-connector", json={"target": {"location_id": location_id}, "event": {"connector_id": 2}}
+        "/ocpp/commands/plug-connector",
+        json={"target": {"location_id": location_id}, "event": {"connector_id": 2}},
     )
     body = response.json()
     assert (body["targeted_count"], body["queued_count"], body["failed_count"]) == (2, 1, 1)
@@ -112,10 +122,14 @@ def test_a_stopped_charger_fails_the_command(api: Api) -> None:
     stopped = api.post(f"/ocpp/chargers/{charger_id}/stop-charger")
     assert stopped.status_code == 200
     assert stopped.json()["event_type"] == "stop_charger"
-    body = api.post("/ocpp/commands/plug-connector", json={"target": {"charger_id": charger_id}, "event": {}}).json()
+    body = api.post(
+        "/ocpp/commands/plug-connector", json={"target": {"charger_id": charger_id}, "event": {}}
+    ).json()
     assert body["failed"][0]["error"]["code"] == "charger_stopped"
     assert api.post(f"/ocpp/chargers/{charger_id}/start-charger").status_code == 200
-    body = api.post("/ocpp/commands/plug-connector", json={"target": {"charger_id": charger_id}, "event": {}}).json()
+    body = api.post(
+        "/ocpp/commands/plug-connector", json={"target": {"charger_id": charger_id}, "event": {}}
+    ).json()
     assert body["queued_count"] == 1
 
 
@@ -127,7 +141,10 @@ def test_a_subset_of_a_location_is_targeted_by_charger_ids(api: Api) -> None:
     elsewhere = new_charger(api, "D")
     response = api.post(
         "/ocpp/commands/authorize",
-        json={"target": {"location_id": location_id, "charger_ids": [a, "C", elsewhere]}, "event": {"id_tag": "X"}},
+        json={
+            "target": {"location_id": location_id, "charger_ids": [a, "C", elsewhere]},
+            "event": {"id_tag": "X"},
+        },
     )
     body = response.json()
     assert sorted(r["charger_id"] for r in body["results"]) == sorted([a, c])
@@ -135,7 +152,10 @@ def test_a_subset_of_a_location_is_targeted_by_charger_ids(api: Api) -> None:
         {
             "charger_id": elsewhere,
             "identity": None,
-            "error": {"code": "charger_not_found", "message": f"{elsewhere} is not a charger of this location"},
+            "error": {
+                "code": "charger_not_found",
+                "message": f"{elsewhere} is not a charger of this location",
+            },
         }
     ]
     assert body["targeted_count"] == 3
@@ -143,17 +163,30 @@ def test_a_subset_of_a_location_is_targeted_by_charger_ids(api: Api) -> None:
 
 def test_unknown_targets_are_404(api: Api) -> None:
     unknown = "00000000-0000-0000-0000-000000000000"
-    assert api.post("/ocpp/commands/plug-connector", json={"target": {"charger_id": "nope"}, "event": {}}).status_code == 404
-    response = api.post("/ocpp/commands/plug-connector", json={"target": {"location_id": unknown}, "event": {}})
+    assert (
+        api.post(
+            "/ocpp/commands/plug-connector", json={"target": {"charger_id": "nope"}, "event": {}}
+        ).status_code
+        == 404
+    )
+    response = api.post(
+        "/ocpp/commands/plug-connector", json={"target": {"location_id": unknown}, "event": {}}
+    )
     assert response.status_code == 404
     assert response.json()["code"] == "location_not_found"
 
 
 @pytest.mark.parametrize(
     "target",
-    [{}, {"charger_id": "a", "location_id": "00000000-0000-0000-0000-000000000000"}, {"charger_id": "a", "charger_ids": ["b"]}],
+    [
+        {},
+        {"charger_id": "a", "location_id": "00000000-0000-0000-0000-000000000000"},
+        {"charger_id": "a", "charger_ids": ["b"]},
+    ],
 )
-def test_a_target_needs_exactly_one_of_charger_id_and_location_id(api: Api, target: dict[str, object]) -> None:
+def test_a_target_needs_exactly_one_of_charger_id_and_location_id(
+    api: Api, target: dict[str, object]
+) -> None:
     response = api.post("/ocpp/commands/plug-connector", json={"target": target, "event": {}})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "target"]
@@ -169,7 +202,10 @@ def test_a_single_charger_command_without_an_outcome_answers_504_with_the_comman
     charger_id = new_charger(api, "CP-1")
     response = api.post(
         "/ocpp/commands/configuration",
-        json={"target": {"charger_id": charger_id}, "event": {"configuration": [{"key": "HeartbeatInterval", "value": "30"}]}},
+        json={
+            "target": {"charger_id": charger_id},
+            "event": {"configuration": [{"key": "HeartbeatInterval", "value": "30"}]},
+        },
     )
     assert response.status_code == 504
     body = response.json()
@@ -183,13 +219,19 @@ def test_single_charger_commands_are_validated_per_charger(api: Api) -> None:
     charger_id = new_charger(api, "CP-1", brand="wallbox", model="wallbox-pulsar-plus")
     response = api.post(
         "/ocpp/commands/inject-fault",
-        json={"target": {"charger_id": charger_id}, "event": {"connector_id": 2, "fault_type": "GroundFailure"}},
+        json={
+            "target": {"charger_id": charger_id},
+            "event": {"connector_id": 2, "fault_type": "GroundFailure"},
+        },
     )
     assert response.status_code == 409
     assert response.json()["code"] == "connector_not_found"
     response = api.post(
         "/ocpp/commands/inject-fault",
-        json={"target": {"charger_id": charger_id}, "event": {"connector_id": 0, "fault_type": "NoSuchFault"}},
+        json={
+            "target": {"charger_id": charger_id},
+            "event": {"connector_id": 0, "fault_type": "NoSuchFault"},
+        },
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "event", "fault_type"]
@@ -207,13 +249,19 @@ def test_a_proxy_message_is_checked_against_the_ocpp_schema(api: Api) -> None:
     charger_id = new_charger(api, "CP-1")
     bad = api.post(
         "/ocpp/commands/proxy-message",
-        json={"target": {"charger_id": charger_id}, "event": {"action": "StatusNotification", "payload": {"connector_id": 1}}},
+        json={
+            "target": {"charger_id": charger_id},
+            "event": {"action": "StatusNotification", "payload": {"connector_id": 1}},
+        },
     )
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"][:3] == ["body", "event", "payload"]
     wrong_direction = api.post(
         "/ocpp/commands/proxy-message",
-        json={"target": {"charger_id": charger_id}, "event": {"action": "RemoteStartTransaction", "payload": {}}},
+        json={
+            "target": {"charger_id": charger_id},
+            "event": {"action": "RemoteStartTransaction", "payload": {}},
+        },
     )
     assert wrong_direction.status_code == 422
     unvalidated = api.post(
@@ -225,7 +273,11 @@ def test_a_proxy_message_is_checked_against_the_ocpp_schema(api: Api) -> None:
     )
     assert unvalidated.status_code == 504  # queued as is; no bridge here to send it
     detail = api.get(f"/ocpp/commands/{unvalidated.json()['command_id']}").json()
-    assert detail["payload"] == {"action": "StatusNotification", "payload": {"connectorId": 1}, "validate": False}
+    assert detail["payload"] == {
+        "action": "StatusNotification",
+        "payload": {"connectorId": 1},
+        "validate": False,
+    }
 
 
 def test_the_commands_list_filters_by_charger_status_and_type(api: Api) -> None:

@@ -26,9 +26,15 @@ def test_the_same_key_twice_queues_one_command_and_answers_the_same(api: Api, co
 def test_a_key_reused_for_a_different_request_is_a_conflict(api: Api, context: Context) -> None:
     charger_id = new_charger(api, "CP-1")
     target = {"charger_id": charger_id}
-    api.post("/ocpp/commands/plug-connector", json={"target": target, "event": {}}, headers={"Idempotency-Key": "k"})
+    api.post(
+        "/ocpp/commands/plug-connector",
+        json={"target": target, "event": {}},
+        headers={"Idempotency-Key": "k"},
+    )
     reused = api.post(
-        "/ocpp/commands/plug-connector", json={"target": target, "event": {"connector_id": 2}}, headers={"Idempotency-Key": "k"}
+        "/ocpp/commands/plug-connector",
+        json={"target": target, "event": {"connector_id": 2}},
+        headers={"Idempotency-Key": "k"},
     )
     assert reused.status_code == 409
     assert reused.json()["code"] == "idempotency_key_reused"
@@ -51,7 +57,9 @@ def test_a_repeated_charger_creation_is_not_a_duplicate_identity(api: Api) -> No
     assert api.post("/ocpp/chargers", json=body).status_code == 409
 
 
-def test_concurrent_requests_with_one_key_queue_one_command(client: TestClient, api: Api, context: Context) -> None:
+def test_concurrent_requests_with_one_key_queue_one_command(
+    client: TestClient, api: Api, context: Context
+) -> None:
     charger_id = new_charger(api, "CP-1")
     request = {"target": {"charger_id": charger_id}, "event": {}}
     answers: list[dict[str, object]] = []
@@ -59,7 +67,9 @@ def test_concurrent_requests_with_one_key_queue_one_command(client: TestClient, 
 
     def post() -> None:
         barrier.wait()
-        response = api.post("/ocpp/commands/plug-connector", json=request, headers={"Idempotency-Key": "race"})
+        response = api.post(
+            "/ocpp/commands/plug-connector", json=request, headers={"Idempotency-Key": "race"}
+        )
         assert response.status_code == 202, response.text
         answers.append(response.json())
 
