@@ -52,4 +52,4 @@ def clock_for(speed: float) -> Clock:
 
 def iso(moment: datetime) -> str:
     """OCPP timestamps: UTC, millisecond precision, 'Z'."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"

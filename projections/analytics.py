@@ -88,7 +88,7 @@ class AnalyticsProjection(Projection):
 
     @handles(ChargePoint.FaultRaised)
     def fault_raised(self, e: Any, cur: Cursor, position: int) -> None:
-        cur.execute(
+        cur.defer(
             "INSERT INTO analytics_faults (position, charge_point_id, connector_id, fault_type, raised_at) "
             "VALUES (%s, %s, %s, %s, %s)",
             [position, str(e.originator_id), e.connector_id, e.fault_type, iso(e.timestamp)],

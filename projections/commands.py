@@ -43,7 +43,7 @@ class CommandsProjection(Projection):
 
     def _insert(self, e: Any, event_type: str, payload: dict[str, Any], cur: Cursor, position: int) -> None:
         t = e.target
-        cur.execute(
+        cur.defer(
             "INSERT INTO commands (id, tenant, charger_id, charger_identity, location_id, event_type, "
             "ocpp_version, payload, target_kind, status, origin, requested_by, batch_id, "
             "idempotency_key, queued_at, position) VALUES "

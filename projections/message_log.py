@@ -25,7 +25,7 @@ class MessageLogProjection(Projection):
 
     @handles(ChargePoint.FrameRecorded)
     def frame_recorded(self, e: Any, cur: Cursor, position: int) -> None:
-        cur.execute(
+        cur.defer(
             "INSERT INTO ocpp_frames (position, charge_point_id, direction, message_type, message_id, action, "
             "message, command_id, timestamp) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [

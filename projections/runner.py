@@ -89,7 +89,7 @@ class ProjectionRunner:
         ledger: Ledger,
         db: Database,
         projection: Projection,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         poll_seconds: float = 1.0,
     ) -> None:
         self.ledger = ledger

@@ -35,15 +35,29 @@ class Cursor:
     def __init__(self, raw: Any, dialect: Dialect) -> None:
         self._raw = raw
         self.dialect = dialect
+        self._deferred: dict[str, list[tuple[Any, ...]]] = {}
 
     def _sql(self, sql: str) -> str:
         return _to_qmark(sql) if self.dialect == "sqlite" else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        self.flush()  # deferred inserts first: this statement may read or update their rows
         self._raw.execute(self._sql(sql), tuple(params))
         return self
 
+    def defer(self, sql: str, params: Sequence[Any]) -> None:
+        """Queue an INSERT to run with others like it in one executemany (pipelined on PostgreSQL): a
+        projection inserting one row per event would otherwise pay one round trip per event."""
+        self._deferred.setdefault(sql, []).append(tuple(params))
+
+    def flush(self) -> None:
+        if self._deferred:
+            deferred, self._deferred = self._deferred, {}
+            for sql, rows in deferred.items():
+                self._raw.executemany(self._sql(sql), rows)
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.flush()
         if rows:
             self._raw.executemany(self._sql(sql), [tuple(r) for r in rows])
 
@@ -81,6 +95,7 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
+        """A write transaction; deferred inserts are flushed before it commits."""
         with self.datastore.transaction(commit=True) as raw:
             if self.dialect == "sqlite":
                 # Take the write lock before reading anything. A deferred transaction that reads and
@@ -89,7 +104,9 @@ class Database:
                 # while `serve` is projecting. The library's transaction has only run "BEGIN".
                 raw.execute("ROLLBACK")
                 raw.execute("BEGIN IMMEDIATE")
-            yield Cursor(raw, self.dialect)
+            cursor = Cursor(raw, self.dialect)
+            yield cursor
+            cursor.flush()
 
     @contextmanager
     def reader(self) -> Iterator[Cursor]:
@@ -196,7 +213,8 @@ def iso(moment: datetime | None) -> str | None:
     """Fixed-width UTC text, so that string order is time order on both backends."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat with fixed microseconds is C-fast; strftime costs ~15 µs per call
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def dumps(value: Any) -> str:
