@@ -163,9 +163,8 @@ def main() -> None:
     if args.step:
         print(json.dumps(step(args.step, json.loads(args.env), args.path)))
         return
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; {args.events:,} events"
-    )
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"machine: {machine}; {args.events:,} events")
     print("| backend | step | events/s | ratio to SQL baseline | seconds | peak RSS MB |")
     print("|---|---|---:|---:|---:|---:|")
     everything = {}
@@ -174,10 +173,17 @@ def main() -> None:
         everything[backend] = results
         base = results["sql-baseline"]["events_per_s"]  # type: ignore[index]
         for name in ("sql-baseline", "export", "verify", "rebuild"):
-            r = results[name]
-            print(
-                f"| {backend} | {name} | {r['events_per_s']:,} | {r['events_per_s'] / base:.2f} | {r['seconds']} | {r['peak_rss_mb']} |"
-            )  # type: ignore[index]
+            r: dict[str, float] = results[name]  # type: ignore[assignment]
+            ratio = r["events_per_s"] / base
+            cells = [
+                backend,
+                name,
+                f"{r['events_per_s']:,}",
+                f"{ratio:.2f}",
+                str(r["seconds"]),
+                str(r["peak_rss_mb"]),
+            ]
+            print("| " + " | ".join(cells) + " |")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / f"replay-{int(time.time())}.json").write_text(json.dumps(everything, indent=1))
