@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     ocpp_response_timeout: float = Field(30.0, gt=0, description="seconds to wait for a CSMS answer")
     reconnect_initial_seconds: float = Field(1.0, gt=0, description="first reconnect back-off (simulated s)")
     reconnect_max_seconds: float = Field(60.0, gt=0, description="longest reconnect back-off (simulated s)")
+    lease_ttl_seconds: float = Field(15.0, gt=0, description="a dead bridge's chargers move after this long")
 
     @field_validator("database_url")
     @classmethod

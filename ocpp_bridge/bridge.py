@@ -26,6 +26,7 @@ from domain.clock import Clock
 from domain.ids import charge_point_id
 from domain.ledger import Ledger
 from domain.protocol import OcppVersion
+from ocpp_bridge.leases import Leases, create_lease_tables
 from ocpp_bridge.station import Station, StationSettings
 from ocpp_bridge.v16 import V16Station
 from ocpp_bridge.writer import EventWriter
@@ -59,6 +60,9 @@ def station_class(version: OcppVersion) -> type[Station]:
     return V201Station
 
 
+REPLAY_TENANT_PREFIX = "replay-"  # chargers of a replay run are run by that replay only
+
+
 class Bridge:
     def __init__(
         self,
@@ -68,46 +72,91 @@ class Bridge:
         poll_seconds: float = 0.5,
         bridge_id: str | None = None,
         tenants: set[str] | None = None,
+        leases: bool = True,
+        lease_ttl: float = 15.0,
     ) -> None:
+        """`tenants`: run only these tenants' chargers, without leases (a replay). Otherwise the bridge
+        shares the chargers of every other tenant with the other bridges through leases."""
         self.ledger = ledger
         self.db = Database(ledger)
         self.clock = clock or Clock()
         self.station_settings = station_settings or StationSettings()
         self.poll_seconds = poll_seconds
         self.bridge_id = bridge_id or f"{socket.gethostname()}:{os.getpid()}"
-        self.tenants = tenants  # None: every tenant; a replay runs only its own
-        self.writer = EventWriter(ledger)
+        self.tenants = tenants
+        self.leases = Leases(self.db, self.bridge_id, lease_ttl) if leases and tenants is None else None
+        self.lease_ttl = lease_ttl
+        self.writer = EventWriter(ledger, on_conflict=self._streams_lost)
         self.stations: dict[UUID, Station] = {}
+        self.live: set[UUID] = set()  # every charger this bridge may run, owned or not
         self.position = 0
         self._wake: asyncio.Event | None = None
+        self._rebalance_now = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.ready = asyncio.Event()
+
+    def _eligible(self, tenant: str) -> bool:
+        if self.tenants is not None:
+            return tenant in self.tenants
+        return not tenant.startswith(REPLAY_TENANT_PREFIX)
 
     # --- following the ledger ----------------------------------------------------------------------
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         wake = self._wake
         self.ledger.on_saved(lambda _position: loop.call_soon_threadsafe(wake.set))
         listener = Listener(self.db, lambda: loop.call_soon_threadsafe(wake.set))
         listener.start()
         self.writer.start()
+        if self.leases is not None:
+            await asyncio.to_thread(create_lease_tables, self.db)
         head = await asyncio.to_thread(self._head)
-        for charger_id in await asyncio.to_thread(self._live_chargers, head):
-            await self.add_station(charger_id)
+        self.live = set(await asyncio.to_thread(self._live_chargers, head))
         self.position = head
+        await self.rebalance()
         self.ready.set()
-        log.info("bridge %s runs %d chargers from position %d", self.bridge_id, len(self.stations), head)
+        log.info("bridge %s runs %d of %d chargers from position %d", self.bridge_id, len(self.stations), len(self.live), head)
+        next_rebalance = loop.time() + self.lease_ttl / 3
         try:
             while not self._stopping.is_set():
+                timeout = max(0.0, min(self.poll_seconds, next_rebalance - loop.time()))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self.poll_seconds)
+                    await asyncio.wait_for(wake.wait(), timeout)
                 wake.clear()
                 await self.follow()
+                if self._rebalance_now.is_set() or loop.time() >= next_rebalance:
+                    self._rebalance_now.clear()
+                    await self.rebalance()
+                    next_rebalance = loop.time() + self.lease_ttl / 3
         finally:
             listener.stop()
             await self.shutdown()
+
+    async def rebalance(self) -> None:
+        """Run exactly the chargers this bridge holds a lease on (all eligible ones without leases)."""
+        if self.leases is None:
+            mine = set(self.live)
+        else:
+            try:
+                mine = (await asyncio.to_thread(self.leases.rebalance, set(self.live))).mine
+            except Exception as error:  # the database is down: keep running what we have until it is back
+                log.warning("lease renewal failed: %s", error)
+                return
+        for charger_id in set(self.stations) - mine:
+            await self.remove_station(charger_id, "lease moved to another bridge")
+        for charger_id in mine - set(self.stations):
+            await self.add_station(charger_id)
+
+    def _streams_lost(self, stream_ids: set[UUID]) -> None:
+        """The writer found other bridges writing these ChargePoint streams: stop running them here."""
+        for charger_id, station in list(self.stations.items()):
+            if station.cp.id in stream_ids:
+                self.stations.pop(charger_id, None)
+                asyncio.get_running_loop().create_task(station.stop(record=False))
+        self._rebalance_now.set()
 
     def _head(self) -> int:
         with self.db.reader() as cur:
@@ -124,7 +173,8 @@ class Bridge:
                 break
             for n in page:
                 if n.topic == topics[0]:
-                    live[n.originator_id] = None
+                    if self._eligible(self.ledger.mapper.to_domain_event(n).tenant):  # type: ignore[attr-defined]
+                        live[n.originator_id] = None
                 else:
                     live.pop(n.originator_id, None)
             after = page[-1].id
@@ -158,14 +208,20 @@ class Bridge:
         charger_id = event.originator_id
         station = self.stations.get(charger_id)
         if isinstance(event, Charger.Registered):
-            if station is None:
-                await self.add_station(charger_id)
-            return
-        if station is None:
+            if self._eligible(event.tenant) and charger_id not in self.live:
+                self.live.add(charger_id)
+                if self.leases is None:
+                    await self.add_station(charger_id)
+                else:
+                    self._rebalance_now.set()  # claim it (or let another bridge) right away
             return
         if isinstance(event, Charger.Deleted):
-            await self.remove_station(charger_id, "charger deleted")
+            self.live.discard(charger_id)
+            if station is not None:
+                await self.remove_station(charger_id, "charger deleted")
             return
+        if station is None:
+            return  # another bridge runs it
         if isinstance(event, Charger.Updated) and event.settings.ocpp_version != station.version:
             await self.remove_station(charger_id, f"switching to {event.settings.ocpp_version}")
             await self.add_station(charger_id)
@@ -207,7 +263,7 @@ class Bridge:
         charger = self.ledger.load_fresh(Charger, charger_id)
         if charger is None or charger.deleted:
             return None
-        if self.tenants is not None and charger.tenant not in self.tenants:
+        if not self._eligible(charger.tenant):
             return None
         cp = self.ledger.load_fresh(ChargePoint, charge_point_id(charger_id))
         if cp is None:
@@ -238,6 +294,9 @@ class Bridge:
         for charger_id in list(self.stations):
             await self.remove_station(charger_id, "bridge stopped")
         await self.writer.close()
+        if self.leases is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.leases.release_all)
 
     def stop(self) -> None:
         self._stopping.set()

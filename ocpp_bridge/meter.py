@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import datetime
 
 AC_VOLTAGE_V = 230.0
 AC_PHASES = 3
@@ -22,6 +23,7 @@ class Reading:
     voltage_v: float
     current_a: float
     soc: float | None
+    taken_at: datetime | None = None  # when it was read (a sample may be sent a little later)
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Meter:
         if ev is not None:
             ev.soc = min(100.0, ev.soc + 100.0 * delivered / ev.battery_wh)
 
-    def reading(self, ev: EvModel | None, power_w: float) -> Reading:
+    def reading(self, ev: EvModel | None, power_w: float, taken_at: datetime | None = None) -> Reading:
         if self.current_type == "ac":
             voltage = AC_VOLTAGE_V
             current = power_w / (AC_VOLTAGE_V * AC_PHASES)
@@ -91,4 +93,5 @@ class Meter:
             voltage_v=round(voltage, 1),
             current_a=round(current, 2),
             soc=None if ev is None else round(ev.soc, 1),
+            taken_at=taken_at,
         )

@@ -207,7 +207,9 @@ class Station(ABC):
             asyncio.create_task(self._meter_loop(), name=f"{self.identity}-meter"),
         ]
 
-    async def stop(self) -> None:
+    async def stop(self, record: bool = True) -> None:
+        """Stop every task and close the connection; `record=False` when the stream now belongs to
+        another bridge and nothing more may be written to it from here."""
         self.should_run.clear()
         for task in self._tasks:
             task.cancel()
@@ -217,7 +219,10 @@ class Station(ABC):
         if self.connection is not None:
             with contextlib.suppress(Exception):
                 await self.connection.close()
-        await self.record()
+        if record:
+            await self.record()
+        else:
+            self.cp.collect_events()
 
     def config(self, key: str) -> str:
         if key in self.cp.config:

@@ -2,12 +2,16 @@
 
 Sequences follow OCPP 1.6 edition 2 with errata v4 (see OCPP.md): boot, StatusNotification for
 connector 0 and each connector, Authorize, StartTransaction / MeterValues / StopTransaction with reason,
-Charging ⇄ SuspendedEV/SuspendedEVSE, Faulted with the ChargePointErrorCode and back.
+Charging ⇄ SuspendedEV/SuspendedEVSE, Faulted with the ChargePointErrorCode and back. A connector at
+rest shows Available, Preparing (cable in), Finishing (cable still in after a transaction) or
+Unavailable (ChangeAvailability, Scheduled until its transaction ends). A StopTransaction that cannot
+be sent is queued and delivered after the next boot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from ocpp.routing import on
@@ -38,6 +42,8 @@ from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.meter import Reading
 from ocpp_bridge.station import CommandError, FollowUp, Station
 
+log = logging.getLogger(__name__)
+
 FIRMWARE = "ocpp-ledger 0.1"
 MEASURAND_UNITS = {
     "Energy.Active.Import.Register": "Wh",
@@ -63,6 +69,13 @@ class V16Station(Station):
     version = OcppVersion.V16
     subprotocol = "ocpp1.6"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # StopTransaction messages that could not be sent (offline), delivered in order after the next
+        # boot. In memory only: a bridge restart loses them (OCPP: "must be queued while offline").
+        self.queued_transaction_messages: list[call.StopTransaction] = []
+        self.charger_reported: tuple[str, str] | None = None  # connector 0's last reported status
+
     def make_client(self, connection: RecordingConnection) -> OcppChargePoint:
         client = V16Client(self.identity, connection, response_timeout=self.settings.response_timeout)
         client.station = self
@@ -85,8 +98,10 @@ class V16Station(Station):
             self.cp.boot_answered(str(response.status), int(response.interval))
             self.record()
             if response.status == "Accepted":
-                if response.interval > 0:
-                    self.heartbeat_interval = int(response.interval)
+                # The interval is the heartbeat interval from now on, and the HeartbeatInterval key's value.
+                if response.interval > 0 and self.config("HeartbeatInterval") != str(response.interval):
+                    self.apply_configuration("HeartbeatInterval", str(response.interval))
+                    self.record()
                 return
             # Pending: stay connected, answer the CSMS, boot again after the interval. Rejected: say
             # nothing until the interval has passed (0 = choose our own back-off).
@@ -94,12 +109,39 @@ class V16Station(Station):
             await asyncio.sleep(self.clock.real_seconds(wait))
 
     async def report_all(self) -> None:
-        connector0 = "Faulted" if self.cp.charger_fault else "Available"
-        if all(not c.operative for c in self.cp.connectors.values()):
-            connector0 = "Unavailable"
-        await self.status_notification(0, connector0, self.cp.charger_fault or "NoError", force=True)
+        """After a boot: deliver what was queued offline, then the status of connector 0 and each one."""
+        while self.queued_transaction_messages:
+            message = self.queued_transaction_messages[0]
+            try:
+                await self.call(message)
+            except CommandError as error:
+                if error.code != "csms_error":
+                    raise  # not delivered: it stays first in line for the next connection
+                log.warning(
+                    "%s: the CSMS refused a queued %s: %s", self.identity, type(message).__name__, error
+                )
+            self.queued_transaction_messages.pop(0)
+        await self.report_charger_status()
         for connector_id, state in self.cp.connectors.items():
             await self.status_notification(connector_id, state.status, state.error_code, force=True)
+
+    def charger_status(self) -> tuple[str, str]:
+        """Connector 0 (the charge point as a whole): Faulted, Unavailable (every connector inoperative
+        and no transaction left to finish) or Available, and its error code."""
+        if self.cp.charger_fault:
+            return "Faulted", self.cp.charger_fault
+        connectors = self.cp.connectors.values()
+        if all(not c.operative and c.transaction_id is None for c in connectors):
+            return "Unavailable", "NoError"
+        return "Available", "NoError"
+
+    async def report_charger_status(self, *, force: bool = True) -> None:
+        """Connector 0's status; unless forced (boot, TriggerMessage), only when it changed."""
+        status, error_code = self.charger_status()
+        if not force and self.charger_reported == (status, error_code):
+            return
+        self.charger_reported = (status, error_code)
+        await self.status_notification(0, status, error_code, force=True)
 
     async def heartbeat(self) -> None:
         await self.call(call.Heartbeat())
@@ -110,6 +152,7 @@ class V16Station(Station):
         status: str,
         error_code: str = "NoError",
         info: str | None = None,
+        vendor_error_code: str | None = None,
         *,
         force: bool = False,
     ) -> None:
@@ -130,17 +173,42 @@ class V16Station(Station):
                     status=status,
                     timestamp=iso(self.clock.now()),
                     info=info,
+                    vendor_error_code=vendor_error_code,
                 )
             )
 
     def transaction_status(self, connector_id: int) -> str:
+        """Charging, or which side suspends it: the EVSE (power update or profile of 0 W) wins."""
         c = self.state(connector_id)
-        if not c.ev_requesting:
+        if any(w is not None and w <= 0 for w in (c.offered_power_w, c.limit_w)):
+            return "SuspendedEVSE"
+        ev = self.runtime[connector_id].ev
+        if not c.plugged or not c.ev_requesting or (ev is not None and ev.accepted_power_w() <= 0):
             return "SuspendedEV"
-        runtime = self.runtime[connector_id]
-        if runtime.power_w <= 0:
+        if self.runtime[connector_id].power_w <= 0:
             return "SuspendedEVSE"
         return "Charging"
+
+    def faulted(self, connector_id: int) -> bool:
+        return self.state(connector_id).fault is not None or self.cp.charger_fault is not None
+
+    def resting_status(self, connector_id: int) -> str:
+        """The status a connector shows when no fault overrides it: a transaction's charging state,
+        Unavailable (ChangeAvailability), Finishing (a transaction ended, cable still in), Preparing
+        (cable in, no transaction yet) or Available."""
+        c = self.state(connector_id)
+        if c.transaction_id is not None:
+            return self.transaction_status(connector_id)
+        if not c.operative:
+            return "Unavailable"
+        if c.plugged:
+            return "Finishing" if self.runtime[connector_id].pending.get("finished") else "Preparing"
+        return "Available"
+
+    def ensure_usable(self, connector_id: int) -> None:
+        c = self.state(connector_id)
+        if self.faulted(connector_id) or not c.operative:
+            raise CommandError("connector_unavailable", f"connector {connector_id} is {c.status}")
 
     async def authorize_remote(self, id_tag: str) -> str:
         response = await self.call(call.Authorize(id_tag=id_tag))
@@ -176,7 +244,9 @@ class V16Station(Station):
             call.MeterValues(
                 connector_id=connector_id,
                 transaction_id=None if state.transaction_id is None else int(state.transaction_id),
-                meter_value=[{"timestamp": iso(self.clock.now()), "sampled_value": sampled}],
+                meter_value=[
+                    {"timestamp": iso(reading.taken_at or self.clock.now()), "sampled_value": sampled}
+                ],
             )
         )
 
@@ -186,26 +256,37 @@ class V16Station(Station):
         state = self.state(connector_id)
         if state.plugged:
             return
-        if state.fault is not None or self.cp.charger_fault or not state.operative:
-            raise CommandError("connector_unavailable", f"connector {connector_id} is {state.status}")
+        if state.transaction_id is not None:
+            # The EV comes back to a transaction kept running after an EV-side disconnect.
+            self.cp.cable_plugged(connector_id, self.current_command)
+            if self.runtime[connector_id].ev is None:
+                self.ev_arrives(connector_id, ev_max_power_w)
+            await self.change_charging(connector_id)
+            return
+        self.ensure_usable(connector_id)
         self.cp.cable_plugged(connector_id, self.current_command)
+        self.runtime[connector_id].pending.pop("finished", None)
         self.ev_arrives(connector_id, ev_max_power_w)
         await self.status_notification(connector_id, "Preparing")
 
     async def unplug(self, connector_id: int) -> None:
-        state = self.state(connector_id)
-        if state.transaction_id is not None:
-            if self.config_bool("StopTransactionOnEVSideDisconnect"):
-                await self.status_notification(connector_id, "Finishing", info="EV side disconnected")
-                await self.stop_transaction(connector_id, "EVDisconnected")
-            else:
-                await self.status_notification(connector_id, "SuspendedEV", info="EV side disconnected")
+        if self.state(connector_id).transaction_id is not None:
+            if not self.config_bool("StopTransactionOnEVSideDisconnect"):
+                # The transaction keeps running, suspended by the EV, until it returns or is stopped.
+                self.cp.cable_unplugged(connector_id, self.current_command)
+                self.settle(connector_id)
+                if not self.faulted(connector_id):
+                    await self.status_notification(connector_id, "SuspendedEV", info="EV side disconnected")
                 return
+            if not self.faulted(connector_id):
+                await self.status_notification(connector_id, "Finishing", info="EV side disconnected")
+            await self.stop_transaction(connector_id, "EVDisconnected")
         self.cp.cable_unplugged(connector_id, self.current_command)
+        self.runtime[connector_id].pending.pop("finished", None)
         self.ev_leaves(connector_id)
         self.settle(connector_id)
-        if state.fault is None:
-            await self.status_notification(connector_id, "Available")
+        if not self.faulted(connector_id):
+            await self.status_notification(connector_id, self.resting_status(connector_id))
 
     async def start_transaction(
         self,
@@ -220,10 +301,12 @@ class V16Station(Station):
                 "transaction_running",
                 f"connector {connector_id} already has transaction {state.transaction_id}",
             )
+        self.ensure_usable(connector_id)
         if not self.online.is_set():
             raise CommandError("charger_not_connected", "the charger is not connected to its CSMS")
         await self.plug(connector_id, ev_max_power_w)
         runtime = self.runtime[connector_id]
+        runtime.pending.pop("finished", None)
         if meter_start_wh is not None:
             if meter_start_wh < int(runtime.meter.energy_wh):
                 raise CommandError(
@@ -273,33 +356,43 @@ class V16Station(Station):
         self.cp.transaction_stopped(
             connector_id, transaction_id, reading.energy_wh, reason, stopped_at, self.current_command
         )
+        runtime = self.runtime[connector_id]
+        if runtime.pending.pop("tx_profile", False):  # a TxProfile ends with its transaction
+            self.cp.charging_limit_changed(connector_id, None)
+        runtime.pending["finished"] = True
         self.settle(connector_id)
-        if self.online.is_set():
-            await self.call(
-                call.StopTransaction(
-                    meter_stop=reading.energy_wh,
-                    timestamp=stopped_at,
-                    transaction_id=int(transaction_id),
-                    reason=reason,
-                    id_tag=id_tag,
-                    transaction_data=[
+        message = call.StopTransaction(
+            meter_stop=reading.energy_wh,
+            timestamp=stopped_at,
+            transaction_id=int(transaction_id),
+            reason=reason,
+            id_tag=id_tag,
+            transaction_data=[
+                {
+                    "timestamp": stopped_at,
+                    "sampled_value": [
                         {
-                            "timestamp": stopped_at,
-                            "sampled_value": [
-                                {
-                                    "value": str(reading.energy_wh),
-                                    "context": "Transaction.End",
-                                    "measurand": "Energy.Active.Import.Register",
-                                    "unit": "Wh",
-                                }
-                            ],
+                            "value": str(reading.energy_wh),
+                            "context": "Transaction.End",
+                            "measurand": "Energy.Active.Import.Register",
+                            "unit": "Wh",
                         }
                     ],
-                )
-            )
-        after = self.state(connector_id)
-        if after.fault is None:
-            await self.status_notification(connector_id, "Finishing" if after.plugged else "Available")
+                }
+            ],
+        )
+        if self.online.is_set():
+            try:
+                await self.call(message)
+            except CommandError as error:
+                if error.code != "charger_not_connected":
+                    raise
+                self.queued_transaction_messages.append(message)
+        else:
+            self.queued_transaction_messages.append(message)
+        if not self.faulted(connector_id):
+            await self.status_notification(connector_id, self.resting_status(connector_id))
+            await self.report_charger_status(force=False)  # a scheduled Inoperative of the charger
         self.record()
         return energy
 
@@ -358,6 +451,7 @@ class V16Station(Station):
                 "transaction_running",
                 f"connector {connector_id} already has transaction {state.transaction_id}",
             )
+        self.ensure_usable(connector_id)
         await self.plug(connector_id, payload.power_w)
         if payload.power_w is not None and self.runtime[connector_id].ev is not None:
             self.runtime[connector_id].ev.max_power_w = payload.power_w  # type: ignore[union-attr]
@@ -405,27 +499,31 @@ class V16Station(Station):
         return GenericOutcome(status=self.state(connector_id).status, msg=f"offering {payload.power_w:.0f} W")
 
     async def cmd_inject_fault(self, payload: InjectFault) -> Outcome:
+        """Faulted with the error code (connector 0: the charger and every connector), and any
+        transaction on a faulted connector stops: it cannot deliver energy any more."""
         connector_id = self.connector_number(payload)
         code = str(payload.fault_type)
         targets = list(self.cp.connectors) if connector_id == 0 else [connector_id]
         reason = (
             "EmergencyStop" if code in ("GroundFailure", "OverCurrentFailure", "OverVoltage") else "Other"
         )
-        for target in targets:
-            if self.state(target).transaction_id is not None:
-                await self.stop_transaction(target, reason)
         self.cp.fault_raised(
             connector_id, code, payload.info, payload.vendor_error_code, self.current_command
         )
         if connector_id == 0:
-            await self.status_notification(0, "Faulted", code, payload.info)
+            self.charger_reported = ("Faulted", code)
+            await self.status_notification(0, "Faulted", code, payload.info, payload.vendor_error_code)
         for target in targets:
-            await self.status_notification(target, "Faulted", code, payload.info)
+            await self.status_notification(target, "Faulted", code, payload.info, payload.vendor_error_code)
+            if self.state(target).transaction_id is not None:
+                await self.stop_transaction(target, reason)
         return FaultOutcome(
             msg="fault raised", fault_type=code, evse_id=None, connector_id=connector_id, status="Faulted"
         )
 
     async def cmd_clear_fault(self, payload: ClearFault) -> Outcome:
+        """Back to the status the connector would have without the fault, with errorCode NoError
+        (Finishing if the fault ended a transaction and the cable is still in)."""
         connector_id = self.connector_number(payload)
         targets = list(self.cp.connectors) if connector_id == 0 else [connector_id]
         was = self.cp.charger_fault if connector_id == 0 else self.state(connector_id).fault
@@ -433,12 +531,12 @@ class V16Station(Station):
             raise CommandError("no_fault", f"connector {connector_id} has no fault")
         self.cp.fault_cleared(connector_id, self.current_command)
         if connector_id == 0:
-            await self.status_notification(0, "Available")
+            await self.report_charger_status(force=False)
         for target in targets:
-            state = self.state(target)
-            if state.fault is None:
-                await self.status_notification(target, "Preparing" if state.plugged else "Available")
-        status = "Available" if connector_id == 0 else self.state(connector_id).status
+            if not self.faulted(target):
+                self.settle(target)
+                await self.status_notification(target, self.resting_status(target))
+        status = self.charger_status()[0] if connector_id == 0 else self.state(connector_id).status
         return FaultOutcome(
             msg="fault cleared", fault_type=was, evse_id=None, connector_id=connector_id, status=status
         )
@@ -471,11 +569,13 @@ class V16Station(Station):
                 limit = _limit_watts(
                     charging_profile.get("charging_schedule", {}), self.charger.spec.current_type
                 )
+                self.settle(target)
                 self.cp.charging_limit_changed(target, limit)
+                self.runtime[target].pending["tx_profile"] = True
             await self.plug(target)
-            if self.config_bool("AuthorizeRemoteTxRequests"):
-                if await self.authorize_tag(id_tag) != "Accepted":
-                    return
+            authorize = self.config_bool("AuthorizeRemoteTxRequests")
+            if authorize and await self.authorize_tag(id_tag) != "Accepted":
+                return
             await self.start_transaction(target, id_tag)
 
         self.enqueue(FollowUp(message_id, follow_up, "RemoteStartTransaction"))
@@ -521,7 +621,12 @@ class V16Station(Station):
             elif requested == "Heartbeat":
                 await self.heartbeat()
             elif requested == "StatusNotification":
-                targets = [connector_id] if connector_id else list(self.cp.connectors)
+                if connector_id in (None, 0):  # the charger itself; without a connector id, every one
+                    await self.report_charger_status()
+                if connector_id is None:
+                    targets = list(self.cp.connectors)
+                else:
+                    targets = [] if connector_id == 0 else [connector_id]
                 for n in targets:
                     await self.status_notification(
                         n, self.state(n).status, self.state(n).error_code, force=True
@@ -559,32 +664,38 @@ class V16Station(Station):
         return "Unlocked"
 
     def change_availability(self, connector_id: int, kind: str, message_id: str) -> str:
+        """Accepted, or Scheduled when a transaction runs on a connector concerned: the change is on
+        record at once (it survives a reboot) and such a connector becomes Unavailable when its
+        transaction ends."""
         if connector_id != 0 and connector_id not in self.cp.connectors:
             return "Rejected"
         operative = kind == "Operative"
         targets = list(self.cp.connectors) if connector_id == 0 else [connector_id]
-        if not operative and any(self.state(n).transaction_id is not None for n in targets):
-            return "Scheduled"
+        busy = [n for n in targets if self.state(n).transaction_id is not None]
         self.cp.availability_changed(connector_id, operative)
+        self.record()
 
         async def follow_up() -> None:
-            if connector_id == 0:
-                await self.status_notification(0, "Available" if operative else "Unavailable")
+            await self.report_charger_status(force=False)
             for n in targets:
-                state = self.state(n)
-                status = ("Preparing" if state.plugged else "Available") if operative else "Unavailable"
-                if state.fault is None:
-                    await self.status_notification(n, status)
+                if not self.faulted(n):
+                    await self.status_notification(n, self.resting_status(n))
 
         self.enqueue(FollowUp(message_id, follow_up, "ChangeAvailability"))
-        return "Accepted"
+        return "Scheduled" if busy and not operative else "Accepted"
 
-    def set_charging_profile(self, connector_id: int, profile: dict[str, Any]) -> str:
+    def set_charging_profile(self, connector_id: int, profile: dict[str, Any], message_id: str) -> str:
+        """The profile's first period caps the power of the connector (0: every connector)."""
         purpose = profile.get("charging_profile_purpose")
         if connector_id != 0 and connector_id not in self.cp.connectors:
             return "Rejected"
-        if purpose == "TxProfile" and (connector_id == 0 or self.state(connector_id).transaction_id is None):
+        if purpose == "ChargePointMaxProfile" and connector_id != 0:
             return "Rejected"
+        if purpose == "TxProfile":
+            running = None if connector_id == 0 else self.state(connector_id).transaction_id
+            wanted = profile.get("transaction_id")
+            if running is None or (wanted is not None and str(wanted) != running):
+                return "Rejected"
         limit = _limit_watts(profile.get("charging_schedule", {}), self.charger.spec.current_type)
         if limit is None:
             return "Rejected"
@@ -594,19 +705,32 @@ class V16Station(Station):
         self.cp.charging_limit_changed(connector_id, limit)
         for n in targets:
             self.settle(n)
+            if purpose == "TxProfile":
+                self.runtime[n].pending["tx_profile"] = True
         self.record()
+        self.enqueue(FollowUp(message_id, self._report_charging, "SetChargingProfile"))
         return "Accepted"
 
-    def clear_charging_profile(self, connector_id: int | None) -> str:
-        targets = [connector_id] if connector_id else list(self.cp.connectors)
-        had = any(self.cp.connectors[n].limit_w is not None for n in targets if n in self.cp.connectors)
-        for n in targets:
-            if n in self.cp.connectors:
-                self.settle(n)
-                self.cp.charging_limit_changed(n, None)
-                self.settle(n)
+    async def _report_charging(self) -> None:
+        """After a limit changed: the status of every transaction (SuspendedEVSE at 0 W, and back)."""
+        for n in self.cp.connectors:
+            await self.change_charging(n)
+
+    def clear_charging_profile(self, connector_id: int | None, message_id: str) -> str:
+        targets = [
+            n for n in ([connector_id] if connector_id else self.cp.connectors) if n in self.cp.connectors
+        ]
+        had = [n for n in targets if self.cp.connectors[n].limit_w is not None]
+        for n in had:
+            self.settle(n)
+            self.cp.charging_limit_changed(n, None)
+            self.runtime[n].pending.pop("tx_profile", None)
+            self.settle(n)
+        if not had:
+            return "Unknown"
         self.record()
-        return "Accepted" if had else "Unknown"
+        self.enqueue(FollowUp(message_id, self._report_charging, "ClearChargingProfile"))
+        return "Accepted"
 
     def send_local_list(
         self, list_version: int, update_type: str, entries: list[dict[str, Any]] | None
@@ -702,17 +826,19 @@ class V16Client(OcppChargePoint):
 
     @on(Action.set_charging_profile)
     def on_set_charging_profile(
-        self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any
+        self, connector_id: int, cs_charging_profiles: dict[str, Any], call_unique_id: str, **_: Any
     ) -> call_result.SetChargingProfile:
         return call_result.SetChargingProfile(
-            status=self.station.set_charging_profile(connector_id, cs_charging_profiles)
+            status=self.station.set_charging_profile(connector_id, cs_charging_profiles, call_unique_id)
         )
 
     @on(Action.clear_charging_profile)
     def on_clear_charging_profile(
-        self, connector_id: int | None = None, **_: Any
+        self, call_unique_id: str, connector_id: int | None = None, **_: Any
     ) -> call_result.ClearChargingProfile:
-        return call_result.ClearChargingProfile(status=self.station.clear_charging_profile(connector_id))
+        return call_result.ClearChargingProfile(
+            status=self.station.clear_charging_profile(connector_id, call_unique_id)
+        )
 
     @on(Action.get_composite_schedule)
     def on_get_composite_schedule(

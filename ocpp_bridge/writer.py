@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -21,8 +23,14 @@ log = logging.getLogger(__name__)
 
 
 class EventWriter:
-    def __init__(self, ledger: Ledger, max_batch: int = 5000) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        max_batch: int = 5000,
+        on_conflict: Callable[[set[UUID]], None] | None = None,
+    ) -> None:
         self.ledger = ledger
+        self.on_conflict = on_conflict
         self.max_batch = max_batch
         self._pending: list[Any] = []
         self._waiters: list[asyncio.Future[None]] = []
@@ -71,14 +79,14 @@ class EventWriter:
                         self.saved_events += len(batch)
                         self.saves += 1
                     backoff = 0.05
-                except IntegrityError as error:
-                    # Another writer appended to one of these streams: this bridge no longer owns it.
-                    # Retrying cannot succeed; the charge points waiting on it stop (see Station).
-                    log.error("dropping %d events that conflict with another writer: %s", len(batch), error)
-                    for waiter in waiters:
-                        if not waiter.done():
-                            waiter.set_exception(error)
-                    continue
+                except IntegrityError:
+                    # Another writer appended to one of these streams: this bridge no longer owns it (its
+                    # lease moved while it was not looking). Save the other streams' events one stream at
+                    # a time, drop the lost streams' events, and let the bridge stop those charge points.
+                    lost = await asyncio.to_thread(self._save_separately, batch)
+                    log.error("%d stream(s) taken over by another bridge; their new events are dropped", len(lost))
+                    if self.on_conflict is not None and lost:
+                        self.on_conflict(lost)
                 except Exception as error:
                     # Put everything back in front, in order, and try again.
                     log.warning("saving %d events failed (retrying in %.2fs): %s", len(batch), backoff, error)
@@ -94,6 +102,18 @@ class EventWriter:
                         waiter.set_result(None)
             if self._closing:
                 return
+
+    def _save_separately(self, batch: list[Any]) -> set[UUID]:
+        streams: dict[UUID, list[Any]] = {}
+        for event in batch:
+            streams.setdefault(event.originator_id, []).append(event)
+        lost = set()
+        for stream_id, events in streams.items():
+            try:
+                self.ledger.save(*events)
+            except IntegrityError:
+                lost.add(stream_id)
+        return lost
 
     async def close(self) -> None:
         """Save what is pending, then stop."""

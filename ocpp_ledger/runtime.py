@@ -25,6 +25,7 @@ def make_bridge(ctx: Context) -> Bridge:
             backoff_initial=s.reconnect_initial_seconds,
             backoff_max=s.reconnect_max_seconds,
         ),
+        lease_ttl=s.lease_ttl_seconds,
     )
 
 

@@ -76,7 +76,8 @@ class Cursor:
 
     @property
     def rowcount(self) -> int:
-        return int(self._raw.rowcount)
+        raw = getattr(self._raw, "sqlite_cursor", self._raw)  # the library wraps sqlite3's cursor
+        return int(raw.rowcount)
 
 
 class Database:
@@ -193,6 +194,10 @@ class Database:
             if len(rows) < page:
                 return
             after = rows[-1]["id"]
+
+    @property
+    def skip_locked(self) -> str:
+        return " FOR UPDATE SKIP LOCKED" if self.dialect == "postgres" else ""
 
     def columns(self, cur: Cursor, table: str) -> set[str]:
         if self.dialect == "sqlite":

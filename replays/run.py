@@ -27,7 +27,7 @@ from domain.clock import clock_for
 from domain.commands import PAYLOAD_TYPES, CommandType, RestartCharger, StartCharger, StopCharger
 from domain.ledger import Ledger
 from domain.protocol import OcppVersion
-from ocpp_bridge.bridge import Bridge
+from ocpp_bridge.bridge import REPLAY_TENANT_PREFIX, Bridge
 from ocpp_bridge.station import StationSettings
 from projections.readmodels import ReadModels
 from projections.sql import Database
@@ -128,7 +128,9 @@ async def reproduce(
     timeout: float = 60.0,
 ) -> RunResult:
     run_id = uuid.uuid4().hex[:12]
-    tenant = tenant or f"replay-{run_id}"
+    tenant = tenant or f"{REPLAY_TENANT_PREFIX}{run_id}"
+    if not tenant.startswith(REPLAY_TENANT_PREFIX):
+        raise ValueError(f"a replay's tenant must start with {REPLAY_TENANT_PREFIX!r} (other bridges leave those alone)")
     db = Database(ledger)
     new_ids: dict[str, UUID] = {}
 
