@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 class AutoStopProjection(Projection):
     name = "auto_stop"
     tables = ("auto_stop_sessions",)
+    version = 2  # 2: sessions joining a transaction begun at the plug (2.0.1)
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -77,14 +78,26 @@ class AutoStopProjection(Projection):
             [e.transaction_id, e.started_at, e.meter_start_wh, e.meter_start_wh, str(e.command_id)],
         )
 
+    @handles(ChargePoint.TransactionAuthorized)
+    def transaction_authorized(self, e: Any, cur: Cursor, position: int) -> None:
+        # OCPP 2.0.1 with the cable plugged first: the transaction began at the plug, and the session
+        # joins it at authorization. Its start is taken from the first meter sample after that.
+        if e.command_id is None or e.status != "Accepted":
+            return
+        cur.execute(
+            "UPDATE auto_stop_sessions SET transaction_id = %s WHERE command_id = %s AND transaction_id IS NULL",
+            [e.transaction_id, str(e.command_id)],
+        )
+
     @handles(ChargePoint.MeterSampled)
     def meter_sampled(self, e: Any, cur: Cursor, position: int) -> None:
         if e.transaction_id is None:
             return
         cur.execute(
-            "UPDATE auto_stop_sessions SET energy_wh = %s "
+            "UPDATE auto_stop_sessions SET energy_wh = %s, started_at = COALESCE(started_at, %s), "
+            "meter_start_wh = COALESCE(meter_start_wh, %s) "
             "WHERE charge_point_id = %s AND connector_id = %s AND transaction_id = %s",
-            [e.energy_wh, str(e.originator_id), e.connector_id, e.transaction_id],
+            [e.energy_wh, e.sampled_at, e.energy_wh, str(e.originator_id), e.connector_id, e.transaction_id],
         )
 
     @handles(ChargePoint.TransactionStopped)

@@ -422,6 +422,18 @@ async def test_a_session_is_ended_by_the_policy_when_its_energy_target_is_reache
     assert energy(ended) - energy(tx(lab)[0]) >= 500
 
 
+async def test_a_session_joining_a_transaction_begun_at_the_plug_is_also_stopped_by_its_limit(
+    lab: Lab,
+) -> None:
+    charger = await boot(lab)
+    await lab.run(charger, PlugConnector(evse_id=1))
+    start = mark(lab)
+    await lab.run(charger, StartSession(id_tag="T", evse_id=1, target_energy_kwh=0.5, power_w=22_000))
+    await until(lab, lambda: story(lab, start)[-1] == "Status:1:Available", timeout=20)
+    ended = tx(lab)[-1]
+    assert ended["transaction_info"]["stopped_reason"] == "EnergyLimitReached"
+
+
 # --- CSMS-initiated calls ------------------------------------------------------------------------------
 
 
