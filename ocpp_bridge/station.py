@@ -55,6 +55,7 @@ from domain.protocol import OcppVersion
 from ocpp_bridge import configuration
 from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection, parse_frame
 from ocpp_bridge.meter import EvModel, Meter, Reading
+from ocpp_bridge.validation import SchemaViolation
 from ocpp_bridge.writer import EventWriter
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,10 @@ class ConnectorRuntime:
 class Station(ABC):
     version: ClassVar[OcppVersion]
     subprotocol: ClassVar[str]
+
+    @property
+    def schema_version(self) -> str:
+        return "1.6" if self.version is OcppVersion.V16 else "2.0.1"
 
     def __init__(
         self,
@@ -256,10 +261,12 @@ class Station(ABC):
                     max_size=2**22,
                 ) as ws:
                     attempt = 0
-                    self.connection = RecordingConnection(ws, self.record_frame)
+                    self.connection = RecordingConnection(ws, self.record_frame, self.schema_version)
                     self.cp.connected_to(self.url, ws.subprotocol or "")
                     self.record()
                     self.client = self.make_client(self.connection)
+                    for route in self.client.route_map.values():
+                        route["_skip_schema_validation"] = True  # the seam checks, with compiled schemas
                     reader = asyncio.create_task(self.client.start(), name=f"{self.identity}-reader")
                     session = asyncio.create_task(self._session(), name=f"{self.identity}-session")
                     restart = asyncio.create_task(self._reconnect_now.wait())
@@ -343,7 +350,12 @@ class Station(ABC):
             raise CommandError("charger_not_connected", "the charger is not connected to its CSMS")
         async with self.call_lock:
             try:
-                return await client.call(payload, suppress=False)
+                # The seam validates (compiled schemas); the library's interpreter would do it again.
+                return await client.call(payload, suppress=False, skip_schema_validation=True)
+            except SchemaViolation as error:
+                raise CommandError(
+                    "invalid_message", f"the message would break its schema: {error.message}"
+                ) from error
             except OCPPError as error:
                 raise CommandError(
                     "csms_error", f"CSMS answered CALLERROR {error.code}: {error.description}"
@@ -368,7 +380,10 @@ class Station(ABC):
         async with self.call_lock:
             answer = connection.expect_answer(message_id)
             try:
-                await connection.send(json.dumps([2, message_id, action, payload], separators=(",", ":")))
+                # Sent exactly as given: a proxy-message with validate=false is how negative tests are made.
+                await connection.send(
+                    json.dumps([2, message_id, action, payload], separators=(",", ":")), validate=False
+                )
                 frame = await asyncio.wait_for(answer, self.settings.response_timeout)
             except TimeoutError as error:
                 raise CommandError(
