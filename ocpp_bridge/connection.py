@@ -87,7 +87,8 @@ class RecordingConnection:
                         waiter.set_result(frame)
                     continue  # the answer to a proxied call: not the library's business
             if message_type == CALL:
-                assert message_id is not None and action is not None
+                assert message_id is not None
+                assert action is not None
                 if known(self.version, action):
                     try:
                         check(self.version, action, frame[3] if len(frame) > 3 else None, response=False)

@@ -1,6 +1,6 @@
 """OCPP schema validation for the simulated charge points, compiled once and cached.
 
-The `ocpp` library validates every message with jsonschema's interpreter (0.25–0.55 ms per MeterValues
+The `ocpp` library validates every message with jsonschema's interpreter (0.25-0.55 ms per MeterValues
 here, most of a core near 1,000 messages/s). The bridge compiles the same JSON schemas — the files
 shipped in the `ocpp` package — with fastjsonschema, once per action, and validates at its connection
 seam: what it sends, and what the CSMS sends it. The library is then told to skip its own validation
