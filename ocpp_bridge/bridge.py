@@ -118,7 +118,13 @@ class Bridge:
         self.position = head
         await self.rebalance()
         self.ready.set()
-        log.info("bridge %s runs %d of %d chargers from position %d", self.bridge_id, len(self.stations), len(self.live), head)
+        log.info(
+            "bridge %s runs %d of %d chargers from position %d",
+            self.bridge_id,
+            len(self.stations),
+            len(self.live),
+            head,
+        )
         next_rebalance = loop.time() + self.lease_ttl / 3
         try:
             while not self._stopping.is_set():

@@ -73,7 +73,10 @@ class Leases:
                 [self.bridge_id, _iso(now)],
             )
             self._forget_dead_neighbours(cur, now)
-            live = int(cur.execute("SELECT COUNT(*) AS n FROM bridges WHERE seen_at >= %s", [live_since]).scalar() or 1)
+            live = int(
+                cur.execute("SELECT COUNT(*) AS n FROM bridges WHERE seen_at >= %s", [live_since]).scalar()
+                or 1
+            )
             share = math.ceil(len(chargers) / max(1, live))
             self._register(cur, chargers, _iso(now))
             cur.execute(
@@ -83,7 +86,8 @@ class Leases:
             held = [
                 r["charger_id"]
                 for r in cur.execute(
-                    "SELECT charger_id FROM bridge_leases WHERE bridge_id = %s ORDER BY charger_id", [self.bridge_id]
+                    "SELECT charger_id FROM bridge_leases WHERE bridge_id = %s ORDER BY charger_id",
+                    [self.bridge_id],
                 ).fetchall()
             ]
             # Deleted chargers go back; so does what is above a fair share, once we hold more than one over
@@ -123,12 +127,17 @@ class Leases:
         """A bridge on this same host whose process is gone (a restart after a crash) need not be waited
         for: free its leases now rather than when they expire."""
         host = self.bridge_id.rsplit(":", 1)[0]
-        for row in cur.execute("SELECT bridge_id FROM bridges WHERE bridge_id LIKE %s", [f"{host}:%"]).fetchall():
+        for row in cur.execute(
+            "SELECT bridge_id FROM bridges WHERE bridge_id LIKE %s", [f"{host}:%"]
+        ).fetchall():
             other = row["bridge_id"]
             pid = other.rsplit(":", 1)[-1]
             if other == self.bridge_id or not pid.isdigit() or _alive(int(pid)):
                 continue
-            cur.execute("UPDATE bridge_leases SET bridge_id = NULL, expires_at = %s WHERE bridge_id = %s", [_iso(now), other])
+            cur.execute(
+                "UPDATE bridge_leases SET bridge_id = NULL, expires_at = %s WHERE bridge_id = %s",
+                [_iso(now), other],
+            )
             cur.execute("DELETE FROM bridges WHERE bridge_id = %s", [other])
 
     def _register(self, cur: Cursor, chargers: set[UUID], now: str) -> None:
@@ -146,7 +155,8 @@ class Leases:
         now = _iso(datetime.now(UTC))
         with self.db.transaction() as cur:
             cur.execute(
-                "UPDATE bridge_leases SET bridge_id = NULL, expires_at = %s WHERE bridge_id = %s", [now, self.bridge_id]
+                "UPDATE bridge_leases SET bridge_id = NULL, expires_at = %s WHERE bridge_id = %s",
+                [now, self.bridge_id],
             )
             cur.execute("DELETE FROM bridges WHERE bridge_id = %s", [self.bridge_id])
 

@@ -84,7 +84,9 @@ class EventWriter:
                     # lease moved while it was not looking). Save the other streams' events one stream at
                     # a time, drop the lost streams' events, and let the bridge stop those charge points.
                     lost = await asyncio.to_thread(self._save_separately, batch)
-                    log.error("%d stream(s) taken over by another bridge; their new events are dropped", len(lost))
+                    log.error(
+                        "%d stream(s) taken over by another bridge; their new events are dropped", len(lost)
+                    )
                     if self.on_conflict is not None and lost:
                         self.on_conflict(lost)
                 except Exception as error:

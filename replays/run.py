@@ -130,7 +130,9 @@ async def reproduce(
     run_id = uuid.uuid4().hex[:12]
     tenant = tenant or f"{REPLAY_TENANT_PREFIX}{run_id}"
     if not tenant.startswith(REPLAY_TENANT_PREFIX):
-        raise ValueError(f"a replay's tenant must start with {REPLAY_TENANT_PREFIX!r} (other bridges leave those alone)")
+        raise ValueError(
+            f"a replay's tenant must start with {REPLAY_TENANT_PREFIX!r} (other bridges leave those alone)"
+        )
     db = Database(ledger)
     new_ids: dict[str, UUID] = {}
 

@@ -70,13 +70,19 @@ def _throwaway_cluster() -> Iterator[str | None]:
         shutil.chown(data, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
-    subprocess.run([*as_user, initdb, "-D", data, "-U", "postgres", "-A", "trust"], check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, initdb, "-D", data, "-U", "postgres", "-A", "trust"], check=True, capture_output=True
+    )
     options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
-    subprocess.run([*as_user, pg_ctl, "-D", data, "-o", options, "-w", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, pg_ctl, "-D", data, "-o", options, "-w", "start"], check=True, capture_output=True
+    )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", data, "-m", "immediate", "stop"], check=False, capture_output=True)
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", data, "-m", "immediate", "stop"], check=False, capture_output=True
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 
@@ -123,7 +129,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         return
     url = request.getfixturevalue("postgres_url")
     with postgres_schema(url) as schema:
-        yield Backend("postgres", test_settings(var_dir=tmp_path / "var", database_url=url, database_schema=schema))
+        yield Backend(
+            "postgres", test_settings(var_dir=tmp_path / "var", database_url=url, database_schema=schema)
+        )
 
 
 def test_settings(**overrides: object) -> Settings:

@@ -32,7 +32,9 @@ def test_a_created_location_is_listed_and_read_back(api: Api) -> None:
 
 
 def test_put_is_partial_and_null_clears_an_optional_field(api: Api) -> None:
-    location_id = api.post("/ocpp/locations", json={"name": "A", "city": "Lyon", "country": "FR"}).json()["id"]
+    location_id = api.post("/ocpp/locations", json={"name": "A", "city": "Lyon", "country": "FR"}).json()[
+        "id"
+    ]
     updated = api.put(f"/ocpp/locations/{location_id}", json={"name": "B", "city": None})
     assert updated.status_code == 200
     assert (updated.json()["name"], updated.json()["city"], updated.json()["country"]) == ("B", None, "FR")
