@@ -60,8 +60,19 @@ class RecordingConnection:
         self._sent: dict[str, asyncio.Event] = {}
         self.violations = 0
 
-    def _format_violation(self) -> str:
-        return "FormationViolation" if self.version == "1.6" else "FormatViolation"
+    def _malformed(self, raw: str) -> tuple[str, str]:
+        """The CALLERROR code and text for a frame that is not a usable OCPP-J message."""
+        try:
+            frame = json.loads(raw)
+        except (ValueError, TypeError):
+            frame = None
+        unknown_type = (
+            isinstance(frame, list) and frame and isinstance(frame[0], int) and frame[0] not in (2, 3, 4)
+        )
+        if unknown_type and self.version != "1.6":  # 1.6 has no code for it
+            return "MessageTypeNotSupported", f"message type {frame[0]} is not 2, 3 or 4"
+        code = "FormationViolation" if self.version == "1.6" else "FormatViolation"
+        return code, "not an OCPP-J message"
 
     async def recv(self) -> str:
         while True:
@@ -78,7 +89,7 @@ class RecordingConnection:
             if await_or_none is not None:
                 await await_or_none
             if message_type is None:  # not an OCPP-J message at all
-                await self._refuse(_message_id_of(raw), self._format_violation(), "not an OCPP-J message")
+                await self._refuse(_message_id_of(raw), *self._malformed(raw))
                 continue
             if message_type in (CALLRESULT, CALLERROR):
                 waiter = self._raw_calls.pop(message_id or "", None)

@@ -53,7 +53,7 @@ from domain.commands import (
 )
 from domain.protocol import OcppVersion
 from ocpp_bridge import configuration
-from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection, parse_frame
+from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection
 from ocpp_bridge.meter import EvModel, Meter, Reading
 from ocpp_bridge.validation import SchemaViolation
 from ocpp_bridge.writer import EventWriter
@@ -282,7 +282,7 @@ class Station(ABC):
                             raise task.exception()  # type: ignore[misc]
                     reason = "restart requested" if restart in done else "closed"
             except ConnectionClosed as closed:
-                reason = f"connection closed ({closed.rcvd.code if closed.rcvd else 'no close frame'})"
+                reason = "connection closed (" + _close_codes(closed) + ")"
             except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as error:
                 reason = f"{type(error).__name__}: {error}"
             except asyncio.CancelledError:
@@ -693,6 +693,10 @@ class Station(ABC):
     async def send_meter_values(self, connector_id: int, reading: Reading, context: str) -> None: ...
 
 
-def frame_summary(raw: str) -> str:
-    message_type, message_id, frame = parse_frame(raw)
-    return f"{message_type}:{message_id}:{frame[2] if message_type == 2 else ''}"
+def _close_codes(closed: ConnectionClosed) -> str:
+    parts = []
+    if closed.rcvd is not None:
+        parts.append(f"received {closed.rcvd.code} {closed.rcvd.reason}".strip())
+    if closed.sent is not None:
+        parts.append(f"sent {closed.sent.code} {closed.sent.reason}".strip())
+    return ", ".join(parts) or "no close frame"

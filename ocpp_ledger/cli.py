@@ -221,19 +221,21 @@ def projections_rebuild(
     from rich.progress import BarColumn, Progress, TextColumn
 
     head = ctx.read.current_position()
+    progress_console = Console(stderr=True)  # stdout keeps one result line per read model
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed:,}/{task.total:,}"),
-        console=console,
+        console=progress_console,
+        transient=True,
     ) as bar:
         for n in names:
             task = bar.add_task(f"rebuilding {n}", total=head)
-            covered = ctx.read.rebuild(
+            reached = ctx.read.rebuild(
                 n, progress=lambda position, t=task: bar.update(t, completed=min(position, head))
             )
             bar.update(task, completed=head)
-            console.print(f"{n}: rebuilt over {covered:,} notifications")
+            console.print(f"{n}: rebuilt up to position {reached:,}")
 
 
 @app.command()

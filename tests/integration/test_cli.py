@@ -151,7 +151,7 @@ def test_projections_rebuild_rebuilds_every_read_model(
     assert result.exit_code == 0, result.output
     head = context.read.current_position()
     for name in context.read.projections:
-        assert f"{name}: rebuilt over {head} notifications" in result.stdout
+        assert f"{name}: rebuilt up to position {head:,}" in result.stdout
     assert [api.get(url).json() for url in recorded] == before
 
 

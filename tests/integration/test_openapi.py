@@ -1,0 +1,209 @@
+"""The published schema describes the REST contract (API.md, shared with the team), and the
+documentation and health routes answer without a token."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gateway.app import create_app
+from tests.conftest import test_settings
+
+# Every route of the REST contract, as the contract writes it (path parameter names may differ).
+CONTRACT: dict[str, set[str]] = {
+    "/healthz": {"GET"},
+    "/readyz": {"GET"},
+    "/ocpp/catalog/brands": {"GET"},
+    "/ocpp/catalog/brands/{brand_slug}/models": {"GET"},
+    "/ocpp/catalog/brands/{brand_slug}/models/{model_slug}": {"GET"},
+    "/ocpp/locations": {"GET", "POST"},
+    "/ocpp/locations/{location_id}": {"GET", "PUT", "DELETE"},
+    "/ocpp/chargers": {"GET", "POST"},
+    "/ocpp/chargers/{charger_id}": {"GET", "PUT", "DELETE"},
+    "/ocpp/chargers/{charger_id}/status": {"GET"},
+    "/ocpp/chargers/{charger_id}/start-charger": {"POST"},
+    "/ocpp/chargers/{charger_id}/stop-charger": {"POST"},
+    "/ocpp/chargers/{charger_id}/restart-charger": {"POST"},
+    "/ocpp/chargers/{charger_id}/logs": {"GET"},
+    "/ocpp/locations/{location_id}/chargers": {"GET", "POST", "PUT", "DELETE"},
+    "/ocpp/locations/{location_id}/chargers/jobs/{job_id}": {"GET"},
+    "/ocpp/commands": {"GET"},
+    "/ocpp/commands/{id}": {"GET"},
+}
+FLEET_COMMANDS = [
+    "plug-connector",
+    "unplug-connector",
+    "unlock-connector",
+    "start-transaction",
+    "stop-transaction",
+    "start-session",
+    "stop-session",
+    "authorize",
+    "ev-requests-energy",
+    "ev-stops-energy",
+    "power-update",
+]
+SINGLE_CHARGER_COMMANDS = [
+    "proxy-message",
+    "configuration",
+    "cache/reset",
+    "local-auth-list",
+    "clear-local-auth-list",
+    "inject-fault",
+    "clear-fault",
+]
+for _command in FLEET_COMMANDS + SINGLE_CHARGER_COMMANDS:
+    CONTRACT[f"/ocpp/commands/{_command}"] = {"POST"}
+
+# Query parameters the contract names, per route.
+QUERY_PARAMETERS = {
+    ("GET", "/ocpp/locations"): {"page", "limit"},
+    ("GET", "/ocpp/chargers"): {"location_id", "page", "limit"},
+    ("GET", "/ocpp/chargers/{}/logs"): {"start_date", "end_date", "event", "limit", "offset"},
+    ("GET", "/ocpp/locations/{}/chargers"): {"charger_ids", "page", "limit"},
+    ("DELETE", "/ocpp/locations/{}/chargers"): {"charger_ids"},
+    ("DELETE", "/ocpp/locations/{}"): {"cascade"},
+    ("GET", "/ocpp/commands"): {"charger_id", "location_id", "status", "event_type", "page", "limit"},
+}
+UNAUTHENTICATED = {"/healthz", "/readyz"}
+TENANT_FREE = {p for p in CONTRACT if p.startswith("/ocpp/catalog/")} | UNAUTHENTICATED
+
+
+def shape(path: str) -> str:
+    """A path with its parameter names erased: /ocpp/commands/{id} and /ocpp/commands/{command_id} match."""
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+@pytest.fixture(scope="module")
+def docs_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The schema does not depend on the backend: one app, not started (the documentation routes need
+    no database), serves every schema test of this module."""
+    app = create_app(test_settings(var_dir=tmp_path_factory.mktemp("openapi")))
+    yield TestClient(app)
+    app.state.context.ledger.close()
+
+
+@pytest.fixture(scope="module")
+def schema(docs_client: TestClient) -> dict[str, Any]:
+    response = docs_client.get("/openapi.json")  # no token
+    assert response.status_code == 200
+    return response.json()
+
+
+def operations(schema: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(METHOD, path shape) → the operation object."""
+    return {
+        (method.upper(), shape(path)): operation
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def resolve(schema: dict[str, Any], ref: str) -> dict[str, Any]:
+    assert ref.startswith("#/components/schemas/")
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def response_schema(schema: dict[str, Any], operation: dict[str, Any], status: str) -> dict[str, Any]:
+    return resolve(schema, operation["responses"][status]["content"]["application/json"]["schema"]["$ref"])
+
+
+@pytest.mark.parametrize("path", sorted(CONTRACT))
+def test_the_schema_describes_every_route_of_the_contract_with_its_methods(
+    schema: dict[str, Any], path: str
+) -> None:
+    documented = {shape(p): {m.upper() for m in item} for p, item in schema["paths"].items()}
+    assert documented.get(shape(path)) == CONTRACT[path]
+
+
+def test_the_schema_describes_no_ocpp_route_outside_the_contract(schema: dict[str, Any]) -> None:
+    """Routes of our own (e.g. /analytics) live outside the /ocpp prefix of the compatible API."""
+    documented = {shape(p) for p in schema["paths"] if p.startswith("/ocpp/")}
+    assert documented == {shape(p) for p in CONTRACT if p.startswith("/ocpp/")}
+
+
+@pytest.mark.parametrize("command", FLEET_COMMANDS)
+def test_fleet_commands_document_202_with_the_fleet_response(schema: dict[str, Any], command: str) -> None:
+    operation = operations(schema)[("POST", f"/ocpp/commands/{command}")]
+    assert "200" not in operation["responses"]
+    fleet_response = response_schema(schema, operation, "202")
+    fields = {"targeted_count", "queued_count", "failed_count", "results", "failed"}
+    assert set(fleet_response["properties"]) == fields
+    assert set(fleet_response["required"]) == fields
+    assert {"404", "422"} <= set(operation["responses"])
+
+
+def test_the_fleet_response_lists_results_and_failures_per_charger(schema: dict[str, Any]) -> None:
+    fleet_response = schema["components"]["schemas"]["FleetCommandResponse"]
+    result = resolve(schema, fleet_response["properties"]["results"]["items"]["$ref"])
+    failure = resolve(schema, fleet_response["properties"]["failed"]["items"]["$ref"])
+    assert set(result["properties"]) == {"charger_id", "identity", "command"}
+    assert set(resolve(schema, result["properties"]["command"]["$ref"])["properties"]) == {
+        "id",
+        "event_type",
+        "ocpp_version",
+        "payload",
+    }
+    assert set(failure["properties"]) == {"charger_id", "identity", "error"}
+    assert set(resolve(schema, failure["properties"]["error"]["$ref"])["properties"]) == {"code", "message"}
+
+
+@pytest.mark.parametrize("command", SINGLE_CHARGER_COMMANDS)
+def test_single_charger_commands_document_200_and_504_with_the_command_id(
+    schema: dict[str, Any], command: str
+) -> None:
+    operation = operations(schema)[("POST", f"/ocpp/commands/{command}")]
+    assert "202" not in operation["responses"]
+    assert response_schema(schema, operation, "200")["properties"]
+    timeout = response_schema(schema, operation, "504")
+    assert {"detail", "code", "command_id"} <= set(timeout["required"])
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(QUERY_PARAMETERS))
+def test_list_routes_document_the_query_parameters_of_the_contract(
+    schema: dict[str, Any], method: str, path: str
+) -> None:
+    parameters = operations(schema)[(method, path)].get("parameters", [])
+    assert {p["name"] for p in parameters if p["in"] == "query"} == QUERY_PARAMETERS[(method, path)]
+
+
+def test_every_route_but_the_health_routes_documents_the_bearer_token(schema: dict[str, Any]) -> None:
+    assert schema["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "an ocpp-ledger API token",
+    }
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            expected = [] if path in UNAUTHENTICATED else [{"HTTPBearer": []}]
+            assert operation.get("security", []) == expected, (method, path)
+            if path not in UNAUTHENTICATED:
+                assert "401" in operation["responses"], (method, path)
+
+
+def test_tenant_scoped_routes_document_x_organization_id_and_catalog_routes_do_not(
+    schema: dict[str, Any],
+) -> None:
+    for path, item in schema["paths"].items():
+        tenant_scoped = shape(path) not in {shape(p) for p in TENANT_FREE}
+        for method, operation in item.items():
+            headers = {p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"}
+            assert ("x-organization-id" in headers) == tenant_scoped, (method, path)
+
+
+def test_the_interactive_docs_answer_without_a_token(docs_client: TestClient) -> None:
+    response = docs_client.get("/docs")
+    assert response.status_code == 200
+    assert "text/html" in response.headers["content-type"]
+    assert "/openapi.json" in response.text
+
+
+@pytest.mark.parametrize("path", sorted(UNAUTHENTICATED))
+def test_health_routes_answer_without_a_token(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] in {"ok", "ready"}
