@@ -143,16 +143,20 @@ class Bridge:
 
     async def rebalance(self) -> None:
         """Run exactly the chargers this bridge holds a lease on (all eligible ones without leases)."""
+        give_back: set[UUID] = set()
         if self.leases is None:
             mine = set(self.live)
         else:
             try:
-                mine = (await asyncio.to_thread(self.leases.rebalance, set(self.live))).mine
+                assignment = await asyncio.to_thread(self.leases.rebalance, set(self.live))
             except Exception as error:  # the database is down: keep running what we have until it is back
                 log.warning("lease renewal failed: %s", error)
                 return
+            mine, give_back = assignment.mine, assignment.give_back
         for charger_id in set(self.stations) - mine:
             await self.remove_station(charger_id, "lease moved to another bridge")
+        if give_back and self.leases is not None:
+            await asyncio.to_thread(self.leases.release, give_back)
         for charger_id in mine - set(self.stations):
             await self.add_station(charger_id)
 

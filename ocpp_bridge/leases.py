@@ -51,7 +51,8 @@ def create_lease_tables(db: Database) -> None:
 
 @dataclass(frozen=True)
 class Assignment:
-    mine: set[UUID]
+    mine: set[UUID]  # run these
+    give_back: set[UUID]  # stop these, then `release` them (still ours until then)
     live_bridges: int
 
 
@@ -95,11 +96,13 @@ class Leases:
             gone = [c for c in held if UUID(c) not in chargers]
             live_held = [c for c in held if UUID(c) in chargers]
             excess = live_held[share:] if len(live_held) > share + 1 else []
-            for charger_id in gone + excess:
+            for charger_id in gone:
                 cur.execute(
                     "UPDATE bridge_leases SET bridge_id = NULL, expires_at = %s WHERE charger_id = %s AND bridge_id = %s",
                     [_iso(now), charger_id, self.bridge_id],
                 )
+            # The excess is handed back only after its stations have stopped (see release), so that the
+            # bridge taking it over never overlaps with this one on a connection or a stream.
             mine = {UUID(c) for c in held if c not in set(gone) | set(excess)}
             wanted = share - len(mine)
             if wanted > 0:
@@ -121,7 +124,7 @@ class Leases:
                     if claimed:
                         mine.add(UUID(row["charger_id"]))
                         wanted -= 1
-        return Assignment(mine=mine, live_bridges=live)
+        return Assignment(mine=mine, give_back={UUID(c) for c in excess}, live_bridges=live)
 
     def _forget_dead_neighbours(self, cur: Cursor, now: datetime) -> None:
         """A bridge on this same host whose process is gone (a restart after a crash) need not be waited
@@ -149,6 +152,15 @@ class Leases:
             [[str(c), now] for c in new],
         )
         self._registered |= new
+
+    def release(self, charger_ids: set[UUID]) -> None:
+        now = _iso(datetime.now(UTC))
+        with self.db.transaction() as cur:
+            for charger_id in sorted(charger_ids):
+                cur.execute(
+                    "UPDATE bridge_leases SET bridge_id = NULL, expires_at = %s WHERE charger_id = %s AND bridge_id = %s",
+                    [now, str(charger_id), self.bridge_id],
+                )
 
     def release_all(self) -> None:
         """A clean stop: give everything back at once, so other bridges need not wait for expiry."""
