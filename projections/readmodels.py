@@ -18,10 +18,12 @@ from projections.auto_stop import AutoStopPolicy, AutoStopProjection
 from projections.charger_status import ChargerStatusProjection
 from projections.chargers import ChargersProjection
 from projections.commands import CommandsProjection
+from projections.health import StoreMonitor
 from projections.jobs import JobsProjection
 from projections.listen import Listener
 from projections.locations import LocationsProjection
 from projections.message_log import MessageLogProjection
+from projections.metrics import READ_MODELS
 from projections.runner import Projection, ProjectionRunner, create_tables
 from projections.sql import Database
 from projections.tokens import TokensProjection
@@ -61,6 +63,7 @@ class ReadModels:
         }
         self.auto_stop = AutoStopPolicy(ledger, self.db, self.runners["auto_stop"], clock or Clock())
         self._listener = Listener(self.db, self.wake)
+        self.store = StoreMonitor(self.db)
         ledger.on_saved(lambda _position: self.wake())
 
     def create_tables(self) -> None:
@@ -72,8 +75,12 @@ class ReadModels:
             runner.start()
         self.auto_stop.start()
         self._listener.start()
+        self.store.start()
+        READ_MODELS.watch(self)  # /metrics reports the lag of the runners started here
 
     def stop(self) -> None:
+        READ_MODELS.unwatch(self)
+        self.store.stop()
         self._listener.stop()
         self.auto_stop.stop()
         for runner in self.runners.values():

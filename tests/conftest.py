@@ -75,7 +75,10 @@ def _throwaway_cluster() -> Iterator[str | None]:
     )
     options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
     subprocess.run(
-        [*as_user, pg_ctl, "-D", data, "-o", options, "-w", "start"], check=True, capture_output=True
+        # -l: the server logs to a file and does not hold the captured pipes open (run() would hang)
+        [*as_user, pg_ctl, "-D", data, "-o", options, "-l", f"{data}/server.log", "-w", "start"],
+        check=True,
+        capture_output=True,
     )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"

@@ -22,6 +22,10 @@ def readyz(ctx: Ctx) -> Any:
     checks: dict[str, Any] = {}
     ready = True
     try:
+        # A probe on a connection of its own: an unreachable database answers in a second, not after
+        # the pool's timeouts and retries.
+        if ctx.read.db.dialect == "postgres" and not ctx.read.store.probe():
+            raise ConnectionError("no answer")
         checks["lag"] = ctx.read.lag()
         checks["database"] = "ok"
     except Exception as error:

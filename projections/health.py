@@ -1,0 +1,54 @@
+"""Is the database there? A probe on a connection of its own, so that while PostgreSQL is down the
+gateway can answer 503 at once instead of every request waiting out the connection pool."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import psycopg
+
+from projections.sql import Database
+
+log = logging.getLogger(__name__)
+
+
+class StoreMonitor:
+    def __init__(self, db: Database, interval: float = 0.5) -> None:
+        self.db = db
+        self.interval = interval
+        self.up = True
+        self.down_since: float | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.db.dialect != "postgres":
+            return  # a file: it is there while we are
+        self._thread = threading.Thread(target=self._run, name="store-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def probe(self) -> bool:
+        kwargs = dict(getattr(self.db.datastore.pool, "kwargs", {}))
+        kwargs.pop("row_factory", None)
+        try:
+            with psycopg.connect(**kwargs, connect_timeout=1, autocommit=True) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            up = self.probe()
+            if up != self.up:
+                log.warning("database is %s", "back" if up else "unreachable: answering 503 until it is back")
+                self.down_since = None if up else time.monotonic()
+            self.up = up
+            self._stopping.wait(self.interval)
