@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -67,10 +68,8 @@ def cluster() -> Iterator[Cluster]:
     try:
         yield cluster
     finally:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             cluster.pg_ctl("-m", "immediate", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(data, ignore_errors=True)
 
 
@@ -99,7 +98,7 @@ def keep_sending(client: httpx.Client, charger_id: str, load: Load) -> None:
             load.retry_after.append(response.headers.get("Retry-After"))
 
 
-def wait_for(condition, timeout: float) -> None:  # noqa: ANN001
+def wait_for(condition, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
