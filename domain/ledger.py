@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import random
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from uuid import UUID, SafeUUID
@@ -97,6 +100,7 @@ class Ledger(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._saved_listeners: list[Callable[[int], None]] = []
+        self._decisions = threading.Lock()
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
         factory = super().construct_factory(env)
@@ -174,19 +178,25 @@ class Ledger(Application[UUID]):
             with contextlib.suppress(KeyError):
                 cache.get(aggregate_id, evict=True)
 
-    def transact(self, decide: Callable[[UnitOfWork], R], attempts: int = 5) -> R:
+    def transact(self, decide: Callable[[UnitOfWork], R], attempts: int = 10) -> R:
         """Run `decide` in a unit of work and commit its events in one save, retrying on a version
-        conflict with fresh state. Domain errors raised by `decide` propagate with nothing saved."""
+        conflict with fresh state. Domain errors raised by `decide` propagate with nothing saved.
+
+        Decisions of one process take turns (their saves would anyway: the store has one writer at a
+        time), so they never conflict with each other; a conflict means another process wrote the same
+        stream, and the decision is made again on fresh state after a short, jittered pause."""
         for attempt in range(1, attempts + 1):
-            uow = UnitOfWork(self)
-            result = decide(uow)
-            try:
-                uow.commit()
-            except IntegrityError:
-                self.forget(uow.touched)
-                log.info("version conflict on attempt %d; retrying with fresh state", attempt)
-                continue
-            return result
+            with self._decisions:
+                uow = UnitOfWork(self)
+                result = decide(uow)
+                try:
+                    uow.commit()
+                except IntegrityError:
+                    self.forget(uow.touched)
+                    log.info("version conflict on attempt %d; retrying with fresh state", attempt)
+                else:
+                    return result
+            time.sleep(random.uniform(0, 0.01 * attempt))
         raise Conflict("the ledger kept changing under this request; try again")
 
 
