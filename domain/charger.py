@@ -6,12 +6,20 @@ is recorded on its ChargePoint aggregate by the bridge (see `domain.chargepoint`
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlparse
 from uuid import UUID
 
 from eventsourcing.domain import event
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+)
 
 from domain.aggregates import LedgerAggregate, topic
 from domain.catalog import ChargerModel
@@ -52,9 +60,27 @@ WsUrl = Annotated[
 ]
 ChargerName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
+# OCPP security profiles 1 and 2 (1.6 security whitepaper, 2.0.1 SecurityCtrlr.BasicAuthPassword): HTTP Basic
+# `identity:password` on the WebSocket upgrade, the password 16 to 40 characters.
+PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 16, 40
+BasicAuthPassword = Annotated[
+    str,
+    StringConstraints(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
+    Field(
+        description="OCPP security profile 1 (ws://) or 2 (wss://): HTTP Basic identity:password on the "
+        "WebSocket upgrade; 16-40 characters. Write-only: never returned, redacted in exported recordings",
+    ),
+]
+REDACTED = "***"
+
 
 class ChargerSettings(BaseModel):
-    """The user-editable settings of a charger, recorded whole in each update."""
+    """The user-editable settings of a charger, recorded whole in each update.
+
+    `tls_verify` and `basic_auth_password` came later: they default so that older events still decode. The
+    password is checked (16-40 characters) when it is set, not when an event is decoded, because an exported
+    recording carries it redacted. It is kept out of `repr` so that it never reaches a log line.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -62,6 +88,26 @@ class ChargerSettings(BaseModel):
     connector_type: str
     ocpp_version: OcppVersion
     ws_url: WsUrl
+    tls_verify: bool = True
+    basic_auth_password: str | None = Field(None, repr=False)
+
+    @model_serializer(mode="wrap")
+    def _without_unused_security(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out while at their defaults: the event is then exactly what it was before these fields
+        # existed, so a process still running the previous release (a rolling upgrade) decodes it too.
+        data: dict[str, Any] = handler(self)
+        if data.get("tls_verify") is True:
+            del data["tls_verify"]
+        if data.get("basic_auth_password", "") is None:
+            del data["basic_auth_password"]
+        return data
+
+    @property
+    def security_profile(self) -> int:
+        """0: no HTTP Basic auth; 1: Basic auth over ws://; 2: Basic auth over wss:// (TLS)."""
+        if self.basic_auth_password is None:
+            return 0
+        return 2 if urlparse(self.ws_url).scheme == "wss" else 1
 
 
 class ChargerSpec(BaseModel):
@@ -139,7 +185,7 @@ class Charger(LedgerAggregate):
         job_id: UUID | None = None,
     ) -> Charger:
         spec = ChargerSpec.of(model)
-        check_settings(spec, settings)
+        check_settings(spec, settings, identity)
         return cls(
             tenant=tenant,
             identity=identity,
@@ -155,7 +201,7 @@ class Charger(LedgerAggregate):
             raise ChargerNotFound(f"charger {self.id} not found")
 
     def update(self, settings: ChargerSettings, requested_by: str) -> None:
-        check_settings(self.spec, settings)
+        check_settings(self.spec, settings, self.identity)
         if settings != self.settings:
             self._updated(settings=settings, requested_by=requested_by)
 
@@ -276,13 +322,26 @@ class Charger(LedgerAggregate):
         self.running = True
 
 
-def check_settings(spec: ChargerSpec, settings: ChargerSettings) -> None:
+def check_settings(spec: ChargerSpec, settings: ChargerSettings, identity: str) -> None:
     if settings.connector_type not in spec.connector_types:
         raise InvalidRequest(
             f"connector_type {settings.connector_type!r} is not offered by "
             f"{spec.brand_slug}/{spec.model_slug} (offers {', '.join(spec.connector_types)})",
             field="connector_type",
         )
+    password = settings.basic_auth_password
+    if password is not None:  # the message never repeats the password
+        if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+            raise InvalidRequest(
+                f"basic_auth_password must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters "
+                f"(it has {len(password)})",
+                field="basic_auth_password",
+            )
+        if ":" in identity:
+            raise InvalidRequest(
+                f"identity {identity!r} contains ':', which HTTP Basic auth cannot carry as a user id",
+                field="basic_auth_password",
+            )
 
 
 class ChargerIdentity(LedgerAggregate):

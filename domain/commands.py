@@ -176,7 +176,7 @@ class StartTransaction(ConnectorCommand):
     event_type = CommandType.START_TRANSACTION
 
     id_tag: IdTag
-    meter_start_wh: Annotated[int, Field(ge=0)] | None = None
+    meter_start_wh: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None  # Wh; 32-bit, as CSMSs store it
 
     def rejection(self, version: OcppVersion, connector_count: int) -> Rejection | None:
         return super().rejection(version, connector_count) or _id_tag_rejection(self.id_tag, version)

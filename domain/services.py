@@ -32,6 +32,8 @@ class ChargerRegistration:
     ocpp_version: OcppVersion
     connector_type: str | None = None
     name: str | None = None
+    tls_verify: bool = True
+    basic_auth_password: str | None = field(default=None, repr=False)  # never in a log line
 
 
 # --- locations -------------------------------------------------------------------------------------
@@ -112,6 +114,8 @@ def _new_charger(
         connector_type=registration.connector_type or model.default_connector_type,
         ocpp_version=registration.ocpp_version,
         ws_url=registration.ws_url,
+        tls_verify=registration.tls_verify,
+        basic_auth_password=registration.basic_auth_password,
     )
     charger = Charger.register(
         tenant=tenant,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, unquote, urlparse
 
 from pydantic import Field, field_validator
@@ -25,11 +26,16 @@ class Settings(BaseSettings):
     read_barrier_seconds: float = Field(5.0, ge=0, description="how long a read waits for projections")
     projection_poll_seconds: float = Field(1.0, gt=0, description="poll for other processes' writes")
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    rate_limit_per_second: float = Field(
+        200.0, ge=0, description="requests per second per API token (token bucket); 0 turns the limit off"
+    )
+    rate_limit_burst: int = Field(400, ge=1, description="requests an idle API token may send at once")
     clock_speed: float = Field(1.0, gt=0, description="simulated seconds per real second (tests, demos)")
     ocpp_response_timeout: float = Field(30.0, gt=0, description="seconds to wait for a CSMS answer")
     reconnect_initial_seconds: float = Field(1.0, gt=0, description="first reconnect back-off (simulated s)")
     reconnect_max_seconds: float = Field(60.0, gt=0, description="longest reconnect back-off (simulated s)")
     lease_ttl_seconds: float = Field(15.0, gt=0, description="a dead bridge's chargers move after this long")
+    log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per log line")
 
     @field_validator("database_url")
     @classmethod

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.tokens import ORGANIZATION_PATTERN, Role
 from gateway.context import Context
-from gateway.errors import Forbidden, Unauthorized
+from gateway.errors import Forbidden, RateLimited, Unauthorized
 
 bearer = HTTPBearer(auto_error=False, description="an ocpp-ledger API token")
 
@@ -42,6 +42,11 @@ def get_principal(
     token = ctx.tokens.find(credentials.credentials)
     if token is None:
         raise Unauthorized("invalid or revoked token")
+    wait = ctx.limiter.take(str(token.id))
+    if wait is not None:
+        raise RateLimited(
+            f"more than {ctx.limiter.per_second:g} requests per second with this token; retry shortly", wait
+        )
     return Principal(token_id=str(token.id), organization=token.organization, role=token.role)
 
 

@@ -11,6 +11,7 @@ from domain.ids import token_id
 from domain.ledger import Ledger
 from domain.settings import Settings
 from domain.tokens import ApiToken, hash_secret
+from gateway.limits import RateLimiter
 from projections.readmodels import ReadModels
 
 
@@ -48,6 +49,7 @@ class Context:
     read: ReadModels
     tokens: TokenCache
     clock: Clock
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(per_second=0, burst=1))
 
 
 def open_ledger(settings: Settings) -> Ledger:
@@ -59,7 +61,10 @@ def build_context(settings: Settings, ledger: Ledger | None = None) -> Context:
     ledger = ledger or open_ledger(settings)
     clock = clock_for(settings.clock_speed)
     read = ReadModels(ledger, poll_seconds=settings.projection_poll_seconds, clock=clock)
-    return Context(settings=settings, ledger=ledger, read=read, tokens=TokenCache(ledger), clock=clock)
+    limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    return Context(
+        settings=settings, ledger=ledger, read=read, tokens=TokenCache(ledger), clock=clock, limiter=limiter
+    )
 
 
 def upgrade_database(ctx: Context) -> None:

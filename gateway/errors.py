@@ -7,10 +7,13 @@ FastAPI's 422 shape (`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`), s
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from domain.errors import Conflict, DomainError, InvalidRequest, NotFound
@@ -41,6 +44,15 @@ class Forbidden(HttpError):
 class PayloadTooLarge(HttpError):
     status_code = 413
     code = "body_too_large"
+
+
+class RateLimited(HttpError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class CommandTimeout(HttpError):
@@ -86,6 +98,8 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
     if isinstance(error, Unavailable):
         headers = {"Retry-After": "1"}
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
     return JSONResponse(
         status_code=error.status_code,
         content=_body(error.message, error.code, **error.extra),
@@ -103,7 +117,39 @@ async def _store_unavailable(request: Request, error: Exception) -> JSONResponse
     )
 
 
+# Write-only fields: a 422 never echoes them back (FastAPI's errors carry the offending `input`, and for a
+# missing field that input is the whole enclosing object).
+SECRET_FIELDS = frozenset({"basic_auth_password"})
+
+
+def _masked(value: Any) -> Any:
+    """The value, secrets masked and made JSON: a refused NaN or Infinity (Python's JSON parser takes them)
+    is echoed as text, where FastAPI's own handler failed to render the 422 and answered 500."""
+    if isinstance(value, dict):
+        return {k: "***" if k in SECRET_FIELDS and v is not None else _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    details = []
+    for detail in error.errors():
+        detail = dict(detail)
+        if "input" in detail:
+            secret = bool(SECRET_FIELDS.intersection(map(str, detail.get("loc", ()))))
+            detail["input"] = "***" if secret else _masked(detail["input"])
+        if "ctx" in detail:
+            detail["ctx"] = _masked(jsonable_encoder(detail["ctx"]))
+        details.append(detail)
+    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(details)})
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(HttpError, _http_error)
     app.add_exception_handler(OperationalError, _store_unavailable)

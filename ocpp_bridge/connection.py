@@ -16,13 +16,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from websockets.asyncio.client import ClientConnection
 
+from ocpp_bridge import metrics
 from ocpp_bridge.validation import SchemaViolation, check, known
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
+
+T = TypeVar("T")
 
 RecordFrame = Callable[[str, str, int | None, str | None, str | None], Awaitable[None] | None]
 
@@ -88,6 +91,7 @@ class RecordingConnection:
             await_or_none = self._record("csms_to_cp", raw, message_type, message_id, action)
             if await_or_none is not None:
                 await await_or_none
+            metrics.frame("csms_to_cp", message_type, action)
             if message_type is None:  # not an OCPP-J message at all
                 await self._refuse(_message_id_of(raw), *self._malformed(raw))
                 continue
@@ -136,14 +140,16 @@ class RecordingConnection:
                     [CALLERROR, message_id, "InternalError", f"invalid answer: {error.message}", {}]
                 )
                 message_type = CALLERROR
+        answered = None  # the action of the CSMS call this frame answers (for the metrics' label)
         if message_id is not None and message_type in (CALLRESULT, CALLERROR):
-            self._incoming_actions.pop(message_id, None)
+            answered = self._incoming_actions.pop(message_id, None)
         if message_type == CALL and message_id is not None:
             self._outgoing_actions[message_id] = action or ""
         durable = self._record("cp_to_csms", raw, message_type, message_id, action)
         if durable is not None:
             await durable
         await self.ws.send(raw)
+        metrics.frame("cp_to_csms", message_type, action or answered)
         if message_type in (CALLRESULT, CALLERROR) and message_id is not None:
             self._sent.setdefault(message_id, asyncio.Event()).set()
 
@@ -161,6 +167,25 @@ class RecordingConnection:
         event = self._sent.setdefault(message_id, asyncio.Event())
         await event.wait()
         self._sent.pop(message_id, None)
+
+    async def unless_closed(self, awaitable: Awaitable[T]) -> T:
+        """Await `awaitable` (a call waiting for its answer) unless the connection closes first: then
+        raise the connection's ConnectionClosed at once. No answer can come on a closed connection, and
+        waiting out the response timeout would report a cut line as a CSMS that does not answer."""
+        task = asyncio.ensure_future(awaitable)  # a task copies the context: the running command stays
+        closed = asyncio.ensure_future(self.ws.wait_closed())
+        try:
+            await asyncio.wait((task, closed), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        finally:
+            closed.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        await asyncio.wait((task,))
+        raise self.ws.close_exc
 
     async def close(self) -> None:
         await self.ws.close()

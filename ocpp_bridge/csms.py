@@ -4,13 +4,18 @@ It accepts OCPP 1.6 and 2.0.1 charge points at ws://host:port/<anything>/<identi
 charge-point call sensibly (boot Accepted, tags Accepted unless told otherwise, transaction ids), keeps
 what it received, and can call the charge points (RemoteStart, Reset, …). Tests read its log and count
 the schema violations it saw: any CALLERROR it had to send for a malformed call.
+
+Given an SSL context it serves wss:// instead; given `basic_auth` (identity → password) it demands HTTP Basic
+auth on the upgrade (OCPP security profiles 1 and 2) and answers 401 to a missing or wrong one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import itertools
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,8 +30,12 @@ from ocpp.v201 import ChargePoint as Csms201Base
 from ocpp.v201 import call_result as result201
 from ocpp.v201.enums import Action as Action201
 from websockets.asyncio.server import Server, ServerConnection
+from websockets.exceptions import InvalidHeader
+from websockets.headers import parse_authorization_basic
+from websockets.http11 import Request, Response
 
 from ocpp_bridge.connection import CALLERROR, parse_frame
+from ocpp_bridge.security import SERVER_LOGGER
 
 log = logging.getLogger(__name__)
 
@@ -247,9 +256,15 @@ class Csms:
         behaviour: Behaviour | None = None,
         keep: bool = True,
         on_received: Callable[[Received], None] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        basic_auth: dict[str, str] | None = None,
     ) -> None:
-        """`keep=False` keeps counters only (for large fleets); `on_received` sees every call."""
+        """`keep=False` keeps counters only (for large fleets); `on_received` sees every call.
+        `ssl_context`: serve wss://; `basic_auth`: identity → password, demanded on every upgrade."""
         self.behaviour = behaviour or Behaviour()
+        self.ssl_context = ssl_context
+        self.basic_auth = basic_auth
+        self.refused: list[tuple[str, str]] = []  # (identity, why) of upgrades refused with 401
         self.keep = keep
         self.on_received = on_received
         self.counts: dict[str, int] = {}
@@ -276,13 +291,42 @@ class Csms:
             subprotocols=["ocpp1.6", "ocpp2.0.1"],
             compression=None,
             ping_interval=None,  # type: ignore[list-item]
+            ssl=self.ssl_context,
+            process_request=self._check_auth if self.basic_auth is not None else None,
+            logger=SERVER_LOGGER,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ocpp"
+        scheme = "ws" if self.ssl_context is None else "wss"
+        return f"{scheme}://127.0.0.1:{self.port}/ocpp"
+
+    async def _check_auth(self, ws: ServerConnection, request: Request) -> Response | None:
+        """Security profile 1/2: the upgrade must carry HTTP Basic `identity:password`; 401 otherwise."""
+        assert self.basic_auth is not None
+        identity = request.path.rstrip("/").rsplit("/", 1)[-1]
+        why = None
+        try:
+            user, password = parse_authorization_basic(request.headers["Authorization"])
+        except KeyError:
+            why = "no Authorization header"
+        except InvalidHeader:
+            why = "malformed Authorization header"
+        else:
+            expected = self.basic_auth.get(identity)
+            if user != identity:
+                why = "user id is not the charge point identity"
+            elif expected is None or not hmac.compare_digest(password.encode(), expected.encode()):
+                why = "wrong password"
+        if why is None:
+            return None
+        self.refused.append((identity, why))
+        await self._notify()
+        response = ws.respond(401, f"{why}\n")
+        response.headers["WWW-Authenticate"] = 'Basic realm="ocpp", charset="UTF-8"'
+        return response
 
     async def stop(self) -> None:
         if self._server is not None:

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -41,7 +42,7 @@ from domain.chargepoint import (
     Outcome,
     ProxyOutcome,
 )
-from domain.charger import Charger
+from domain.charger import Charger, ChargerSettings
 from domain.clock import Clock, iso
 from domain.commands import (
     CacheReset,
@@ -51,10 +52,12 @@ from domain.commands import (
     LocalAuthList,
     ProxyMessage,
 )
+from domain.logs import log_context
 from domain.protocol import OcppVersion
-from ocpp_bridge import configuration
+from ocpp_bridge import configuration, metrics
 from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection
 from ocpp_bridge.meter import EvModel, Meter, Reading
+from ocpp_bridge.security import connect_options
 from ocpp_bridge.validation import SchemaViolation
 from ocpp_bridge.writer import EventWriter
 
@@ -206,16 +209,20 @@ class Station(ABC):
     def start(self) -> None:
         if self.charger.running:
             self.should_run.set()
-        self._tasks = [
-            asyncio.create_task(self._connection_loop(), name=f"{self.identity}-connection"),
-            asyncio.create_task(self._intent_worker(), name=f"{self.identity}-intents"),
-            asyncio.create_task(self._meter_loop(), name=f"{self.identity}-meter"),
-        ]
+        # The tasks copy this context: whatever they log names the charger.
+        with log_context(charger_id=self.charger.id, identity=self.identity):
+            self._tasks = [
+                asyncio.create_task(self._connection_loop(), name=f"{self.identity}-connection"),
+                asyncio.create_task(self._intent_worker(), name=f"{self.identity}-intents"),
+                asyncio.create_task(self._meter_loop(), name=f"{self.identity}-meter"),
+            ]
+        metrics.STATIONS.started(self)
 
     async def stop(self, record: bool = True) -> None:
         """Stop every task and close the connection; `record=False` when the stream now belongs to
         another bridge and nothing more may be written to it from here."""
         self.should_run.clear()
+        metrics.STATIONS.stopped(self)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -259,6 +266,7 @@ class Station(ABC):
                     open_timeout=self.settings.connect_timeout,
                     ping_interval=None,
                     max_size=2**22,
+                    **connect_options(self.charger.settings, self.identity),  # TLS, security profile 1/2
                 ) as ws:
                     attempt = 0
                     self.connection = RecordingConnection(ws, self.record_frame, self.schema_version)
@@ -285,6 +293,8 @@ class Station(ABC):
                 reason = "connection closed (" + _close_codes(closed) + ")"
             except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as error:
                 reason = f"{type(error).__name__}: {error}"
+            except CommandError as error:  # the boot or the boot-time reports failed (lost, refused)
+                reason = f"{error.code}: {error.message}"
             except asyncio.CancelledError:
                 self.online.clear()
                 raise
@@ -345,13 +355,14 @@ class Station(ABC):
             raise CommandError(
                 "charger_not_connected", "the charger is not connected to its CSMS (or not accepted)"
             )
-        client = self.client
+        client, connection = self.client, self.connection
         if client is None:
             raise CommandError("charger_not_connected", "the charger is not connected to its CSMS")
         async with self.call_lock:
             try:
                 # The seam validates (compiled schemas); the library's interpreter would do it again.
-                return await client.call(payload, suppress=False, skip_schema_validation=True)
+                request = client.call(payload, suppress=False, skip_schema_validation=True)
+                return await (request if connection is None else connection.unless_closed(request))
             except SchemaViolation as error:
                 raise CommandError(
                     "invalid_message", f"the message would break its schema: {error.message}"
@@ -384,7 +395,9 @@ class Station(ABC):
                 await connection.send(
                     json.dumps([2, message_id, action, payload], separators=(",", ":")), validate=False
                 )
-                frame = await asyncio.wait_for(answer, self.settings.response_timeout)
+                frame = await asyncio.wait_for(
+                    connection.unless_closed(answer), self.settings.response_timeout
+                )
             except TimeoutError as error:
                 raise CommandError(
                     "csms_timeout", f"no answer from the CSMS in {self.settings.response_timeout}s"
@@ -449,32 +462,42 @@ class Station(ABC):
             if isinstance(event, Charger.Updated):
                 old = self.charger.settings
                 self.charger.settings = event.settings
-                if event.settings.ws_url != old.ws_url:
+                if _connection_settings(event.settings) != _connection_settings(old):
                     self.restart_connection()
             self.cp.intent_observed(event.originator_version)
             self.record()
 
     async def _run_command(self, event: Any, event_type: str, payload: CommandPayload | None) -> None:
         command_id = event.command_id
-        if str(event_type) not in LOCAL_COMMANDS and self.should_run.is_set() and not self.online.is_set():
+        if str(event_type) not in LOCAL_COMMANDS and self.should_run.is_set() and not self.reported.is_set():
             # A charger that is still connecting (just created, or reconnecting) gets a moment to come
-            # online before a command that talks to the CSMS runs; it fails if it does not.
+            # online before a command that talks to the CSMS runs; it fails if it does not. It waits for
+            # the boot-time reports too: messages queued offline (a StopTransaction) go first, in order.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.online.wait(), self.settings.online_wait)
+                await asyncio.wait_for(self.reported.wait(), self.settings.online_wait)
         self.cp.command_dispatched(command_id, event.originator_version, str(event_type))
-        await self.durable()  # dispatched is on record before the first frame of the command leaves
-        token = _running_command.set(command_id)
-        try:
-            outcome = await self.execute(str(event_type), payload)
-        except CommandError as error:
-            self.cp.command_failed(command_id, error.code, error.message)
-        except Exception as error:
-            log.exception("%s: command %s failed", self.identity, command_id)
-            self.cp.command_failed(command_id, "internal_error", f"{type(error).__name__}: {error}")
-        else:
-            self.cp.command_completed(command_id, outcome)
-        finally:
-            _running_command.reset(token)
+        dispatched = time.perf_counter()
+        with log_context(command_id=command_id):
+            await self.durable()  # dispatched is on record before the first frame of the command leaves
+            token = _running_command.set(command_id)
+            code = "interrupted"  # until an outcome is known: a station stopped meanwhile cancels us
+            try:
+                outcome = await self.execute(str(event_type), payload)
+            except CommandError as error:
+                code = error.code
+                self.cp.command_failed(command_id, error.code, error.message)
+            except Exception as error:
+                code = "internal_error"
+                log.exception("%s: command %s failed", self.identity, command_id)
+                self.cp.command_failed(command_id, "internal_error", f"{type(error).__name__}: {error}")
+            else:
+                code = ""
+                self.cp.command_completed(command_id, outcome)
+            finally:
+                _running_command.reset(token)
+                metrics.command_finished(str(event_type), code, time.perf_counter() - dispatched)
+                outcome_text = f"failed ({code})" if code else "completed"
+                log.info("%s: command %s %s", self.identity, event_type, outcome_text)
         self.record()
 
     async def execute(self, event_type: str, payload: CommandPayload | None) -> Outcome:
@@ -691,6 +714,11 @@ class Station(ABC):
 
     @abstractmethod
     async def send_meter_values(self, connector_id: int, reading: Reading, context: str) -> None: ...
+
+
+def _connection_settings(settings: ChargerSettings) -> tuple[Any, ...]:
+    """What the connection is opened with: a change reconnects."""
+    return (settings.ws_url, settings.tls_verify, settings.basic_auth_password)
 
 
 def _close_codes(closed: ConnectionClosed) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from domain.ledger import Ledger
+from ocpp_bridge import metrics
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,9 @@ class EventWriter:
                 self._in_flight = True
                 try:
                     if batch:
+                        started = time.perf_counter()
                         await asyncio.to_thread(self.ledger.save, *batch)
+                        metrics.writer_saved(len(batch), time.perf_counter() - started)
                         self.saved_events += len(batch)
                         self.saves += 1
                     backoff = 0.05
@@ -83,6 +87,7 @@ class EventWriter:
                     # Another writer appended to one of these streams: this bridge no longer owns it (its
                     # lease moved while it was not looking). Save the other streams' events one stream at
                     # a time, drop the lost streams' events, and let the bridge stop those charge points.
+                    metrics.writer_failed("conflict")
                     lost = await asyncio.to_thread(self._save_separately, batch)
                     log.error(
                         "%d stream(s) taken over by another bridge; their new events are dropped", len(lost)
@@ -91,6 +96,7 @@ class EventWriter:
                         self.on_conflict(lost)
                 except Exception as error:
                     # Put everything back in front, in order, and try again.
+                    metrics.writer_failed("error")
                     log.warning("saving %d events failed (retrying in %.2fs): %s", len(batch), backoff, error)
                     self._pending = batch + self._pending
                     self._waiters = waiters + self._waiters

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Column, Table
 
+from domain.logs import configure_logging
 from domain.settings import Settings
 from domain.tokens import ApiToken, Role
 from gateway.context import build_context, upgrade_database
@@ -36,9 +38,10 @@ def _context():  # noqa: ANN202 - a Context; typed where used
     return ctx
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("ocpp").setLevel(logging.WARNING)  # it logs every frame at INFO; the ledger has them
+def _logging(settings: Settings | None = None) -> None:
+    """Every record of the process through one handler: LEDGER_LOG_FORMAT (text or json), secrets
+    redacted, command/charger ids attached where known (domain.logs)."""
+    configure_logging((settings or Settings()).log_format, logging.INFO)
 
 
 @app.command()
@@ -65,7 +68,7 @@ def serve(
         settings.host = host
     if port:
         settings.port = port
-    _logging()
+    _logging(settings)
     ctx = build_context(settings)
     upgrade_database(ctx)
     url = f"http://{settings.host}:{settings.port}"
@@ -94,7 +97,9 @@ def serve(
         runner.start()
         console.print("bridge: running every charger of this ledger")
     try:
-        uvicorn.run(create_app(settings, ctx), host=settings.host, port=settings.port, log_level="info")
+        # log_config=None: uvicorn's records go through the handler set up above (format, redaction).
+        gateway_app = create_app(settings, ctx)
+        uvicorn.run(gateway_app, host=settings.host, port=settings.port, log_level="info", log_config=None)
     finally:
         if runner is not None:
             runner.stop()
@@ -103,14 +108,24 @@ def serve(
 
 
 @app.command("bridge")
-def bridge_command() -> None:
+def bridge_command(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve Prometheus metrics on http://HOST:PORT/metrics (default: off)")
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="address the metrics server listens on")] = "127.0.0.1",
+) -> None:
     """Run the OCPP bridge alone (beside gateways started with `serve --no-bridge`)."""
     import asyncio
 
     from ocpp_ledger.runtime import run_bridge
 
     settings = Settings()
-    _logging()
+    _logging(settings)
+    if metrics_port is not None:
+        from ocpp_bridge.metrics import serve_metrics
+
+        server = serve_metrics(metrics_host, metrics_port)
+        console.print(f"metrics: [cyan]http://{metrics_host}:{server.server_port}/metrics[/]")
     if not settings.is_postgres:
         console.print(
             "[yellow]note:[/] on SQLite a separate bridge polls the ledger; PostgreSQL is recommended"
@@ -139,6 +154,87 @@ def csms(
     behaviour = Behaviour(heartbeat_interval=heartbeat_interval, rejected_tags=set(reject_tag or []))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_forever(host, port, behaviour))
+
+
+@app.command()
+def faultproxy(
+    listen: Annotated[int, typer.Option(help="port chargers connect to (their ws_url's port)")] = 9100,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    upstream: Annotated[
+        str, typer.Option(help="the CSMS; each charger's request path is appended to it")
+    ] = "ws://127.0.0.1:9000",
+    seed: Annotated[int, typer.Option(help="the same seed and traffic give the same faults")] = 0,
+    drop: Annotated[float, typer.Option(help="probability that a frame is dropped")] = 0.0,
+    delay_ms: Annotated[str, typer.Option(help="delay range LOW-HIGH in ms (0-0: none)")] = "0-0",
+    delay: Annotated[float, typer.Option(help="probability that a frame is delayed")] = 1.0,
+    cut: Annotated[float, typer.Option(help="probability that the connection is cut at a frame")] = 0.0,
+    cut_after: Annotated[int, typer.Option(help="cut each connection after this many frames (0: never)")] = 0,
+    action: Annotated[
+        list[str] | None, typer.Option(help="only frames of this OCPP action (repeatable; default: all)")
+    ] = None,
+    direction: Annotated[
+        list[str] | None, typer.Option(help="only frames going cp_to_csms or csms_to_cp (repeatable)")
+    ] = None,
+    connections: Annotated[int, typer.Option(help="only each charger's first N connections (0: all)")] = 0,
+    log_file: Annotated[
+        Path | None, typer.Option(help="append every injected fault to this file as JSON lines")
+    ] = None,
+) -> None:
+    """Put a fault-injecting proxy between chargers and a CSMS: delays, drops and cuts, by seed.
+
+    Point the chargers' ws_url at ws://HOST:LISTEN/<path>; the proxy connects to UPSTREAM/<path>/<identity>.
+    """
+    import asyncio
+    import json
+    from dataclasses import asdict
+
+    from ocpp_bridge.faultproxy import (
+        DIRECTIONS,
+        Fault,
+        FaultPlan,
+        FaultProxy,
+        parse_delay_range,
+        serve_forever,
+    )
+
+    try:
+        plan = FaultPlan(
+            seed=seed,
+            drop=drop,
+            delay=delay,
+            delay_ms=parse_delay_range(delay_ms),
+            cut=cut,
+            cut_after=cut_after,
+            actions=frozenset(action or ()),
+            directions=frozenset(direction or DIRECTIONS),
+            connections=connections,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    _logging()
+    out = log_file.open("a", encoding="utf-8") if log_file is not None else None
+
+    def on_fault(fault: Fault) -> None:
+        console.print(
+            f"{fault.identity} #{fault.connection} frame {fault.frame} {fault.direction} "
+            f"{fault.action or '-'}: [yellow]{fault.kind}[/]"
+            + (f" {fault.delay_ms} ms" if fault.delay_ms is not None else "")
+        )
+        if out is not None:
+            out.write(json.dumps(asdict(fault)) + "\n")
+            out.flush()
+
+    def on_ready(proxy: FaultProxy) -> None:
+        console.print(
+            f"fault proxy on [cyan]ws://{host}:{proxy.port}[/] → {upstream}, seed {seed}", highlight=False
+        )
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_forever(host, listen, upstream, plan, on_fault, on_ready))
+    finally:
+        if out is not None:
+            out.close()
 
 
 @db_app.command("upgrade")

@@ -13,6 +13,7 @@ from projections.sql import Cursor, Row, iso
 class ChargersProjection(Projection):
     name = "chargers"
     tables = ("chargers",)
+    version = 2  # 2: security_profile, tls_verify (never the password: it is not a read-model value)
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -21,7 +22,8 @@ class ChargersProjection(Projection):
             "brand_slug TEXT NOT NULL, model_slug TEXT NOT NULL, vendor_name TEXT NOT NULL, "
             "model_name TEXT NOT NULL, current_type TEXT NOT NULL, connector_count INTEGER NOT NULL, "
             "connector_type TEXT NOT NULL, max_power_w BIGINT NOT NULL, ocpp_version TEXT NOT NULL, "
-            "ws_url TEXT NOT NULL, location_id TEXT, running BOOLEAN NOT NULL, "
+            "ws_url TEXT NOT NULL, security_profile INTEGER NOT NULL, tls_verify BOOLEAN NOT NULL, "
+            "location_id TEXT, running BOOLEAN NOT NULL, "
             "job_id TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, position BIGINT NOT NULL)"
         )
         cur.execute("CREATE UNIQUE INDEX IF NOT EXISTS chargers_identity ON chargers (tenant, identity)")
@@ -36,8 +38,9 @@ class ChargersProjection(Projection):
         cur.execute(
             "INSERT INTO chargers (id, tenant, identity, name, brand_slug, model_slug, vendor_name, "
             "model_name, current_type, connector_count, connector_type, max_power_w, ocpp_version, "
-            "ws_url, location_id, running, job_id, created_at, updated_at, position) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "ws_url, security_profile, tls_verify, location_id, running, job_id, created_at, updated_at, "
+            "position) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 str(e.originator_id),
                 e.tenant,
@@ -53,6 +56,8 @@ class ChargersProjection(Projection):
                 spec.max_power_w,
                 str(settings.ocpp_version),
                 settings.ws_url,
+                settings.security_profile,
+                settings.tls_verify,
                 None if e.location_id is None else str(e.location_id),
                 True,
                 None if e.job_id is None else str(e.job_id),
@@ -67,8 +72,17 @@ class ChargersProjection(Projection):
         s = e.settings
         cur.execute(
             "UPDATE chargers SET name = %s, connector_type = %s, ocpp_version = %s, ws_url = %s, "
-            "updated_at = %s WHERE id = %s",
-            [s.name, s.connector_type, str(s.ocpp_version), s.ws_url, iso(e.timestamp), str(e.originator_id)],
+            "security_profile = %s, tls_verify = %s, updated_at = %s WHERE id = %s",
+            [
+                s.name,
+                s.connector_type,
+                str(s.ocpp_version),
+                s.ws_url,
+                s.security_profile,
+                s.tls_verify,
+                iso(e.timestamp),
+                str(e.originator_id),
+            ],
         )
 
     @handles(Charger.Moved)
@@ -93,6 +107,7 @@ class ChargersProjection(Projection):
 
 def _clean(row: Row) -> Row:
     row["running"] = bool(row["running"])
+    row["tls_verify"] = bool(row["tls_verify"])
     return row
 
 

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from eventsourcing.utils import get_topic
 
 from domain.ledger import Ledger
+from projections.metrics import batch_applied
 from projections.sql import Cursor, Database
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ class ProjectionRunner:
         return self._apply_batch()
 
     def _apply_batch(self) -> int:
+        started = time.perf_counter()
         with self.db.transaction() as cur:
             cur.execute(
                 "SELECT position FROM projection_tracking WHERE name = %s" + self.db.for_update,
@@ -162,6 +164,7 @@ class ProjectionRunner:
                 "UPDATE projection_tracking SET position = %s WHERE name = %s",
                 [new_position, self.name],
             )
+        batch_applied(self.name, len(notifications), time.perf_counter() - started)
         self._advance(new_position)
         return new_position - position
 

@@ -4,12 +4,19 @@ A slice is the whole ledger, a charger (its intent and observation streams), a l
 those of every charger it ever had), one command (the command and every observation it caused), and/or a
 time range. Events are written to a temporary file beside the destination while the chain is computed;
 the header (which carries the count and final hash) is then written first, followed by the events.
+
+Secrets stay in the ledger: a charger's `basic_auth_password` (OCPP security profile 1/2) is written as
+"***" in the Charger.Registered and Charger.Updated lines. The redaction happens before the line is hashed,
+so a recording's chain covers what it holds and verifies; it is therefore not a byte copy of the stored
+event, and a replay of it connects without the password (give the replayed chargers theirs, if the CSMS
+under test demands one).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -21,7 +28,7 @@ from typing import IO, Any
 from uuid import UUID
 
 from domain.chargepoint import ChargePoint
-from domain.charger import Charger
+from domain.charger import REDACTED, Charger
 from domain.ids import charge_point_id
 from domain.ledger import Ledger
 from domain.location import Location
@@ -29,6 +36,18 @@ from projections.sql import Database
 from replays.recording import StoredLine, header, write_events
 
 _LOCATION_ASSIGNED = Location.ChargersAssigned.TOPIC  # type: ignore[attr-defined]
+# Events that carry ChargerSettings, and the one secret in them (a JSON string value; null stays null).
+_SETTINGS_TOPICS = frozenset({Charger.Registered.TOPIC, Charger.Updated.TOPIC})  # type: ignore[attr-defined]
+_PASSWORD = re.compile(rb'("basic_auth_password"\s*:\s*)"(?:[^"\\]|\\.)*"')
+_REDACTED = b'"' + REDACTED.encode() + b'"'
+
+
+def redacted(line: StoredLine) -> StoredLine:
+    """The line with every secret replaced by "***" (before it is hashed into the chain)."""
+    if line.topic not in _SETTINGS_TOPICS or b"basic_auth_password" not in line.state:
+        return line
+    state = _PASSWORD.sub(lambda m: m.group(1) + _REDACTED, line.state)
+    return StoredLine(line.position, line.aggregate_id, line.version, line.topic, state)
 
 
 @dataclass
@@ -102,7 +121,7 @@ def select(db: Database, selection: Slice) -> Iterator[StoredLine]:
     keep = _command_filter(selection)
     for n in db.stream_notifications(after, stop, originator_ids=ids):
         if keep is None or keep(n):
-            yield StoredLine(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+            yield redacted(StoredLine(n.id, n.originator_id, n.originator_version, n.topic, n.state))
 
 
 def source_of(ledger: Ledger, db: Database) -> dict[str, Any]:

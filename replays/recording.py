@@ -11,6 +11,10 @@ event, so the recording decodes with the same mapper, upcasters included). Its h
 SHA-256(previous hash as hex + canonical form), the first line chaining from 64 zeros; the header's
 `final_hash` is the last line's hash. Verifying therefore needs no JSON parsing, which is what lets it run
 at hundreds of thousands of lines per second. See docs/recording-format.md.
+
+One exception to "the ledger's own serialisation": secrets are redacted on export (a charger's
+`basic_auth_password` is written as "***", see replays/export.py), before hashing, so the chain covers the
+redacted line.
 """
 
 from __future__ import annotations

@@ -43,6 +43,8 @@ class Lab:
         brand: str = "abb",
         model: str = "terra-184",
         ws_url: str | None = None,
+        tls_verify: bool = True,
+        basic_auth_password: str | None = None,
     ) -> UUID:
         registration = services.ChargerRegistration(
             identity=identity,
@@ -50,6 +52,8 @@ class Lab:
             model_slug=model,
             ws_url=ws_url or self.csms.url,
             ocpp_version=OcppVersion(ocpp_version),
+            tls_verify=tls_verify,
+            basic_auth_password=basic_auth_password,
         )
         charger = await asyncio.to_thread(
             self.ctx.ledger.transact,
@@ -112,8 +116,11 @@ class Lab:
 
 
 @contextlib.asynccontextmanager
-async def running_lab(ctx: Context, behaviour: Behaviour | None = None) -> AsyncIterator[Lab]:
-    csms = Csms(behaviour)
+async def running_lab(
+    ctx: Context, behaviour: Behaviour | None = None, **csms_options: Any
+) -> AsyncIterator[Lab]:
+    """`csms_options`: more keyword arguments of `Csms` (e.g. ssl_context, basic_auth)."""
+    csms = Csms(behaviour, **csms_options)
     await csms.start()
     clock = ctx.clock
     assert isinstance(clock, ScaledClock), "bridge tests run on simulated time (clock_speed in test_settings)"

@@ -6,13 +6,17 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from domain.charger import ChargerName, Identity, WsUrl
+from domain.charger import BasicAuthPassword, ChargerName, Identity, WsUrl
 from domain.protocol import OcppVersion
 from gateway.models.common import Strict
 
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 ConnectorType = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 ProvisioningStatus = Literal["PENDING", "PROVISIONING", "READY", "FAILED"]
+TlsVerify = Annotated[
+    bool,
+    Field(description="wss:// only: verify the CSMS certificate; false accepts a self-signed lab CSMS"),
+]
 
 
 class ChargerCreate(Strict):
@@ -27,20 +31,25 @@ class ChargerCreate(Strict):
     location_name: ChargerName | None = Field(
         None, description="without location_id: create a location of this name for the charger"
     )
+    tls_verify: TlsVerify = True
+    basic_auth_password: BasicAuthPassword | None = None
 
 
 class ChargerUpdate(Strict):
-    """Partial update; `location_id` moves the charger (null: out of its location)."""
+    """Partial update; `location_id` moves the charger (null: out of its location);
+    `basic_auth_password: null` turns HTTP Basic auth off (security profile 0)."""
 
     charge_point_name: ChargerName | None = None
     connector_type: ConnectorType | None = None
     ws_url: WsUrl | None = None
     ocpp_version: OcppVersion | None = None
     location_id: UUID | None = None
+    tls_verify: TlsVerify | None = None
+    basic_auth_password: BasicAuthPassword | None = None
 
     def changes(self) -> dict[str, Any]:
         changes = self.model_dump(exclude_unset=True)
-        for field in ("charge_point_name", "connector_type", "ws_url", "ocpp_version"):
+        for field in ("charge_point_name", "connector_type", "ws_url", "ocpp_version", "tls_verify"):
             if field in changes and changes[field] is None:
                 changes.pop(field)  # these cannot be cleared; null means unchanged
         if "charge_point_name" in changes:
@@ -88,6 +97,10 @@ class ChargerPublic(BaseModel):
     max_charging_power: int = Field(description="W")
     connector_type: str
     ws_url: str
+    security_profile: Literal[0, 1, 2] = Field(
+        description="0: no HTTP Basic auth; 1: Basic auth over ws://; 2: Basic auth over wss://"
+    )
+    tls_verify: bool
     location_id: UUID | None
     created_at: datetime
     updated_at: datetime
@@ -122,6 +135,10 @@ class ChargerTemplate(Strict):
     ocpp_version: OcppVersion = OcppVersion.V16
     identity_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9*_=:+|@.\-]{0,40}$")] = ""
     template_name: ChargerName | None = None
+    tls_verify: TlsVerify = True
+    basic_auth_password: BasicAuthPassword | None = Field(
+        None, description="every charger of the group gets this password (see ChargerCreate)"
+    )
 
 
 class ChargerGroup(Strict):
@@ -236,6 +253,8 @@ def charger_public(
         max_charging_power=row["max_power_w"],
         connector_type=row["connector_type"],
         ws_url=row["ws_url"],
+        security_profile=row["security_profile"],
+        tls_verify=row["tls_verify"],
         location_id=row["location_id"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],

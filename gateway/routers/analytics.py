@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from gateway.auth import Tenant
 from gateway.deps import ReadCursor, fresh
-from gateway.models.common import ERRORS
+from gateway.models.common import ERRORS, QueryTime
 from projections.analytics import command_stats, csms_error_stats, fault_stats, session_stats
 from projections.sql import iso
 
@@ -19,8 +19,8 @@ router = APIRouter(prefix="/analytics", tags=["analytics"], responses=ERRORS)
 ANALYTICS_MODELS = ("commands", "analytics", "message_log")
 LocationQuery = Annotated[UUID | None, Query(description="only this location")]
 ChargerQuery = Annotated[UUID | None, Query(description="only this charger")]
-SinceQuery = Annotated[datetime | None, Query(description="from this time (ISO-8601)")]
-UntilQuery = Annotated[datetime | None, Query(description="before this time (ISO-8601)")]
+SinceQuery = Annotated[QueryTime | None, Query(description="from this time (ISO-8601)")]
+UntilQuery = Annotated[QueryTime | None, Query(description="before this time (ISO-8601)")]
 
 
 def _scope(

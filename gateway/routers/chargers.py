@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from domain.ledger import UnitOfWork
 from gateway.auth import Ctx, CurrentPrincipal, Tenant
 from gateway.deps import ChargerRow, Fingerprint, Paging, ReadCursor, fresh
 from gateway.idempotency import IdempotencyKey, decide_once
+from gateway.metrics import commands_accepted
 from gateway.models.chargers import (
     ChargerAccepted,
     ChargerCreate,
@@ -25,7 +25,7 @@ from gateway.models.chargers import (
     ChargerUpdate,
 )
 from gateway.models.commands import CommandObject, FrameRecord, LogPage
-from gateway.models.common import ERRORS, Page
+from gateway.models.common import ERRORS, MAX_OFFSET, Page, QueryTime
 from gateway.views import CHARGER_READ_MODELS, charger_status_of, chargers_public
 from projections.chargers import list_chargers
 from projections.message_log import frames
@@ -70,6 +70,8 @@ def create_charger(
         ocpp_version=body.ocpp_version,
         connector_type=body.connector_type,
         name=body.charge_point_name,
+        tls_verify=body.tls_verify,
+        basic_auth_password=body.basic_auth_password,
     )
 
     def decide(uow: UnitOfWork) -> tuple[int, ChargerAccepted]:
@@ -101,13 +103,13 @@ def get_charger_status(charger: ChargerRow, cur: ReadCursor) -> ChargerStatus:
 def get_charger_logs(
     charger: ChargerRow,
     cur: ReadCursor,
-    start_date: Annotated[datetime | None, Query()] = None,
-    end_date: Annotated[datetime | None, Query()] = None,
+    start_date: Annotated[QueryTime | None, Query()] = None,
+    end_date: Annotated[QueryTime | None, Query()] = None,
     event: Annotated[
         str | None, Query(description="OCPP action, e.g. StatusNotification", max_length=64)
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> LogPage:
     """Every OCPP frame the charger sent and received, from the ledger, oldest first."""
     rows, total = frames(
@@ -149,12 +151,15 @@ def delete_charger(
 def _runtime(
     payload: CommandPayload, charger: dict[str, str], ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
 ) -> CommandObject:
+    decided: list[services.FanOut] = []  # the last attempt's fan-out is the one committed
+
     def decide(uow: UnitOfWork) -> CommandObject:
         fan_out = services.queue_commands(
             uow, tenant, [UUID(charger["id"])], payload, "charger", principal.name
         )
         if fan_out.failed:  # deleted since the lookup
             raise ChargerNotFound(fan_out.failed[0].rejection.message)
+        decided[:] = [fan_out]
         queued = fan_out.queued[0]
         return CommandObject(
             id=queued.command_id,
@@ -163,7 +168,9 @@ def _runtime(
             payload=payload.wire(),
         )
 
-    return ctx.ledger.transact(decide)
+    command = ctx.ledger.transact(decide)
+    commands_accepted(decided[0])
+    return command
 
 
 @router.post("/{charger_id}/start-charger", dependencies=[fresh("chargers")])

@@ -40,10 +40,12 @@ from domain.commands import (
 )
 from domain.errors import ChargerNotFound, CommandNotApplicable, CommandNotFound, LocationNotFound
 from domain.ledger import UnitOfWork
+from domain.logs import log_context
 from domain.protocol import OcppVersion
 from gateway.auth import Ctx, CurrentPrincipal, Tenant
 from gateway.deps import Fingerprint, Paging, ReadCursor, fresh
 from gateway.idempotency import IdempotencyKey, decide_once
+from gateway.metrics import commands_accepted
 from gateway.models.commands import (
     CacheResetResult,
     ChargerCommand,
@@ -164,6 +166,7 @@ def _fleet_route(path: str, payload_type: type[CommandPayload], doc: str) -> Non
     ) -> Response:
         with ctx.read.db.reader() as cur:
             charger_ids, kind, missing = _target_rows(cur, tenant, body.target)
+        decided: list[services.FanOut] = []  # the last attempt's fan-out is the one committed
 
         def decide(uow: UnitOfWork) -> tuple[int, FleetCommandResponse]:
             fan_out = services.queue_commands(
@@ -175,9 +178,13 @@ def _fleet_route(path: str, payload_type: type[CommandPayload], doc: str) -> Non
                 principal.name,  # type: ignore[arg-type]
                 idempotency_key=idempotency_key,
             )
+            decided[:] = [fan_out]
             return 202, fan_out_response(fan_out, missing)
 
-        return decide_once(ctx, tenant, idempotency_key, fingerprint, decide)
+        response = decide_once(ctx, tenant, idempotency_key, fingerprint, decide)
+        if decided and "Idempotent-Replayed" not in response.headers:
+            commands_accepted(decided[0])
+        return response
 
     endpoint.__name__ = path.replace("-", "_")
     router.add_api_route(
@@ -230,6 +237,8 @@ def _single_route(
         if check is not None:
             payload = check(payload, OcppVersion(row["ocpp_version"]))
 
+        decided: list[services.FanOut] = []  # the last attempt's fan-out is the one committed
+
         def decide(uow: UnitOfWork) -> tuple[int, _Queued]:
             fan_out = services.queue_commands(
                 uow,
@@ -242,14 +251,20 @@ def _single_route(
             )
             if fan_out.failed:
                 raise_rejected(fan_out.failed[0])
+            decided[:] = [fan_out]
             queued = fan_out.queued[0]
             return 202, _Queued(command_id=queued.command_id, command=command_object(queued))
 
         stored = decide_once(ctx, tenant, idempotency_key, fingerprint, decide)
+        if decided and "Idempotent-Replayed" not in stored.headers:
+            commands_accepted(decided[0])
         if stored.status_code != 202:
             return stored
         queued = _Queued.model_validate_json(stored.body)
-        outcome = wait_for_outcome(ctx, tenant, str(queued.command_id), ctx.settings.command_timeout_seconds)
+        with log_context(command_id=queued.command_id, charger_id=row["id"], identity=row["identity"]):
+            outcome = wait_for_outcome(
+                ctx, tenant, str(queued.command_id), ctx.settings.command_timeout_seconds
+            )
         if outcome is None:
             return JSONResponse(
                 status_code=504,

@@ -61,6 +61,11 @@ def expand(groups: list[ChargerGroup]) -> list[services.ChargerRegistration]:
                     f"identity {identity!r} is longer than 48 characters or has forbidden characters",
                     field=f"{index}.charger_ids",
                 )
+            if t.basic_auth_password is not None and ":" in identity:
+                raise InvalidRequest(
+                    f"identity {identity!r} contains ':', which HTTP Basic auth cannot carry as a user id",
+                    field=f"{index}.template.basic_auth_password",
+                )
             registrations.append(
                 services.ChargerRegistration(
                     identity=identity,
@@ -70,6 +75,8 @@ def expand(groups: list[ChargerGroup]) -> list[services.ChargerRegistration]:
                     ocpp_version=t.ocpp_version,
                     connector_type=t.connector_type,
                     name=f"{t.template_name} {suffix}" if t.template_name else None,
+                    tls_verify=t.tls_verify,
+                    basic_auth_password=t.basic_auth_password,
                 )
             )
     return registrations

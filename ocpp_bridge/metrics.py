@@ -1,0 +1,163 @@
+"""What the bridge can see: its chargers' connections, the OCPP frames they exchange, the outcome and
+latency of every command they carry out, and the writer's saves to the ledger.
+
+Connection gauges are computed when scraped, from the stations running in this process. A bridge run
+alone (`ocpp-ledger bridge --metrics-port N`) serves them with prometheus_client's own HTTP server;
+beside the gateway (`ocpp-ledger serve`) they appear on the gateway's /metrics.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ocpp_bridge.validation import SCHEMAS
+from projections.metrics import PREFIX, REGISTRY, STORE_BUCKETS
+
+if TYPE_CHECKING:
+    from ocpp_bridge.station import Station
+
+
+def _actions() -> frozenset[str]:
+    """Every OCPP 1.6 and 2.0.1 action (from the schemas the `ocpp` package ships)."""
+    names = set()
+    for path in (SCHEMAS / "v16" / "schemas").glob("*.json"):
+        names.add(path.stem.removesuffix("Response"))
+    for path in (SCHEMAS / "v201" / "schemas").glob("*.json"):
+        names.add(path.stem.removesuffix("Request").removesuffix("Response"))
+    return frozenset(names)
+
+
+ACTIONS = _actions()  # a label is one of these or "other": a CSMS cannot grow the number of series
+MESSAGE_TYPES = {2: "call", 3: "callresult", 4: "callerror"}
+COMMAND_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+BATCH_SIZE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+FRAMES = Counter(
+    f"{PREFIX}_bridge_frames",
+    "OCPP-J frames exchanged with the CSMS (direction cp_to_csms = sent, csms_to_cp = received)",
+    ["direction", "message_type", "action"],
+    registry=REGISTRY,
+)
+COMMANDS = Counter(
+    f"{PREFIX}_bridge_commands",
+    "Commands carried out by this bridge, by outcome (status completed or failed)",
+    ["event_type", "status"],
+    registry=REGISTRY,
+)
+COMMAND_FAILURES = Counter(
+    f"{PREFIX}_bridge_command_failures",
+    "Failed commands by error code (csms_error, csms_timeout, charger_not_connected, interrupted, ...)",
+    ["event_type", "code"],
+    registry=REGISTRY,
+)
+COMMAND_SECONDS = Histogram(
+    f"{PREFIX}_bridge_command_duration_seconds",
+    "Time from a command's dispatch (recorded before its first frame) to its outcome",
+    ["event_type"],
+    buckets=COMMAND_BUCKETS,
+    registry=REGISTRY,
+)
+WRITER_SAVE_SECONDS = Histogram(
+    f"{PREFIX}_bridge_writer_save_seconds",
+    "Time the bridge's event writer takes to append one batch of events to the ledger",
+    buckets=STORE_BUCKETS,
+    registry=REGISTRY,
+)
+WRITER_EVENTS_PER_SAVE = Histogram(
+    f"{PREFIX}_bridge_writer_events_per_save",
+    "Events appended to the ledger by one save of the bridge's event writer (group commit)",
+    buckets=BATCH_SIZE_BUCKETS,
+    registry=REGISTRY,
+)
+WRITER_SAVE_ERRORS = Counter(
+    f"{PREFIX}_bridge_writer_save_errors",
+    "Failed saves of the event writer (kind conflict: a stream taken over; error: retried)",
+    ["kind"],
+    registry=REGISTRY,
+)
+
+
+def frame(direction: str, message_type: int | None, action: str | None) -> None:
+    FRAMES.labels(
+        direction,
+        MESSAGE_TYPES.get(message_type or 0, "invalid"),
+        action if action in ACTIONS else ("other" if action else "none"),
+    ).inc()
+
+
+def command_finished(event_type: str, code: str, seconds: float) -> None:
+    """`code` is "" for a completed command, else the failure's error code."""
+    COMMANDS.labels(event_type, "failed" if code else "completed").inc()
+    if code:
+        COMMAND_FAILURES.labels(event_type, code).inc()
+    COMMAND_SECONDS.labels(event_type).observe(seconds)
+
+
+def writer_saved(events: int, seconds: float) -> None:
+    WRITER_SAVE_SECONDS.observe(seconds)
+    WRITER_EVENTS_PER_SAVE.observe(events)
+
+
+def writer_failed(kind: str) -> None:
+    WRITER_SAVE_ERRORS.labels(kind).inc()
+
+
+class StationsCollector(Collector):
+    """Chargers run, connected and online in this process, counted when scraped."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stations: weakref.WeakSet[Station] = weakref.WeakSet()
+
+    def started(self, station: Station) -> None:
+        with self._lock:
+            self._stations.add(station)
+
+    def stopped(self, station: Station) -> None:
+        with self._lock:
+            self._stations.discard(station)
+
+    def describe(self) -> Iterable[Metric]:
+        return self._families()
+
+    def _families(self) -> list[GaugeMetricFamily]:
+        return [
+            GaugeMetricFamily(
+                f"{PREFIX}_bridge_stations", "Simulated chargers this process runs (leased, started)"
+            ),
+            GaugeMetricFamily(
+                f"{PREFIX}_bridge_connected_chargers",
+                "Simulated chargers with an open WebSocket connection to their CSMS",
+            ),
+            GaugeMetricFamily(
+                f"{PREFIX}_bridge_online_chargers",
+                "Simulated chargers connected and accepted by their CSMS (BootNotification Accepted)",
+            ),
+        ]
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            stations = list(self._stations)
+        running, connected, online = self._families()
+        running.add_metric([], len(stations))
+        connected.add_metric([], sum(1 for s in stations if s.connection is not None))
+        online.add_metric([], sum(1 for s in stations if s.online.is_set()))
+        yield from (running, connected, online)
+
+
+STATIONS = StationsCollector()
+REGISTRY.register(STATIONS)
+
+
+def serve_metrics(host: str, port: int) -> Any:
+    """Serve /metrics over HTTP from a daemon thread (a bridge run without the gateway); returns the
+    server (its `server_port` is the port, when 0 asked for any)."""
+    server, _thread = start_http_server(port, addr=host, registry=REGISTRY)
+    return server
