@@ -71,7 +71,7 @@ def backend_env(name: str) -> Iterator[dict[str, str]]:
 @contextlib.contextmanager
 def server(env: dict[str, str], port: int) -> Iterator[str]:
     process = subprocess.Popen(
-        [CLI, "serve", "--port", str(port)],
+        [CLI, "serve", "--no-bridge", "--port", str(port)],
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -77,6 +77,7 @@ class Settings(BaseSettings):
         schema = self.database_schema or query.get("schema", ["public"])[0]
         env.update(
             PERSISTENCE_MODULE="eventsourcing.postgres",
+            APPLICATION_RECORDER_TOPIC="domain.storage:FastPostgresApplicationRecorder",
             POSTGRES_DBNAME=unquote(url.path.lstrip("/")) or "postgres",
             POSTGRES_HOST=url.hostname or "127.0.0.1",
             POSTGRES_PORT=str(url.port or 5432),
