@@ -54,13 +54,17 @@ def commands_accepted(fan_out: services.FanOut) -> None:
     COMMANDS_ACCEPTED.labels(event_type).inc(len(fan_out.queued))
     if len(fan_out.queued) == 1:
         queued = fan_out.queued[0]
-        with log_context(command_id=queued.command_id, charger_id=queued.charger_id, identity=queued.identity):
+        with log_context(
+            command_id=queued.command_id, charger_id=queued.charger_id, identity=queued.identity
+        ):
             log.info("command queued: %s (batch %s)", event_type, fan_out.batch_id)
         return
     log.info("%d commands queued: %s (batch %s)", len(fan_out.queued), event_type, fan_out.batch_id)
     if log.isEnabledFor(logging.DEBUG):
         for queued in fan_out.queued:
-            with log_context(command_id=queued.command_id, charger_id=queued.charger_id, identity=queued.identity):
+            with log_context(
+                command_id=queued.command_id, charger_id=queued.charger_id, identity=queued.identity
+            ):
                 log.debug("command queued: %s (batch %s)", event_type, fan_out.batch_id)
 
 
