@@ -69,6 +69,7 @@ BasicAuthPassword = Annotated[
     Field(
         description="OCPP security profile 1 (ws://) or 2 (wss://): HTTP Basic identity:password on the "
         "WebSocket upgrade; 16-40 characters. Write-only: never returned, redacted in exported recordings",
+        json_schema_extra={"format": "password", "writeOnly": True},
     ),
 ]
 REDACTED = "***"

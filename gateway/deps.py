@@ -11,7 +11,7 @@ from fastapi import Depends, Path, Request
 from domain.errors import ChargerNotFound, LocationNotFound
 from domain.idempotency import fingerprint
 from gateway.auth import Ctx, Tenant
-from gateway.models.common import PageParams, page_params
+from gateway.models.common import NUL_FREE, PageParams, page_params
 from projections.chargers import get_charger
 from projections.locations import get_location
 from projections.sql import Cursor, Row
@@ -43,7 +43,9 @@ def location_row(location_id: Annotated[UUID, Path()], tenant: Tenant, cur: Read
 
 
 def charger_row(
-    charger_id: Annotated[str, Path(description="charger id or OCPP identity", max_length=64)],
+    charger_id: Annotated[
+        str, Path(description="charger id or OCPP identity", max_length=64, pattern=NUL_FREE)
+    ],
     tenant: Tenant,
     cur: ReadCursor,
 ) -> Row:

@@ -13,6 +13,7 @@ from domain.idempotency import IdempotentRequest
 from domain.ids import idempotency_id
 from domain.ledger import UnitOfWork
 from gateway.context import Context
+from gateway.models.common import NUL_FREE
 
 IdempotencyKey = Annotated[
     str | None,
@@ -20,6 +21,7 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=255,
+        pattern=NUL_FREE,
         description="a repeated POST with the same key gets the original answer",
     ),
 ]

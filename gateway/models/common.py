@@ -3,18 +3,54 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
 
 T = TypeVar("T")
 
 
+def _nul_at(value: Any, path: str = "") -> str | None:
+    """Where a NUL character is in a JSON value (keys included), or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_at(key, path) if isinstance(key, str) else None
+            found = found if found is not None else _nul_at(item, f"{path}.{key}")
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_at(item, f"{path}.{index}")
+            if found is not None:
+                return found
+    return None
+
+
 class Strict(BaseModel):
-    """Request bodies refuse unknown fields, so a typo is a 422 naming it, not a silent no-op."""
+    """Request bodies refuse unknown fields, so a typo is a 422 naming it, not a silent no-op.
+
+    They refuse NUL characters anywhere too: PostgreSQL text cannot hold one, and a recorded event carrying
+    one would stop the read models that store it, for good (events are never edited).
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        where = _nul_at(value)
+        if where is not None:
+            inside = f" (at {where[1:]})" if where else ""
+            raise ValueError(f"must not contain NUL (\\u0000) characters{inside}")
+        return value
+
+
+# A text query or path parameter that reaches SQL: no NUL (PostgreSQL text cannot hold one).
+NUL_FREE = r"^[^\x00]*$"
+SqlText = Annotated[str, StringConstraints(pattern=NUL_FREE)]
 
 
 def _utc_representable(value: datetime) -> datetime:

@@ -25,7 +25,7 @@ from gateway.models.chargers import (
     ChargerUpdate,
 )
 from gateway.models.commands import CommandObject, FrameRecord, LogPage
-from gateway.models.common import ERRORS, MAX_OFFSET, Page, QueryTime
+from gateway.models.common import ERRORS, MAX_OFFSET, NUL_FREE, Page, QueryTime
 from gateway.views import CHARGER_READ_MODELS, charger_status_of, chargers_public
 from projections.chargers import list_chargers
 from projections.message_log import frames
@@ -106,7 +106,8 @@ def get_charger_logs(
     start_date: Annotated[QueryTime | None, Query()] = None,
     end_date: Annotated[QueryTime | None, Query()] = None,
     event: Annotated[
-        str | None, Query(description="OCPP action, e.g. StatusNotification", max_length=64)
+        str | None,
+        Query(description="OCPP action, e.g. StatusNotification", max_length=64, pattern=NUL_FREE),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,

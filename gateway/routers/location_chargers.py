@@ -25,7 +25,7 @@ from gateway.models.chargers import (
     JobAccepted,
     JobStatus,
 )
-from gateway.models.common import ERRORS, Page
+from gateway.models.common import ERRORS, Page, SqlText
 from gateway.views import chargers_public
 from projections.chargers import charger_refs, list_chargers
 from projections.jobs import get_job
@@ -88,7 +88,7 @@ def get_location_chargers(
     tenant: Tenant,
     cur: ReadCursor,
     paging: Paging,
-    charger_ids: Annotated[list[str] | None, Query(max_length=1000)] = None,
+    charger_ids: Annotated[list[SqlText] | None, Query(max_length=1000)] = None,
 ) -> Page[ChargerPublic]:
     rows, total = list_chargers(
         cur, tenant, paging.limit, paging.offset, location_id=location["id"], charger_ids=charger_ids or ()
@@ -179,7 +179,7 @@ def delete_location_chargers(
     tenant: Tenant,
     principal: CurrentPrincipal,
     cur: ReadCursor,
-    charger_ids: Annotated[list[str], Query(min_length=1, max_length=1000)],
+    charger_ids: Annotated[list[SqlText], Query(min_length=1, max_length=1000)],
 ) -> BulkDeleted:
     ids, not_found = _resolve(cur, tenant, location["id"], charger_ids)
 

@@ -220,3 +220,21 @@ def dump(read: ReadModels) -> dict[str, list[str]]:
                 rows = cur.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - constant names
                 tables[table] = sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
     return tables
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("round_", range(10))
+def test_soak_fan_outs_killed_at_many_moments(
+    ledger_env: dict[str, str], tmp_path: Path, round_: int
+) -> None:
+    """The fan-out kill, ten times over (`make soak`)."""
+    test_a_fan_out_killed_midway_is_queued_whole_or_not_at_all(ledger_env, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("round_", range(3))
+def test_soak_bridges_killed_while_charging(
+    ledger_env: dict[str, str], csms: DemoCsms, tmp_path: Path, round_: int
+) -> None:
+    """The 50-session kill, three times over (`make soak`)."""
+    test_a_bridge_killed_while_charging_50_sessions_resumes_them_once(ledger_env, csms, tmp_path)
