@@ -6,7 +6,8 @@ the CSMS's side only — its answers to our calls, and the calls it made — sin
 readings, say) are the simulation's, not the CSMS's behaviour. Volatile fields
 are normalised before comparing: message ids are not compared, timestamps become "<time>", transaction
 ids become "<tx1>", "<tx2>", … in order of appearance (so references between messages still match), and
-periodic traffic (Heartbeat, MeterValues) is left out unless asked for, since its count depends on timing.
+periodic traffic (Heartbeat, MeterValues, and 2.0.1's TransactionEvent triggered by MeterValuePeriodic) is
+left out unless asked for, since its count depends on timing.
 """
 
 from __future__ import annotations
@@ -62,6 +63,18 @@ class Normaliser:
         return value
 
 
+def periodic(action: str, request: Any) -> bool:
+    """Traffic whose count depends on timing: Heartbeat, MeterValues, and 2.0.1's meter-value updates
+    of a transaction (TransactionEvent Updated, trigger MeterValuePeriodic)."""
+    if action in PERIODIC:
+        return True
+    return (
+        action == "TransactionEvent"
+        and isinstance(request, dict)
+        and request.get("triggerReason") == "MeterValuePeriodic"
+    )
+
+
 def exchanges(lines: Iterable[dict[str, Any]], prefix: str = "", include_periodic: bool = False) -> Run:
     """The normalised exchanges per charger identity in a recording's event lines."""
     identities: dict[str, str] = {}
@@ -96,7 +109,7 @@ def exchanges(lines: Iterable[dict[str, Any]], prefix: str = "", include_periodi
             )
         elif kind in (3, 4) and (charger, message_id) in open_calls:
             call_direction, action, request = open_calls.pop((charger, message_id))
-            if action in PERIODIC and not include_periodic:
+            if not include_periodic and periodic(action, request):
                 continue
             answer = (
                 {"result": normalise(frame[2])}

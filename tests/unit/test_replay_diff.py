@@ -101,6 +101,22 @@ def test_periodic_traffic_is_left_out_unless_asked_for() -> None:
     )
 
 
+def test_periodic_meter_updates_of_a_201_transaction_are_periodic_too() -> None:
+    def update(message_id: str, trigger: str) -> list[dict[str, Any]]:
+        return call(message_id, "TransactionEvent", {"eventType": "Updated", "triggerReason": trigger}, {})
+
+    authorized = call(
+        "9",
+        "TransactionEvent",
+        {"eventType": "Updated", "triggerReason": "Authorized"},
+        {"idTokenInfo": {"status": "Accepted"}},
+    )
+    three_samples = run(*update("1", "MeterValuePeriodic"), *update("2", "MeterValuePeriodic"), *authorized)
+    one_sample = run(*update("1", "MeterValuePeriodic"), *authorized)
+    assert compare(three_samples, one_sample) == []
+    assert compare(run(*update("1", "ChargingStateChanged")), run()) != []  # not periodic: compared
+
+
 def test_our_requests_are_not_compared_but_csms_calls_are() -> None:
     a = run(*call("1", "StopTransaction", {"meterStop": 500}, {"idTagInfo": {"status": "Accepted"}}))
     b = run(*call("1", "StopTransaction", {"meterStop": 17}, {"idTagInfo": {"status": "Accepted"}}))
