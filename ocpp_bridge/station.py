@@ -478,7 +478,11 @@ class Station(ABC):
         self.cp.command_dispatched(command_id, event.originator_version, str(event_type))
         dispatched = time.perf_counter()
         with log_context(command_id=command_id):
-            await self.durable()  # dispatched is on record before the first frame of the command leaves
+            # Not awaited here: the command's first frame waits for its own commit before it leaves,
+            # and the writer commits in submission order, so dispatched is on record before any frame
+            # of the command is on the wire. A crash before that leaves the command queued, to run
+            # after the restart: nothing of it was sent. (One group commit less per command.)
+            self.record()
             token = _running_command.set(command_id)
             code = "interrupted"  # until an outcome is known: a station stopped meanwhile cancels us
             try:

@@ -47,7 +47,7 @@ class CommandsProjection(Projection):
             "INSERT INTO commands (id, tenant, charger_id, charger_identity, location_id, event_type, "
             "ocpp_version, payload, target_kind, status, origin, requested_by, batch_id, "
             "idempotency_key, queued_at, position) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, 'queued', %s, %s, %s, %s, %s, %s)",
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 str(e.command_id),
                 t.tenant,
@@ -58,6 +58,7 @@ class CommandsProjection(Projection):
                 str(t.ocpp_version),
                 dumps(payload),
                 t.kind,
+                "queued",
                 e.origin,
                 e.requested_by,
                 str(e.batch_id),

@@ -8,7 +8,9 @@ UTC text, which sorts correctly on both backends.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -17,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresDatastore
+from psycopg.rows import tuple_row
 
 from domain.ledger import Ledger
 
@@ -27,6 +30,18 @@ Row = dict[str, Any]
 @lru_cache(maxsize=1024)
 def _to_qmark(sql: str) -> str:
     return sql.replace("%s", "?")
+
+
+_INSERT = re.compile(r"^INSERT INTO (\w+) \(([\w, ]+)\) VALUES \((?:%s, )*%s\)$")
+
+
+@lru_cache(maxsize=64)
+def _copy_of(sql: str) -> str | None:
+    """The COPY statement that does what a deferred `INSERT INTO t (a, b) VALUES (%s, %s)` does."""
+    match = _INSERT.match(sql)
+    if match is None:
+        return None
+    return f"COPY {match.group(1)} ({match.group(2)}) FROM STDIN"
 
 
 class Cursor:
@@ -46,20 +61,38 @@ class Cursor:
         return self
 
     def defer(self, sql: str, params: Sequence[Any]) -> None:
-        """Queue an INSERT to run with others like it in one executemany (pipelined on PostgreSQL): a
-        projection inserting one row per event would otherwise pay one round trip per event."""
+        """Queue a plain `INSERT … VALUES (%s, …)` (no ON CONFLICT: rows of one batch could collide) to
+        run with others like it in one statement: a projection inserting one row per event would
+        otherwise pay one round trip per event."""
         self._deferred.setdefault(sql, []).append(tuple(params))
 
     def flush(self) -> None:
         if self._deferred:
             deferred, self._deferred = self._deferred, {}
             for sql, rows in deferred.items():
-                self._raw.executemany(self._sql(sql), rows)
+                copy_sql = _copy_of(sql) if self.dialect == "postgres" else None
+                if copy_sql is None:
+                    self._raw.executemany(self._sql(sql), rows)  # SQLite: a C loop over one statement
+                    continue
+                # PostgreSQL: COPY. Even pipelined, executemany sends and checks one statement per
+                # row, which cost more than the projection's own work; COPY streams them all at once.
+                with self._raw.copy(copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.flush()
         if rows:
             self._raw.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a query and return plain tuples, for readers of millions of rows (no dict per row)."""
+        self.flush()
+        if self.dialect == "sqlite":
+            self._raw.execute(_to_qmark(sql), tuple(params))
+            return [tuple(row) for row in self._raw.fetchall()]
+        with self._raw.connection.cursor(row_factory=tuple_row) as plain:
+            return plain.execute(sql, tuple(params)).fetchall()
 
     def fetchone(self) -> Row | None:
         row = self._raw.fetchone()
@@ -155,21 +188,26 @@ class Database:
             for row in cur.execute(sql, params).fetchall()
         ]
 
-    def stream_notifications(
+    def stream_rows(
         self,
         after: int = 0,
         stop: int | None = None,
         originator_ids: Sequence[UUID] = (),
         page: int = 10_000,
-    ) -> Iterator[Notification]:
-        """Every notification after `after` (up to `stop`), optionally of some aggregates only, in ledger
-        order, read page by page (constant memory; each page is its own short read)."""
+    ) -> Iterator[tuple[int, str, int, str, bytes]]:
+        """(position, aggregate id as text, version, topic, state) of every notification after `after`
+        (up to `stop`), optionally of some aggregates only, in ledger order, page by page (constant memory;
+        each page is its own short read). Plain tuples from a plain cursor: exporting millions of events
+        cannot afford a dict, a UUID and a Notification per row."""
         table, column = self._events
-        ids: list[Any] = [(i.hex if self.dialect == "sqlite" else i) for i in originator_ids]
-        convert = getattr(self.ledger.recorder, "convert_originator_id", lambda value: value)
-        while True:
+        sqlite = self.dialect == "sqlite"
+        ids: list[Any] = [(i.hex if sqlite else i) for i in originator_ids]
+        # SQLite holds ids as 32 hex digits; PostgreSQL formats its uuid as text itself.
+        id_column = "originator_id" if sqlite else "originator_id::text"
+
+        def fetch(after: int) -> list[tuple[Any, ...]]:
             sql = (
-                f"SELECT {column} AS id, originator_id, originator_version, topic, state FROM {table} "
+                f"SELECT {column}, {id_column}, originator_version, topic, state FROM {table} "
                 f"WHERE {column} > %s"
             )
             params: list[Any] = [after]
@@ -182,18 +220,40 @@ class Database:
             sql += f" ORDER BY {column} LIMIT %s"
             params.append(page)
             with self.reader() as cur:
-                rows = cur.execute(sql, params).fetchall()
-            for row in rows:
-                yield Notification(
-                    id=row["id"],
-                    originator_id=convert(row["originator_id"]),
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-            if len(rows) < page:
-                return
-            after = rows[-1]["id"]
+                return cur.tuples(sql, params)
+
+        # The next page is read while the caller works through this one (the drivers release the GIL
+        # while they wait), so a long export pays for the database or for itself, not for both.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-rows") as reader:
+            rows = fetch(after)
+            while rows:
+                following = reader.submit(fetch, rows[-1][0]) if len(rows) == page else None
+                if sqlite:
+                    for position, hex_id, version, topic, state in rows:
+                        text = f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
+                        yield position, text, version, topic, state
+                else:
+                    yield from rows
+                rows = following.result() if following is not None else []
+
+    def stream_notifications(
+        self,
+        after: int = 0,
+        stop: int | None = None,
+        originator_ids: Sequence[UUID] = (),
+        page: int = 10_000,
+    ) -> Iterator[Notification]:
+        """`stream_rows` as the library's notifications."""
+        for position, aggregate_id, version, topic, state in self.stream_rows(
+            after, stop, originator_ids, page
+        ):
+            yield Notification(
+                id=position,
+                originator_id=UUID(aggregate_id),
+                originator_version=version,
+                topic=topic,
+                state=bytes(state),
+            )
 
     @property
     def skip_locked(self) -> str:

@@ -213,7 +213,7 @@ def _notification(line: object) -> object:
 
     return Notification(
         id=line.position,  # type: ignore[attr-defined]
-        originator_id=line.aggregate_id,  # type: ignore[attr-defined]
+        originator_id=UUID(line.aggregate_id),  # type: ignore[attr-defined]
         originator_version=line.version,  # type: ignore[attr-defined]
         topic=line.topic,  # type: ignore[attr-defined]
         state=line.state,  # type: ignore[attr-defined]

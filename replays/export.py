@@ -119,9 +119,10 @@ def select(db: Database, selection: Slice) -> Iterator[StoredLine]:
     stop = head if selection.until is None else position_at(db, selection.until, head)
     ids = _aggregates(db, selection, head) if (selection.charger_ids or selection.location_id) else []
     keep = _command_filter(selection)
-    for n in db.stream_notifications(after, stop, originator_ids=ids):
-        if keep is None or keep(n):
-            yield redacted(StoredLine(n.id, n.originator_id, n.originator_version, n.topic, n.state))
+    for row in db.stream_rows(after, stop, originator_ids=ids):
+        line = StoredLine._make(row)
+        if keep is None or keep(line):
+            yield redacted(line)
 
 
 def source_of(ledger: Ledger, db: Database) -> dict[str, Any]:
