@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
-from uuid import UUID, SafeUUID
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
@@ -40,6 +40,7 @@ from domain.commands import (
     Rejection,
 )
 from domain.errors import Conflict
+from domain.ids import uuid_from_hex
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
 
@@ -85,10 +86,7 @@ class FastUUIDAsHex(UUIDAsHex):
     checks of UUID.__init__ (a third of decoding a command event) are not needed."""
 
     def decode(self, data: str) -> UUID:
-        value = object.__new__(UUID)
-        object.__setattr__(value, "int", int(data, 16))
-        object.__setattr__(value, "is_safe", SafeUUID.unknown)
-        return value
+        return uuid_from_hex(data)
 
 
 class Ledger(Application[UUID]):

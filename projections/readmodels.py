@@ -46,6 +46,9 @@ def default_projections() -> list[Projection]:
     ]
 
 
+REBUILD_BATCH = 20_000
+
+
 class ReadModels:
     def __init__(
         self,
@@ -130,7 +133,10 @@ class ReadModels:
         if self.db.dialect == "postgres":
             return runner.rebuild_in_one_transaction(progress)
         runner.reset()
-        runner.catch_up(progress)
+        # Batches of 20,000 instead of the steady state's 2,000: fewer commits, each writing index pages
+        # that many rows share (1M events: 19.5k/s against 14k/s). Each holds the single writer about a
+        # second, which the gateway's writes wait out (SQLite's busy timeout).
+        runner.catch_up(progress, batch_size=REBUILD_BATCH)
         return runner.position
 
     def lag(self) -> dict[str, int]:

@@ -115,12 +115,12 @@ class ProjectionRunner:
     def position(self) -> int:
         return self._position
 
-    def process_batch(self) -> int:
+    def process_batch(self, batch_size: int | None = None) -> int:
         """Apply the next batch of events; return how many notifications it covered (0 = caught up)."""
         with self._busy:
-            return self._process_batch()
+            return self._process_batch(batch_size or self.batch_size)
 
-    def _process_batch(self) -> int:
+    def _process_batch(self, batch_size: int) -> int:
         # Look first, without a write transaction: most new events concern other read models, and
         # skipping an irrelevant range needs no write (a restart would find nothing in it either).
         with self.db.reader() as cur:
@@ -134,9 +134,9 @@ class ProjectionRunner:
         if not relevant:
             self._advance(stop)
             return stop - start
-        return self._apply_batch()
+        return self._apply_batch(batch_size)
 
-    def _apply_batch(self) -> int:
+    def _apply_batch(self, batch_size: int) -> int:
         started = time.perf_counter()
         with self.db.transaction() as cur:
             cur.execute(
@@ -152,14 +152,14 @@ class ProjectionRunner:
                 self._advance(position)
                 return 0
             notifications = self.db.select_notifications(
-                cur, after=position, stop=stop, topics=self._topics, limit=self.batch_size
+                cur, after=position, stop=stop, topics=self._topics, limit=batch_size
             )
             mapper = self.ledger.mapper
             for notification in notifications:
                 self.projection.apply(mapper.to_domain_event(notification), cur, notification.id)
             # Every id up to `stop` was committed before we read it (writers serialise their inserts),
             # so when the batch is not full the projection has seen everything it handles up to `stop`.
-            new_position = notifications[-1].id if len(notifications) == self.batch_size else stop
+            new_position = notifications[-1].id if len(notifications) == batch_size else stop
             cur.execute(
                 "UPDATE projection_tracking SET position = %s WHERE name = %s",
                 [new_position, self.name],
@@ -168,10 +168,12 @@ class ProjectionRunner:
         self._advance(new_position)
         return new_position - position
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+    def catch_up(self, progress: Callable[[int], None] | None = None, batch_size: int | None = None) -> int:
+        """Apply batches until the projection has seen the head. A rebuild passes bigger batches: fewer
+        commits, and each commit writes index pages that many rows share."""
         total = 0
         while True:
-            covered = self.process_batch()
+            covered = self.process_batch(batch_size)
             if covered == 0:
                 return total
             total += covered
@@ -195,16 +197,18 @@ class ProjectionRunner:
             )
             self.projection.clear(cur)
             stop = self.db.max_notification_id(cur)
-            position, mapper = 0, self.ledger.mapper
-            while position < stop:
-                page = self.db.select_notifications(
-                    cur, after=position, stop=stop, topics=self._topics, limit=5000
-                )
-                for notification in page:
-                    self.projection.apply(mapper.to_domain_event(notification), cur, notification.id)
-                position = page[-1].id if len(page) == 5000 else stop
-                if progress is not None:
-                    progress(position)
+            # Events up to `stop` are committed and never change, so they can be read on other
+            # connections, the next page while this one is applied.
+            mapper = self.ledger.mapper
+            notifications = self.db.stream_notifications(0, stop, topics=self._topics, page=5000)
+            for count, notification in enumerate(notifications, start=1):
+                self.projection.apply(mapper.to_domain_event(notification), cur, notification.id)
+                if count % 5000 == 0:
+                    cur.flush()  # bounded memory, and the connection must not sit idle in a transaction
+                    if progress is not None:
+                        progress(notification.id)
+            if progress is not None:
+                progress(stop)
             cur.execute("UPDATE projection_tracking SET position = %s WHERE name = %s", [stop, self.name])
         with self._changed:
             self._position = stop

@@ -21,6 +21,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.rows import tuple_row
 
+from domain.ids import uuid_from_hex
 from domain.ledger import Ledger
 
 Dialect = Literal["sqlite", "postgres"]
@@ -42,6 +43,10 @@ def _copy_of(sql: str) -> str | None:
     if match is None:
         return None
     return f"COPY {match.group(1)} ({match.group(2)}) FROM STDIN"
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 class Cursor:
@@ -89,8 +94,12 @@ class Cursor:
         """Run a query and return plain tuples, for readers of millions of rows (no dict per row)."""
         self.flush()
         if self.dialect == "sqlite":
-            self._raw.execute(_to_qmark(sql), tuple(params))
-            return [tuple(row) for row in self._raw.fetchall()]
+            plain = self._raw.sqlite_cursor.connection.cursor()  # the connection's rows are sqlite3.Row
+            plain.row_factory = None
+            try:
+                return plain.execute(_to_qmark(sql), tuple(params)).fetchall()
+            finally:
+                plain.close()
         with self._raw.connection.cursor(row_factory=tuple_row) as plain:
             return plain.execute(sql, tuple(params)).fetchall()
 
@@ -175,17 +184,17 @@ class Database:
             params += list(topics)
         sql += f" ORDER BY {column} LIMIT %s"
         params.append(limit)
-        # SQLite stores ids as text; psycopg already gives UUIDs.
-        convert = getattr(self.ledger.recorder, "convert_originator_id", lambda value: value)
+        # SQLite stores ids as hex text; psycopg already gives UUIDs.
+        to_id = uuid_from_hex if self.dialect == "sqlite" else _same
         return [
             Notification(
-                id=row["id"],
-                originator_id=convert(row["originator_id"]),
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
+                id=position,
+                originator_id=to_id(originator_id),
+                originator_version=version,
+                topic=topic,
+                state=state,
             )
-            for row in cur.execute(sql, params).fetchall()
+            for position, originator_id, version, topic, state in cur.tuples(sql, params)
         ]
 
     def stream_rows(
@@ -194,16 +203,27 @@ class Database:
         stop: int | None = None,
         originator_ids: Sequence[UUID] = (),
         page: int = 10_000,
-    ) -> Iterator[tuple[int, str, int, str, bytes]]:
-        """(position, aggregate id as text, version, topic, state) of every notification after `after`
-        (up to `stop`), optionally of some aggregates only, in ledger order, page by page (constant memory;
-        each page is its own short read). Plain tuples from a plain cursor: exporting millions of events
-        cannot afford a dict, a UUID and a Notification per row."""
+        topics: Sequence[str] = (),
+        ids_as_text: bool = True,
+    ) -> Iterator[tuple[Any, ...]]:
+        """(position, aggregate id, version, topic, state) of every notification after `after` (up to
+        `stop`), optionally of some aggregates or topics only, in ledger order, page by page (constant
+        memory; each page is its own short read). Plain tuples from a plain cursor: exporting millions of
+        events cannot afford a dict, a UUID and a Notification per row. Ids come as canonical text, or
+        as the database holds them (SQLite: 32 hex digits; PostgreSQL: UUID)."""
         table, column = self._events
         sqlite = self.dialect == "sqlite"
         ids: list[Any] = [(i.hex if sqlite else i) for i in originator_ids]
-        # SQLite holds ids as 32 hex digits; PostgreSQL formats its uuid as text itself.
-        id_column = "originator_id" if sqlite else "originator_id::text"
+        # SQLite holds ids as 32 hex digits: the database puts the dashes in (in C, in the reading thread).
+        id_column = "originator_id"
+        if ids_as_text:
+            id_column = (
+                "substr(originator_id, 1, 8) || '-' || substr(originator_id, 9, 4) || '-' || "
+                "substr(originator_id, 13, 4) || '-' || substr(originator_id, 17, 4) || '-' || "
+                "substr(originator_id, 21)"
+                if sqlite
+                else "originator_id::text"
+            )
 
         def fetch(after: int) -> list[tuple[Any, ...]]:
             sql = (
@@ -217,6 +237,9 @@ class Database:
             if ids:
                 sql += f" AND originator_id IN ({', '.join(['%s'] * len(ids))})"
                 params += ids
+            if topics:
+                sql += f" AND topic IN ({', '.join(['%s'] * len(topics))})"
+                params += list(topics)
             sql += f" ORDER BY {column} LIMIT %s"
             params.append(page)
             with self.reader() as cur:
@@ -228,12 +251,7 @@ class Database:
             rows = fetch(after)
             while rows:
                 following = reader.submit(fetch, rows[-1][0]) if len(rows) == page else None
-                if sqlite:
-                    for position, hex_id, version, topic, state in rows:
-                        text = f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
-                        yield position, text, version, topic, state
-                else:
-                    yield from rows
+                yield from rows
                 rows = following.result() if following is not None else []
 
     def stream_notifications(
@@ -242,17 +260,19 @@ class Database:
         stop: int | None = None,
         originator_ids: Sequence[UUID] = (),
         page: int = 10_000,
+        topics: Sequence[str] = (),
     ) -> Iterator[Notification]:
         """`stream_rows` as the library's notifications."""
+        to_id = uuid_from_hex if self.dialect == "sqlite" else _same
         for position, aggregate_id, version, topic, state in self.stream_rows(
-            after, stop, originator_ids, page
+            after, stop, originator_ids, page, topics, ids_as_text=False
         ):
             yield Notification(
                 id=position,
-                originator_id=UUID(aggregate_id),
+                originator_id=to_id(aggregate_id),
                 originator_version=version,
                 topic=topic,
-                state=bytes(state),
+                state=state,
             )
 
     @property

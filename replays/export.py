@@ -2,8 +2,9 @@
 
 A slice is the whole ledger, a charger (its intent and observation streams), a location (its stream and
 those of every charger it ever had), one command (the command and every observation it caused), and/or a
-time range. Events are written to a temporary file beside the destination while the chain is computed;
-the header (which carries the count and final hash) is then written first, followed by the events.
+time range. The header carries the count and the final hash, known only at the end: a file destination
+reserves the header line and fills it in last (padded with spaces); a stream gets the events through a
+temporary file.
 
 Secrets stay in the ledger: a charger's `basic_auth_password` (OCPP security profile 1/2) is written as
 "***" in the Charger.Registered and Charger.Updated lines. The redaction happens before the line is hashed,
@@ -33,7 +34,7 @@ from domain.ids import charge_point_id
 from domain.ledger import Ledger
 from domain.location import Location
 from projections.sql import Database
-from replays.recording import StoredLine, header, write_events
+from replays.recording import GENESIS, StoredLine, header, write_events
 
 _LOCATION_ASSIGNED = Location.ChargersAssigned.TOPIC  # type: ignore[attr-defined]
 # Events that carry ChargerSettings, and the one secret in them (a JSON string value; null stays null).
@@ -148,40 +149,45 @@ def export(
     progress: Callable[[int], None] | None = None,
 ) -> tuple[int, str]:
     """Write the recording to `destination` (stdout if None); return (count, final hash)."""
-    directory = destination.parent if destination is not None else Path(tempfile.gettempdir())
-    directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w+b", dir=directory, prefix=".recording-", delete=False) as body:
-        try:
-            lines: Iterable[StoredLine] = select(db, selection)
-            if progress is not None:
-                lines = _counting(lines, progress)
-            count, final_hash = write_events(lines, body)
-            body.flush()
-            head = header(
-                source_of(db.ledger, db),
-                selection.describe(),
-                datetime.now(UTC).isoformat(),
-                count,
-                final_hash,
-            )
-            body.seek(0)
-            if destination is None:
-                _emit(head, body, sys.stdout.buffer)
-            else:
-                partial = destination.with_name(destination.name + ".partial")
-                with partial.open("wb") as out:
-                    _emit(head, body, out)
-                os.replace(partial, destination)  # a reader never sees half a recording
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(body.name)
+    lines: Iterable[StoredLine] = select(db, selection)
+    if progress is not None:
+        lines = _counting(lines, progress)
+    created_at = datetime.now(UTC).isoformat()
+
+    def head(count: int, final_hash: str) -> bytes:
+        return header(source_of(db.ledger, db), selection.describe(), created_at, count, final_hash).encode()
+
+    if destination is None:
+        return _to_stream(lines, head, sys.stdout.buffer)
+    # A file gets its header line reserved (room for any count), filled in once the chain is known:
+    # one pass over the events, not a second copy of them.
+    room = len(head(10**20, GENESIS))
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    try:
+        with partial.open("w+b", buffering=1 << 20) as out:
+            out.write(b" " * room + b"\n")
+            count, final_hash = write_events(lines, out)
+            out.seek(0)
+            out.write(head(count, final_hash).ljust(room))
+        os.replace(partial, destination)  # a reader never sees half a recording
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink()
     return count, final_hash
 
 
-def _emit(head: str, body: IO[bytes], out: IO[bytes]) -> None:
-    out.write(head.encode() + b"\n")
-    shutil.copyfileobj(body, out, 1 << 20)
-    out.flush()
+def _to_stream(
+    lines: Iterable[StoredLine], head: Callable[[int, str], bytes], out: IO[bytes]
+) -> tuple[int, str]:
+    """A stream cannot be rewound: the events go to a temporary file first, then after the header."""
+    with tempfile.TemporaryFile("w+b", buffering=1 << 20, prefix=".recording-") as body:
+        count, final_hash = write_events(lines, body)
+        body.seek(0)
+        out.write(head(count, final_hash) + b"\n")
+        shutil.copyfileobj(body, out, 1 << 20)
+        out.flush()
+    return count, final_hash
 
 
 def _counting(lines: Iterable[StoredLine], progress: Callable[[int], None]) -> Iterator[StoredLine]:

@@ -61,25 +61,19 @@ def _timestamp_bytes(state: bytes) -> bytes:
     return state[start : state.index(b'"', start)]
 
 
+_LINE = b'{"position":%d,"aggregate_id":"%s","version":%d,"type":%s,"timestamp":"%s","fields":%s}'
+
+
 def canonical(line: StoredLine) -> bytes:
-    # Built from bytes: the stored state is already JSON (the ledger's own serialisation), and only the
-    # topic could need escaping.
-    return b"".join(
-        (
-            b'{"position":',
-            str(line.position).encode(),
-            b',"aggregate_id":"',
-            line.aggregate_id.encode(),
-            b'","version":',
-            str(line.version).encode(),
-            b',"type":',
-            _topic_json(line.topic),
-            b',"timestamp":"',
-            _timestamp_bytes(line.state),
-            b'","fields":',
-            line.state,
-            b"}",
-        )
+    # Built from bytes in one formatting step: the stored state is already JSON (the ledger's own
+    # serialisation), and only the topic could need escaping.
+    return _LINE % (
+        line.position,
+        line.aggregate_id.encode(),
+        line.version,
+        _topic_json(line.topic),
+        _timestamp_bytes(line.state),
+        line.state,
     )
 
 
@@ -90,11 +84,16 @@ def chain(previous: str, canonical_line: bytes) -> str:
 def write_events(lines: Iterable[StoredLine], out: IO[bytes]) -> tuple[int, str]:
     """Write event lines (binary, UTF-8); return (count, final hash)."""
     previous, count = GENESIS, 0
+    pending: list[bytes] = []
     for line in lines:
         body = canonical(line)
         previous = chain(previous, body)
-        out.write(body[:-1] + b',"hash":"' + previous.encode() + b'"}\n')
+        pending.append(b'%s,"hash":"%s"}\n' % (body[:-1], previous.encode()))
         count += 1
+        if len(pending) == 1000:  # one write per thousand lines, not one per line
+            out.write(b"".join(pending))
+            pending.clear()
+    out.write(b"".join(pending))
     return count, previous
 
 
