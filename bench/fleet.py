@@ -111,7 +111,7 @@ def run_size(
                 [sys.executable, str(ROOT / "bench" / "fleet_csms.py"), str(csms_port), str(arrivals)],
                 env,
                 work / f"csms-{n}.log",
-            ),
+            ) as csms,
             process([cli, "serve", "--no-bridge", "--port", str(api_port)], env, work / f"gateway-{n}.log"),
             process([cli, "bridge"], env, work / f"bridge-{n}.log") as bridge,
             httpx.Client(
@@ -179,7 +179,7 @@ def run_size(
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
-            cpu0, t0 = cpu_seconds(bridge.pid), time.monotonic()
+            cpu0, csms_cpu0, t0 = cpu_seconds(bridge.pid), cpu_seconds(csms.pid), time.monotonic()
             head0 = scalar(url, schema, "SELECT max(notification_id) FROM ocpp_ledger_events")
             accepted: dict[str, float] = {}
             next_send = time.monotonic()
@@ -196,7 +196,7 @@ def run_size(
                 if response.status_code == 202:
                     accepted[tag] = time.monotonic()
             elapsed = time.monotonic() - t0
-            cpu1 = cpu_seconds(bridge.pid)
+            cpu1, csms_cpu1 = cpu_seconds(bridge.pid), cpu_seconds(csms.pid)
             head1 = scalar(url, schema, "SELECT max(notification_id) FROM ocpp_ledger_events")
             frames = scalar(
                 url,
@@ -220,6 +220,7 @@ def run_size(
         "chargers": n,
         "window_s": round(elapsed, 1),
         "bridge_cpu_percent": round(100 * (cpu1 - cpu0) / elapsed, 1),
+        "csms_cpu_percent": round(100 * (csms_cpu1 - csms_cpu0) / elapsed, 1),
         "bridge_rss_mb": round(rss / 2**20, 1),
         "rss_kb_per_charger": round(rss / 1024 / n, 1),
         "frames_per_s": round(frames / elapsed),
