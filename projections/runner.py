@@ -77,6 +77,8 @@ class Projection:
             handler(self, event, cur, position)
 
 
+REBUILD_PAGE = 5000
+
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
 )
@@ -197,18 +199,16 @@ class ProjectionRunner:
             )
             self.projection.clear(cur)
             stop = self.db.max_notification_id(cur)
-            # Events up to `stop` are committed and never change, so they can be read on other
-            # connections, the next page while this one is applied.
-            mapper = self.ledger.mapper
-            notifications = self.db.stream_notifications(0, stop, topics=self._topics, page=5000)
-            for count, notification in enumerate(notifications, start=1):
-                self.projection.apply(mapper.to_domain_event(notification), cur, notification.id)
-                if count % 5000 == 0:
-                    cur.flush()  # bounded memory, and the connection must not sit idle in a transaction
-                    if progress is not None:
-                        progress(notification.id)
-            if progress is not None:
-                progress(stop)
+            position, mapper = 0, self.ledger.mapper
+            while position < stop:
+                page = self.db.select_notifications(
+                    cur, after=position, stop=stop, topics=self._topics, limit=REBUILD_PAGE
+                )
+                for notification in page:
+                    self.projection.apply(mapper.to_domain_event(notification), cur, notification.id)
+                position = page[-1].id if len(page) == REBUILD_PAGE else stop
+                if progress is not None:
+                    progress(position)
             cur.execute("UPDATE projection_tracking SET position = %s WHERE name = %s", [stop, self.name])
         with self._changed:
             self._position = stop

@@ -203,11 +203,10 @@ class Database:
         stop: int | None = None,
         originator_ids: Sequence[UUID] = (),
         page: int = 10_000,
-        topics: Sequence[str] = (),
         ids_as_text: bool = True,
     ) -> Iterator[tuple[Any, ...]]:
         """(position, aggregate id, version, topic, state) of every notification after `after` (up to
-        `stop`), optionally of some aggregates or topics only, in ledger order, page by page (constant
+        `stop`), optionally of some aggregates only, in ledger order, page by page (constant
         memory; each page is its own short read). Plain tuples from a plain cursor: exporting millions of
         events cannot afford a dict, a UUID and a Notification per row. Ids come as canonical text, or
         as the database holds them (SQLite: 32 hex digits; PostgreSQL: UUID)."""
@@ -237,9 +236,6 @@ class Database:
             if ids:
                 sql += f" AND originator_id IN ({', '.join(['%s'] * len(ids))})"
                 params += ids
-            if topics:
-                sql += f" AND topic IN ({', '.join(['%s'] * len(topics))})"
-                params += list(topics)
             sql += f" ORDER BY {column} LIMIT %s"
             params.append(page)
             with self.reader() as cur:
@@ -260,12 +256,11 @@ class Database:
         stop: int | None = None,
         originator_ids: Sequence[UUID] = (),
         page: int = 10_000,
-        topics: Sequence[str] = (),
     ) -> Iterator[Notification]:
         """`stream_rows` as the library's notifications."""
         to_id = uuid_from_hex if self.dialect == "sqlite" else _same
         for position, aggregate_id, version, topic, state in self.stream_rows(
-            after, stop, originator_ids, page, topics, ids_as_text=False
+            after, stop, originator_ids, page, ids_as_text=False
         ):
             yield Notification(
                 id=position,
