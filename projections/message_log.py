@@ -33,13 +33,20 @@ class MessageLogProjection(Projection):
                 str(e.originator_id),
                 e.direction,
                 e.message_type,
-                e.message_id,
-                e.action,
-                e.raw,
+                _printable(e.message_id),
+                _printable(e.action),
+                _printable(e.raw),
                 None if e.command_id is None else str(e.command_id),
                 iso(e.timestamp),
             ],
         )
+
+
+def _printable(text: str | None) -> str | None:
+    """The text with NUL escaped. A CSMS may send one (raw, or as \\u0000 in an id or action); PostgreSQL
+    text cannot hold it, and this read model would stop on it for good. The ledger keeps the frame as it
+    came; the log shows it escaped."""
+    return text.replace("\x00", "\\u0000") if text is not None and "\x00" in text else text
 
 
 def frames(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -65,6 +66,25 @@ async def test_a_malformed_frame_is_answered_with_a_callerror_and_the_charger_ca
     # Recorded as received, and the charger still works.
     assert frame in [e.raw for e in lab.events(ChargePoint.FrameRecorded) if e.direction == "csms_to_cp"]
     assert (await lab.run(charger, Authorize(id_tag="STILL-OK")))["status"] == "completed"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_raw_nul_in_a_frame_is_refused_and_logged_escaped(lab: Lab, version: OcppVersion) -> None:
+    # JSON cannot carry a raw NUL, and PostgreSQL text cannot hold one: the ledger keeps the frame as it
+    # came; the message log shows it escaped instead of stopping on it for good.
+    await lab.register("FUZZ-NUL", version)
+    await lab.booted("FUZZ-NUL")
+    frame = '[2, "m-nul", "Heartbeat\x00", {}]'
+    answer = await answer_to(lab, "FUZZ-NUL", frame, "-1")
+    assert answer[0] == 4
+    assert frame in [e.raw for e in lab.events(ChargePoint.FrameRecorded) if e.direction == "csms_to_cp"]
+    # Valid JSON this time: the NUL arrives escaped and is one once parsed, in the message id.
+    await answer_to(lab, "FUZZ-NUL", '[2, "m\\u0000x", "Heartbeat", {}]', "m\x00x")
+    await asyncio.to_thread(lab.ctx.read.catch_up)
+    with lab.ctx.read.db.reader() as cur:
+        rows = cur.execute("SELECT message, message_id FROM ocpp_frames").fetchall()
+    assert frame.replace("\x00", "\\u0000") in [r["message"] for r in rows]
+    assert "m\\u0000x" in [r["message_id"] for r in rows]
 
 
 @pytest.mark.parametrize(
