@@ -26,6 +26,7 @@ from domain.settings import Settings
 from domain.tokens import ApiToken, Role
 from gateway.app import create_app
 from gateway.context import Context, build_context, upgrade_database
+from ocpp_ledger.demo import DemoCsms
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -238,3 +239,14 @@ def new_charger(
     response = api.post("/ocpp/chargers", json=body)
     assert response.status_code == 202, response.text
     return response.json()["charger_id"]
+
+
+@pytest.fixture
+def csms() -> Iterator[DemoCsms]:
+    """A CSMS on the `ocpp` library, schema validation on, on loopback (in a thread of its own, so that
+    chargers in other processes can reach it); it must have seen no schema violation."""
+    csms = DemoCsms()
+    csms.start()
+    yield csms
+    csms.stop()
+    assert not csms.csms.violations, csms.csms.violations

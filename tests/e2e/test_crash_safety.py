@@ -15,7 +15,6 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -100,14 +99,6 @@ def test_a_fan_out_killed_midway_is_queued_whole_or_not_at_all(
             "total"
         ]
         assert listed == sum(batches.values())
-
-
-@pytest.fixture
-def csms() -> Iterator[DemoCsms]:
-    csms = DemoCsms()
-    csms.start()
-    yield csms
-    csms.stop()
 
 
 def test_a_bridge_killed_while_charging_50_sessions_resumes_them_once(

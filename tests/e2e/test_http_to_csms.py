@@ -16,15 +16,6 @@ from tests.conftest import Api, issue_token
 
 
 @pytest.fixture
-def csms() -> Iterator[DemoCsms]:
-    csms = DemoCsms()
-    csms.start()
-    yield csms
-    csms.stop()
-    assert not csms.csms.violations, csms.csms.violations
-
-
-@pytest.fixture
 def lab_api(context: Context, csms: DemoCsms) -> Iterator[Api]:
     bridge = BridgeThread(context)
     bridge.start()

@@ -37,14 +37,6 @@ def env(postgres_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
         }
 
 
-@pytest.fixture
-def csms() -> Iterator[DemoCsms]:
-    csms = DemoCsms()
-    csms.start()
-    yield csms
-    csms.stop()
-
-
 @contextlib.contextmanager
 def bridges(env: dict[str, str], count: int, log: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
     processes = []

@@ -226,15 +226,6 @@ def test_a_bridge_run_alone_serves_its_metrics_on_its_own_port() -> None:
 
 
 @pytest.fixture
-def csms() -> Iterator[DemoCsms]:
-    csms = DemoCsms()
-    csms.start()
-    yield csms
-    csms.stop()
-    assert not csms.csms.violations, csms.csms.violations
-
-
-@pytest.fixture
 def lab_api(context: Context, csms: DemoCsms) -> Iterator[Api]:
     context.settings.command_timeout_seconds = 15.0  # a single-charger command answers with its outcome
     bridge = BridgeThread(context)
