@@ -41,6 +41,22 @@ def ledger_of(env: dict[str, str]) -> Ledger:
     return Ledger(env=settings.persistence_env())
 
 
+def location_of_chargers(client: httpx.Client, name: str, number: int, prefix: str, ws_url: str) -> str:
+    """A new location with `number` Pulsar Plus chargers pointed at `ws_url`, created in one request."""
+    location = ok(client.post("/ocpp/locations", json={"name": name}), 201)["id"]
+    group = {
+        "template": {
+            "brand_slug": "wallbox",
+            "model_slug": "wallbox-pulsar-plus",
+            "ws_url": ws_url,
+            "identity_prefix": prefix,
+        },
+        "chargers_number": number,
+    }
+    ok(client.post(f"/ocpp/locations/{location}/chargers", json=[group]), 202)
+    return location
+
+
 def events(ledger: Ledger, *types: type) -> list[object]:
     topics = [t.TOPIC for t in types]  # type: ignore[attr-defined]
     return [
@@ -56,17 +72,7 @@ def test_a_fan_out_killed_midway_is_queued_whole_or_not_at_all(
     answered: list[dict[str, object]] = []
     delays = [0.0, 0.02, 0.05, 0.1, 0.2]
     with serving(ledger_env, token, tmp_path / "setup.log", bridge=False) as server:
-        location = ok(server.client.post("/ocpp/locations", json={"name": "big"}), 201)["id"]
-        group = {
-            "template": {
-                "brand_slug": "wallbox",
-                "model_slug": "wallbox-pulsar-plus",
-                "ws_url": CSMS_URL,
-                "identity_prefix": "K-",
-            },
-            "chargers_number": 1000,
-        }
-        ok(server.client.post(f"/ocpp/locations/{location}/chargers", json=[group]), 202)
+        location = location_of_chargers(server.client, "big", 1000, "K-", CSMS_URL)
     for n, delay in enumerate(delays):
         with serving(ledger_env, token, tmp_path / f"kill-{n}.log", bridge=False) as server:
             request = server.client.build_request(
@@ -107,17 +113,7 @@ def test_a_bridge_killed_while_charging_50_sessions_resumes_them_once(
     env = {**ledger_env, "LEDGER_CLOCK_SPEED": "50", "LEDGER_RECONNECT_INITIAL_SECONDS": "1"}
     token = create_token(env)
     with serving(env, token, tmp_path / "first.log") as first:
-        location = ok(first.client.post("/ocpp/locations", json={"name": "fleet"}), 201)["id"]
-        group = {
-            "template": {
-                "brand_slug": "wallbox",
-                "model_slug": "wallbox-pulsar-plus",
-                "ws_url": csms.url,
-                "identity_prefix": "C-",
-            },
-            "chargers_number": 50,
-        }
-        ok(first.client.post(f"/ocpp/locations/{location}/chargers", json=[group]), 202)
+        location = location_of_chargers(first.client, "fleet", 50, "C-", csms.url)
         csms.wait_for(lambda: len(csms.csms.connections) == 50, timeout=60)
         ok(
             first.client.post(
@@ -164,17 +160,7 @@ def test_a_rebuild_killed_midway_ends_equal_to_a_rebuild_from_zero(
 ) -> None:
     token = create_token(ledger_env)
     with serving(ledger_env, token, tmp_path / "setup.log", bridge=False) as server:
-        location = ok(server.client.post("/ocpp/locations", json={"name": "big"}), 201)["id"]
-        group = {
-            "template": {
-                "brand_slug": "wallbox",
-                "model_slug": "wallbox-pulsar-plus",
-                "ws_url": CSMS_URL,
-                "identity_prefix": "B-",
-            },
-            "chargers_number": 500,
-        }
-        ok(server.client.post(f"/ocpp/locations/{location}/chargers", json=[group]), 202)
+        location = location_of_chargers(server.client, "big", 500, "B-", CSMS_URL)
         for _ in range(10):
             ok(
                 server.client.post(
