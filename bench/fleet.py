@@ -6,8 +6,9 @@ Processes (all on loopback, PostgreSQL from LEDGER_BENCH_DATABASE_URL in a fresh
   - `ocpp-ledger bridge` (the N charge points) — the process measured.
 Every charger runs a charging session (meter values every 10 s, heartbeat every 60 s) while the driver
 sends `authorize` commands through the API at a steady rate. Reported per N: the bridge's CPU and resident
-memory per charger, frames and events appended per second, and command latency from the API's 202 to the
-Authorize frame arriving at the CSMS (p50/p99).
+memory per charger (and the CPU of the CSMS, of the gateway, and how busy the whole machine was), frames
+and events appended per second, and command latency from the API's 202 to the Authorize frame arriving
+at the CSMS (p50/p99).
 
 Run: `.venv/bin/python bench/fleet.py --sizes 100,1000,5000 --window 60`.
 """
@@ -48,6 +49,13 @@ def free_port() -> int:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, summed over cores (/proc/stat)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks) - idle) / CLK_TCK, sum(ticks) / CLK_TCK
 
 
 def rss_bytes(pid: int) -> int:
@@ -112,7 +120,9 @@ def run_size(
                 env,
                 work / f"csms-{n}.log",
             ) as csms,
-            process([cli, "serve", "--no-bridge", "--port", str(api_port)], env, work / f"gateway-{n}.log"),
+            process(
+                [cli, "serve", "--no-bridge", "--port", str(api_port)], env, work / f"gateway-{n}.log"
+            ) as gateway,
             process([cli, "bridge"], env, work / f"bridge-{n}.log") as bridge,
             httpx.Client(
                 base_url=f"http://127.0.0.1:{api_port}",
@@ -179,7 +189,9 @@ def run_size(
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
-            cpu0, csms_cpu0, t0 = cpu_seconds(bridge.pid), cpu_seconds(csms.pid), time.monotonic()
+            cpu0, csms_cpu0, gateway_cpu0 = (cpu_seconds(p.pid) for p in (bridge, csms, gateway))
+            busy0, total0 = machine_busy_seconds()
+            t0 = time.monotonic()
             head0 = scalar(url, schema, "SELECT max(notification_id) FROM ocpp_ledger_events")
             accepted: dict[str, float] = {}
             next_send = time.monotonic()
@@ -196,7 +208,8 @@ def run_size(
                 if response.status_code == 202:
                     accepted[tag] = time.monotonic()
             elapsed = time.monotonic() - t0
-            cpu1, csms_cpu1 = cpu_seconds(bridge.pid), cpu_seconds(csms.pid)
+            cpu1, csms_cpu1, gateway_cpu1 = (cpu_seconds(p.pid) for p in (bridge, csms, gateway))
+            busy1, total1 = machine_busy_seconds()
             head1 = scalar(url, schema, "SELECT max(notification_id) FROM ocpp_ledger_events")
             frames = scalar(
                 url,
@@ -221,6 +234,9 @@ def run_size(
         "window_s": round(elapsed, 1),
         "bridge_cpu_percent": round(100 * (cpu1 - cpu0) / elapsed, 1),
         "csms_cpu_percent": round(100 * (csms_cpu1 - csms_cpu0) / elapsed, 1),
+        "gateway_cpu_percent": round(100 * (gateway_cpu1 - gateway_cpu0) / elapsed, 1),
+        # the whole machine, every process (PostgreSQL, the driver, ...): 100 % = all cores busy
+        "machine_busy_percent": round(100 * (busy1 - busy0) / (total1 - total0), 1),
         "bridge_rss_mb": round(rss / 2**20, 1),
         "rss_kb_per_charger": round(rss / 1024 / n, 1),
         "frames_per_s": round(frames / elapsed),

@@ -178,16 +178,15 @@ class Bridge:
         topics = [get_topic(Charger.Registered), get_topic(Charger.Deleted)]
         while after < head:
             with self.db.reader() as cur:
-                page = self.db.select_notifications(cur, after=after, stop=head, topics=topics, limit=10_000)
-            if not page:
-                break
+                page, after = self.db.select_notifications(
+                    cur, after=after, stop=head, topics=topics, limit=10_000
+                )
             for n in page:
                 if n.topic == topics[0]:
                     if self._eligible(self.ledger.mapper.to_domain_event(n).tenant):  # type: ignore[attr-defined]
                         live[n.originator_id] = None
                 else:
                     live.pop(n.originator_id, None)
-            after = page[-1].id
         return list(live)
 
     def _next_events(self) -> tuple[list[Any], int]:
@@ -195,11 +194,10 @@ class Bridge:
             stop = self.db.max_notification_id(cur)
             if stop <= self.position:
                 return [], self.position
-            page = self.db.select_notifications(
+            page, looked_at = self.db.select_notifications(
                 cur, after=self.position, stop=stop, topics=CHARGER_TOPICS, limit=1000
             )
-        events = [self.ledger.mapper.to_domain_event(n) for n in page]
-        return events, (page[-1].id if len(page) == 1000 else stop)
+        return [self.ledger.mapper.to_domain_event(n) for n in page], looked_at
 
     async def follow(self) -> None:
         while True:

@@ -132,12 +132,10 @@ class ReadModels:
         runner = self.runners[name]
         if self.db.dialect == "postgres":
             return runner.rebuild_in_one_transaction(progress)
-        runner.reset()
         # Batches of 20,000 instead of the steady state's 2,000: fewer commits, each writing index pages
         # that many rows share (1M events: 19.5k/s against 14k/s). Each holds the single writer about a
         # second, which the gateway's writes wait out (SQLite's busy timeout).
-        runner.catch_up(progress, batch_size=REBUILD_BATCH)
-        return runner.position
+        return runner.rebuild_in_batches(REBUILD_BATCH, progress)
 
     def lag(self) -> dict[str, int]:
         head = self.current_position()

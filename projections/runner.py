@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from eventsourcing.utils import get_topic
@@ -79,6 +80,12 @@ class Projection:
 
 REBUILD_PAGE = 5000
 
+
+def _writer() -> ThreadPoolExecutor:
+    """The thread a rebuild writes its rows in while it prepares the next ones."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-writer")
+
+
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
 )
@@ -132,10 +139,12 @@ class ProjectionRunner:
             if stop <= start:
                 self._advance(start)
                 return 0
-            relevant = self.db.select_notifications(cur, after=start, stop=stop, topics=self._topics, limit=1)
+            relevant, looked_at = self.db.select_notifications(
+                cur, after=start, stop=stop, topics=self._topics, limit=1
+            )
         if not relevant:
-            self._advance(stop)
-            return stop - start
+            self._advance(looked_at)
+            return looked_at - start
         return self._apply_batch(batch_size)
 
     def _apply_batch(self, batch_size: int) -> int:
@@ -153,15 +162,14 @@ class ProjectionRunner:
             if stop <= position:
                 self._advance(position)
                 return 0
-            notifications = self.db.select_notifications(
+            # Every id up to `stop` was committed before we read it (writers serialise their inserts),
+            # so the projection has seen everything it handles up to the position the read looked at.
+            notifications, new_position = self.db.select_notifications(
                 cur, after=position, stop=stop, topics=self._topics, limit=batch_size
             )
             mapper = self.ledger.mapper
             for notification in notifications:
                 self.projection.apply(mapper.to_domain_event(notification), cur, notification.id)
-            # Every id up to `stop` was committed before we read it (writers serialise their inserts),
-            # so when the batch is not full the projection has seen everything it handles up to `stop`.
-            new_position = notifications[-1].id if len(notifications) == batch_size else stop
             cur.execute(
                 "UPDATE projection_tracking SET position = %s WHERE name = %s",
                 [new_position, self.name],
@@ -193,27 +201,71 @@ class ProjectionRunner:
     def rebuild_in_one_transaction(self, progress: Callable[[int], None] | None = None) -> int:
         """Empty and refill the read model in a single transaction (PostgreSQL): readers keep seeing the
         old rows until the new ones commit, and runners of other processes wait on the tracking row."""
-        with self._busy, self.db.transaction() as cur:
+        with self._busy, self.db.transaction() as cur, _writer() as writer:
             cur.execute(
                 "SELECT position FROM projection_tracking WHERE name = %s" + self.db.for_update, [self.name]
             )
             self.projection.clear(cur)
             stop = self.db.max_notification_id(cur)
-            position, mapper = 0, self.ledger.mapper
-            while position < stop:
-                page = self.db.select_notifications(
-                    cur, after=position, stop=stop, topics=self._topics, limit=REBUILD_PAGE
-                )
-                for notification in page:
-                    self.projection.apply(mapper.to_domain_event(notification), cur, notification.id)
-                position = page[-1].id if len(page) == REBUILD_PAGE else stop
-                if progress is not None:
-                    progress(position)
+            pages = self.db.notification_pages(0, stop, self._topics, REBUILD_PAGE)
+            self._apply_pages(cur, pages, writer, progress)
             cur.execute("UPDATE projection_tracking SET position = %s WHERE name = %s", [stop, self.name])
-        with self._changed:
-            self._position = stop
-            self._changed.notify_all()
+        self._advance(stop)
+        if progress is not None:
+            progress(stop)
         return stop
+
+    def rebuild_in_batches(self, batch_size: int, progress: Callable[[int], None] | None = None) -> int:
+        """Empty the read model, then refill it committing every `batch_size` events (SQLite: its single
+        writer is never held for long; readers of this model see it refill)."""
+        self.reset()
+        with self.db.reader() as cur:
+            stop = self.db.max_notification_id(cur)
+        position, pages = 0, None
+        with _writer() as writer:
+            while position < stop:
+                with self._busy, self.db.transaction() as cur:
+                    cur.execute(
+                        "SELECT position FROM projection_tracking WHERE name = %s" + self.db.for_update,
+                        [self.name],
+                    )
+                    tracked = int(cur.scalar() or 0)
+                    if pages is None or tracked != position:  # another runner moved it meanwhile
+                        position = tracked
+                        pages = self.db.notification_pages(position, stop, self._topics, REBUILD_PAGE)
+                    position = self._apply_pages(cur, pages, writer, progress, batch_size) or stop
+                    cur.execute(
+                        "UPDATE projection_tracking SET position = %s WHERE name = %s", [position, self.name]
+                    )
+                self._advance(position)
+        if progress is not None:
+            progress(stop)
+        return stop
+
+    def _apply_pages(
+        self,
+        cur: Cursor,
+        pages: Iterator[list[Any]],
+        writer: Executor,
+        progress: Callable[[int], None] | None,
+        limit: int | None = None,
+    ) -> int | None:
+        """Apply pages until `limit` events have been (then return the last position applied) or the pages
+        run out (then None). Three things overlap: the next page is read on another connection, this one
+        is decoded and applied, and the previous page's rows are written and indexed by the database."""
+        mapper, applied = self.ledger.mapper, 0
+        for page in pages:
+            for notification in page:
+                self.projection.apply(mapper.to_domain_event(notification), cur, notification.id)
+            cur.flush_in_background(writer)
+            applied += len(page)
+            if progress is not None:
+                progress(page[-1].id)
+            if limit is not None and applied >= limit:
+                cur.flush()
+                return int(page[-1].id)
+        cur.flush()
+        return None
 
     def reset(self) -> None:
         """Empty the read model and rewind to the first event (no batch runs meanwhile)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -243,6 +243,56 @@ def test_a_failed_batch_is_applied_again_exactly_once(context: Context) -> None:
     # A new runner (a restart) starts from the tracking row and applies nothing twice.
     assert ProjectionRunner(context.ledger, db, EveryNotification()).catch_up() == 0
     assert applied_positions(db) == list(range(1, 31))
+
+
+class UpdatedLocations(EveryNotification):
+    """One row per Location.Updated: a rare event among many others."""
+
+    name = "updated_locations"
+    tables = ("every_notification",)
+    handlers: ClassVar[dict[type, Any]] = {Location.Updated: EveryNotification.apply}
+
+    @property
+    def topics(self) -> list[str]:
+        return [Location.Updated.TOPIC]  # type: ignore[attr-defined]
+
+
+def save_sparse_updates(ledger: Ledger) -> list[int]:
+    """40 locations, every tenth of them updated: the positions of the updates, far apart."""
+    updates = []
+    for i in range(40):
+        location = Location.create("acme", LocationDetails(name=f"L{i}"), "test")
+        if i % 10 == 9:
+            location.update(LocationDetails(name=f"renamed {i}"), "test")
+        recordings = ledger.save(location)
+        updates += [r.notification.id for r in recordings if r.notification.topic == Location.Updated.TOPIC]  # type: ignore[attr-defined]
+    return updates
+
+
+def test_rare_events_far_apart_are_each_applied_once_live_and_in_a_rebuild(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reads of the log span a bounded range (a plan that scans to the head per page was quadratic); with
+    # a span of 7 positions the four updates lie in ranges holding none of them.
+    monkeypatch.setattr(Database, "SCAN_SPAN", 7)
+    monkeypatch.setattr("projections.runner.REBUILD_PAGE", 1)
+    updates = save_sparse_updates(context.ledger)
+    assert len(updates) == 4 and updates[-1] - updates[0] > 7 * 3
+    db = context.read.db
+    create_tables(db, [UpdatedLocations()])
+    runner = ProjectionRunner(context.ledger, db, UpdatedLocations(), batch_size=2)
+    head = max_notification_id(db)
+
+    runner.catch_up()
+    assert applied_positions(db) == updates
+    assert runner.position == head
+
+    if db.dialect == "postgres":
+        assert runner.rebuild_in_one_transaction() == head
+    else:
+        assert runner.rebuild_in_batches(batch_size=2) == head
+    assert applied_positions(db) == updates
+    assert tracking_position(db, "updated_locations") == runner.position == head
 
 
 class Process:
