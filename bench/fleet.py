@@ -27,6 +27,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -56,6 +57,31 @@ def machine_busy_seconds() -> tuple[float, float]:
     ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = ticks[3] + ticks[4]  # idle + iowait
     return (sum(ticks) - idle) / CLK_TCK, sum(ticks) / CLK_TCK
+
+
+BRIDGE_TOTALS = {
+    "writer_saves": "ocpp_ledger_bridge_writer_save_seconds_count",
+    "writer_events": "ocpp_ledger_bridge_writer_events_per_save_sum",
+    "writer_seconds": "ocpp_ledger_bridge_writer_save_seconds_sum",
+    "lag_samples": "ocpp_ledger_bridge_loop_lag_seconds_count",
+    "lag_over_100ms": 'ocpp_ledger_bridge_loop_lag_seconds_bucket{le="0.1"}',
+    "lag_seconds": "ocpp_ledger_bridge_loop_lag_seconds_sum",
+}
+
+
+def bridge_totals(api: httpx.Client, port: int) -> dict[str, float]:
+    """Counters so far from the bridge's Prometheus metrics: the writer's saves, the loop's lag samples
+    (and how many were under 100 ms), and the seconds spent in garbage collection."""
+    values: dict[str, float] = {}
+    for line in api.get(f"http://127.0.0.1:{port}/metrics").text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name.startswith("ocpp_ledger_bridge_"):
+            values[name] = float(value)
+    totals = {key: values.get(name, 0.0) for key, name in BRIDGE_TOTALS.items()}
+    totals["gc_seconds"] = sum(
+        v for k, v in values.items() if k.startswith("ocpp_ledger_bridge_gc_pause_seconds_sum")
+    )
+    return totals
 
 
 def rss_bytes(pid: int) -> int:
@@ -105,7 +131,7 @@ def run_size(
         "LEDGER_DATABASE_SCHEMA": schema,
         "LEDGER_POOL_SIZE": "8",
     }
-    csms_port, api_port = free_port(), free_port()
+    csms_port, api_port, metrics_port = free_port(), free_port(), free_port()
     arrivals = work / f"arrivals-{n}.txt"
     arrivals.unlink(missing_ok=True)
     cli = str(BIN / "ocpp-ledger")
@@ -123,7 +149,9 @@ def run_size(
             process(
                 [cli, "serve", "--no-bridge", "--port", str(api_port)], env, work / f"gateway-{n}.log"
             ) as gateway,
-            process([cli, "bridge"], env, work / f"bridge-{n}.log") as bridge,
+            process(
+                [cli, "bridge", "--metrics-port", str(metrics_port)], env, work / f"bridge-{n}.log"
+            ) as bridge,
             httpx.Client(
                 base_url=f"http://127.0.0.1:{api_port}",
                 headers={"Authorization": f"Bearer {token}"},
@@ -191,6 +219,7 @@ def run_size(
                 )
             cpu0, csms_cpu0, gateway_cpu0 = (cpu_seconds(p.pid) for p in (bridge, csms, gateway))
             busy0, total0 = machine_busy_seconds()
+            bridge0 = bridge_totals(api, metrics_port)
             t0 = time.monotonic()
             head0 = scalar(url, schema, "SELECT max(notification_id) FROM ocpp_ledger_events")
             accepted: dict[str, float] = {}
@@ -210,6 +239,9 @@ def run_size(
             elapsed = time.monotonic() - t0
             cpu1, csms_cpu1, gateway_cpu1 = (cpu_seconds(p.pid) for p in (bridge, csms, gateway))
             busy1, total1 = machine_busy_seconds()
+            bridge1 = bridge_totals(api, metrics_port)
+            delta = {key: bridge1[key] - bridge0[key] for key in bridge0}
+            saves = delta["writer_saves"]
             head1 = scalar(url, schema, "SELECT max(notification_id) FROM ocpp_ledger_events")
             frames = scalar(
                 url,
@@ -221,12 +253,13 @@ def run_size(
             rss = rss_bytes(bridge.pid)
             time.sleep(3)  # the last commands' frames
             counts = json.loads((work / f"arrivals-{n}.counts").read_text())
+            stages = command_stages(url, schema, arrivals)
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     arrived = {}
     for line in arrivals.read_text().splitlines():
-        tag, at = line.split()
+        tag, at, _ = line.split()
         arrived.setdefault(tag, float(at))
     latencies = sorted((arrived[t] - accepted[t]) * 1000 for t in accepted if t in arrived)
     return {
@@ -241,6 +274,16 @@ def run_size(
         "rss_kb_per_charger": round(rss / 1024 / n, 1),
         "frames_per_s": round(frames / elapsed),
         "events_per_s": round((head1 - head0) / elapsed),
+        # the bridge's group commits: how often, how big, how long (every frame it sends waits for one)
+        "writer_saves_per_s": round(saves / elapsed, 1),
+        "writer_events_per_save": round(delta["writer_events"] / saves, 1) if saves else None,
+        "writer_ms_per_save": round(1000 * delta["writer_seconds"] / saves, 1) if saves else None,
+        # the bridge's event loop: mean lag, share of samples lagging over 100 ms; time spent in GC
+        "loop_lag_mean_ms": round(1000 * delta["lag_seconds"] / max(1.0, delta["lag_samples"]), 1),
+        "loop_lag_over_100ms_percent": round(
+            100 * (1 - delta["lag_over_100ms"] / max(1.0, delta["lag_samples"])), 1
+        ),
+        "gc_percent_of_time": round(100 * delta["gc_seconds"] / elapsed, 1),
         "commands": len(accepted),
         "commands_answered": len(latencies),
         "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
@@ -248,7 +291,46 @@ def run_size(
         if latencies
         else None,
         "csms_violations": counts["violations"],
+        **stages,
     }
+
+
+def command_stages(url: str, schema: str, arrivals: Path) -> dict[str, float | None]:
+    """Where a command's latency goes, p50 and p99 of each stage, from the ledger's own timestamps (wall
+    clock): queued -> dispatched (the bridge learns of it and its charger starts it), dispatched -> the
+    Authorize frame recorded (waiting for the charger's previous call to be answered), recorded -> at the
+    CSMS (the frame is committed to the ledger, then sent)."""
+    at_csms = {}
+    for line in arrivals.read_text().splitlines():
+        tag, _, wall = line.split()
+        at_csms.setdefault(tag, float(wall))
+    with psycopg.connect(url, autocommit=True, options=f"-c search_path={schema}") as conn:
+        rows = conn.execute(
+            "SELECT c.payload, c.queued_at, c.dispatched_at, min(f.timestamp) FROM commands c "
+            "JOIN ocpp_frames f ON f.command_id = c.id AND f.direction = 'cp_to_csms' "
+            "WHERE c.event_type = 'authorize' GROUP BY c.id, c.payload, c.queued_at, c.dispatched_at"
+        ).fetchall()
+
+    def seconds(text: str) -> float:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    spans: dict[str, list[float]] = {
+        name: [] for name in ("queued_to_dispatched", "dispatched_to_frame", "frame_to_csms")
+    }
+    for payload, queued, dispatched, frame in rows:
+        tag = json.loads(payload)["id_tag"]
+        if tag not in at_csms or dispatched is None:
+            continue
+        spans["queued_to_dispatched"].append(seconds(dispatched) - seconds(queued))
+        spans["dispatched_to_frame"].append(seconds(frame) - seconds(dispatched))
+        spans["frame_to_csms"].append(at_csms[tag] - seconds(frame))
+    stages: dict[str, float | None] = {}
+    for name, values in spans.items():
+        values.sort()
+        for label, q in (("p50", 0.5), ("p99", 0.99)):
+            value = values[min(len(values) - 1, int(q * len(values)))] if values else None
+            stages[f"{name}_{label}_ms"] = None if value is None else round(1000 * value, 1)
+    return stages
 
 
 def _ready(api: httpx.Client) -> bool:

@@ -1,6 +1,7 @@
 """The CSMS side of bench/fleet.py: the project's test CSMS (the `ocpp` library, schema validation on),
 keeping only counters, and writing when each benchmark Authorize arrives (CLOCK_MONOTONIC, which is
-shared by every process on the machine) so the driver can measure command latency."""
+shared by every process on the machine, and wall-clock time, which the ledger's timestamps use) so the
+driver can measure command latency and where it goes."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ async def main(port: int, out: Path) -> None:
         if item.action == "Authorize":
             token = item.payload.get("id_tag") or item.payload.get("id_token", {}).get("id_token", "")
             if token.startswith("LAT"):
-                arrivals.write(f"{token} {time.monotonic()}\n")
+                arrivals.write(f"{token} {time.monotonic()} {time.time()}\n")
 
     csms = Csms(keep=False, on_received=seen)
     await csms.start("127.0.0.1", port)

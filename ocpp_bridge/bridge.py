@@ -26,6 +26,7 @@ from domain.clock import Clock
 from domain.ids import charge_point_id
 from domain.ledger import Ledger
 from domain.protocol import OcppVersion
+from ocpp_bridge import metrics
 from ocpp_bridge.leases import Leases, create_lease_tables
 from ocpp_bridge.station import Station, StationSettings
 from ocpp_bridge.v16 import V16Station
@@ -111,6 +112,8 @@ class Bridge:
         listener = Listener(self.db, lambda: loop.call_soon_threadsafe(wake.set))
         listener.start()
         self.writer.start()
+        metrics.watch_gc()
+        lag_watch = asyncio.create_task(metrics.watch_loop_lag(), name="loop-lag")
         if self.leases is not None:
             await asyncio.to_thread(create_lease_tables, self.db)
         head = await asyncio.to_thread(self._head)
@@ -138,6 +141,7 @@ class Bridge:
                     await self.rebalance()
                     next_rebalance = loop.time() + self.lease_ttl / 3
         finally:
+            lag_watch.cancel()
             listener.stop()
             await self.shutdown()
 

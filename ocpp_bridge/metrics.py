@@ -8,7 +8,10 @@ beside the gateway (`ocpp-ledger serve`) they appear on the gateway's /metrics.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -82,6 +85,49 @@ WRITER_SAVE_ERRORS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+
+
+PAUSE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+LOOP_LAG_SECONDS = Histogram(
+    f"{PREFIX}_bridge_loop_lag_seconds",
+    "How late the bridge's event loop runs a callback scheduled for a given moment (sampled every 0.1 s):"
+    " every frame and command of every charger waits this long, at least",
+    buckets=PAUSE_BUCKETS,
+    registry=REGISTRY,
+)
+GC_PAUSE_SECONDS = Histogram(
+    f"{PREFIX}_bridge_gc_pause_seconds",
+    "Garbage collections in the bridge process, by generation: the whole process stops meanwhile",
+    ["generation"],
+    buckets=PAUSE_BUCKETS,
+    registry=REGISTRY,
+)
+
+LOOP_LAG_PERIOD = 0.1
+
+
+async def watch_loop_lag() -> None:
+    """Observe the event loop's lag for as long as the task runs."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + LOOP_LAG_PERIOD
+        await asyncio.sleep(LOOP_LAG_PERIOD)
+        LOOP_LAG_SECONDS.observe(max(0.0, loop.time() - due))
+
+
+_gc_started: list[float] = []
+
+
+def _on_gc(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_started.append(time.perf_counter())
+    elif _gc_started:
+        GC_PAUSE_SECONDS.labels(str(info["generation"])).observe(time.perf_counter() - _gc_started.pop())
+
+
+def watch_gc() -> None:
+    if _on_gc not in gc.callbacks:
+        gc.callbacks.append(_on_gc)
 
 
 def frame(direction: str, message_type: int | None, action: str | None) -> None:
