@@ -15,9 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ocpp_bridge.csms import Csms, Received
+from ocpp_ledger.process import tune_interpreter
 
 
 async def main(port: int, out: Path) -> None:
+    tune_interpreter()  # as `ocpp-ledger csms` does
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     arrivals = out.open("a", buffering=1)

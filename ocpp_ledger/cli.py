@@ -15,6 +15,7 @@ from domain.logs import configure_logging
 from domain.settings import Settings
 from domain.tokens import ApiToken, Role
 from gateway.context import build_context, upgrade_database
+from ocpp_ledger.process import tune_interpreter
 from projections.tokens import list_tokens
 from replays.cli import app as replay_app
 
@@ -57,6 +58,7 @@ def serve(
     demo_csms_port: Annotated[int, typer.Option(help="port of the demo CSMS")] = 9000,
 ) -> None:
     """Run the REST gateway, its projections and (by default) the OCPP bridge."""
+    tune_interpreter()
     import uvicorn
 
     from gateway.app import create_app
@@ -115,6 +117,7 @@ def bridge_command(
     metrics_host: Annotated[str, typer.Option(help="address the metrics server listens on")] = "127.0.0.1",
 ) -> None:
     """Run the OCPP bridge alone (beside gateways started with `serve --no-bridge`)."""
+    tune_interpreter()
     import asyncio
 
     from ocpp_ledger.runtime import run_bridge
@@ -145,6 +148,7 @@ def csms(
     heartbeat_interval: Annotated[int, typer.Option(help="interval given in BootNotification answers")] = 60,
 ) -> None:
     """A small accepting CSMS (OCPP 1.6 and 2.0.1) to try chargers against: ws://HOST:PORT/ocpp/<identity>."""
+    tune_interpreter()
     import asyncio
 
     from ocpp_bridge.csms import Behaviour, serve_forever
