@@ -43,6 +43,7 @@ from domain.errors import Conflict
 from domain.ids import uuid_from_hex
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
+from domain.storage import install_cheap_pre_ping
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class Ledger(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        self._saved_listeners: list[Callable[[int], None]] = []
+        self._saved_listeners: list[tuple[Callable[[int], None], frozenset[str] | None]] = []
         self._decisions = threading.Lock()
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
@@ -108,6 +109,8 @@ class Ledger(Application[UUID]):
             # Read models live beside the events, in the same schema; the pool opens lazily, so every
             # connection it makes will resolve unqualified table names there.
             pool.kwargs["options"] = f"-c search_path={schema}"
+        if pool is not None and getattr(pool, "_check", None) is not None:
+            install_cheap_pre_ping(pool)
         return factory
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
@@ -129,15 +132,18 @@ class Ledger(Application[UUID]):
         self._notify(recordings)
         return recordings
 
-    def on_saved(self, listener: Callable[[int], None]) -> None:
-        """Call `listener(max notification id)` after each save in this process (wakes projections)."""
-        self._saved_listeners.append(listener)
+    def on_saved(self, listener: Callable[[int], None], topics: Iterable[str] | None = None) -> None:
+        """Call `listener(max notification id)` after each save through this ledger (wakes projections),
+        or only after those that saved an event of one of `topics`."""
+        self._saved_listeners.append((listener, None if topics is None else frozenset(topics)))
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         if recordings and self._saved_listeners:
             position = max(r.notification.id for r in recordings)
-            for listener in self._saved_listeners:
-                listener(position)
+            saved_topics = {r.notification.topic for r in recordings}
+            for listener, topics in self._saved_listeners:
+                if topics is None or not topics.isdisjoint(saved_topics):
+                    listener(position)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

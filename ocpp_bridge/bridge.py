@@ -108,7 +108,9 @@ class Bridge:
         loop = self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         wake = self._wake
-        self.ledger.on_saved(lambda _position: loop.call_soon_threadsafe(wake.set))
+        # Only saves of Charger events concern the follower: the writer's own saves would wake it dozens
+        # of times a second for nothing (and their NOTIFYs are skipped by the listener).
+        self.ledger.on_saved(lambda _position: loop.call_soon_threadsafe(wake.set), topics=CHARGER_TOPICS)
         listener = Listener(self.db, lambda: loop.call_soon_threadsafe(wake.set))
         listener.start()
         self.writer.start()

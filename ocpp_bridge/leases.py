@@ -84,17 +84,20 @@ class Leases:
                 "UPDATE bridge_leases SET expires_at = %s WHERE bridge_id = %s",
                 [expires, self.bridge_id],
             )
+            # Plain tuples and one text form per charger: a bridge renews thousands of leases every few
+            # seconds, beside its event loop.
             held = [
-                r["charger_id"]
-                for r in cur.execute(
+                charger_id
+                for (charger_id,) in cur.tuples(
                     "SELECT charger_id FROM bridge_leases WHERE bridge_id = %s ORDER BY charger_id",
                     [self.bridge_id],
-                ).fetchall()
+                )
             ]
+            by_text = {str(c): c for c in chargers}
             # Deleted chargers go back; so does what is above a fair share, once we hold more than one over
             # it (the slack keeps two bridges from handing a charger back and forth).
-            gone = [c for c in held if UUID(c) not in chargers]
-            live_held = [c for c in held if UUID(c) in chargers]
+            gone = [c for c in held if c not in by_text]
+            live_held = [c for c in held if c in by_text]
             excess = live_held[share:] if len(live_held) > share + 1 else []
             for charger_id in gone:
                 cur.execute(
@@ -103,7 +106,7 @@ class Leases:
                 )
             # The excess is handed back only after its stations have stopped (see release), so that the
             # bridge taking it over never overlaps with this one on a connection or a stream.
-            mine = {UUID(c) for c in held if c not in set(gone) | set(excess)}
+            mine = {by_text[c] for c in live_held[:share]} if excess else {by_text[c] for c in live_held}
             wanted = share - len(mine)
             if wanted > 0:
                 free = cur.execute(
@@ -114,7 +117,7 @@ class Leases:
                 for row in free:
                     if wanted <= 0:
                         break
-                    if UUID(row["charger_id"]) not in chargers:
+                    if row["charger_id"] not in by_text:
                         continue  # not one this bridge runs (deleted, or a replay's)
                     claimed = cur.execute(
                         "UPDATE bridge_leases SET bridge_id = %s, expires_at = %s "
@@ -122,7 +125,7 @@ class Leases:
                         [self.bridge_id, expires, row["charger_id"], _iso(now)],
                     ).rowcount
                     if claimed:
-                        mine.add(UUID(row["charger_id"]))
+                        mine.add(by_text[row["charger_id"]])
                         wanted -= 1
         return Assignment(mine=mine, give_back={UUID(c) for c in excess}, live_bridges=live)
 

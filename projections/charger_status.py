@@ -44,12 +44,16 @@ class ChargerStatusProjection(Projection):
     def _cp(self, cur: Cursor, e: Any, sql: str, params: list[Any]) -> None:
         cur.execute(f"UPDATE charge_points SET {sql} WHERE id = %s", [*params, str(e.originator_id)])
 
-    def _connector(self, cur: Cursor, e: Any, connector_id: int, **values: Any) -> None:
+    def _connector(self, cur: Cursor, e: Any, connector_id: int, latest: bool = False, **values: Any) -> None:
+        """Set these columns of one connector; `latest`: only the batch's last such update of that
+        connector counts, so it may be deferred and merged (see Cursor.defer_latest)."""
         assignments = ", ".join(f"{column} = %s" for column in values)
-        cur.execute(
-            f"UPDATE charge_point_connectors SET {assignments} WHERE charge_point_id = %s AND connector_id = %s",
-            [*values.values(), str(e.originator_id), connector_id],
-        )
+        sql = f"UPDATE charge_point_connectors SET {assignments} WHERE charge_point_id = %s AND connector_id = %s"
+        params = [*values.values(), str(e.originator_id), connector_id]
+        if latest:
+            cur.defer_latest(sql, (e.originator_id, connector_id), params)
+        else:
+            cur.execute(sql, params)
 
     @handles(ChargePoint.Observed)
     def charge_point_observed(self, e: Any, cur: Cursor, position: int) -> None:
@@ -91,8 +95,12 @@ class ChargerStatusProjection(Projection):
 
     @handles(ChargePoint.FrameRecorded)
     def frame_recorded(self, e: Any, cur: Cursor, position: int) -> None:
-        if e.direction == "csms_to_cp":
-            self._cp(cur, e, "last_seen_at = %s", [iso(e.timestamp)])
+        if e.direction == "csms_to_cp":  # a sign of life: only the latest of a batch matters
+            cur.defer_latest(
+                "UPDATE charge_points SET last_seen_at = %s WHERE id = %s",
+                e.originator_id,
+                [iso(e.timestamp), str(e.originator_id)],
+            )
 
     @handles(ChargePoint.StatusChanged)
     def status_changed(self, e: Any, cur: Cursor, position: int) -> None:
@@ -118,7 +126,9 @@ class ChargerStatusProjection(Projection):
 
     @handles(ChargePoint.MeterSampled)
     def meter_sampled(self, e: Any, cur: Cursor, position: int) -> None:
-        self._connector(cur, e, e.connector_id, energy_wh=e.energy_wh, power_w=e.power_w, soc=e.soc)
+        self._connector(
+            cur, e, e.connector_id, latest=True, energy_wh=e.energy_wh, power_w=e.power_w, soc=e.soc
+        )
 
     @handles(ChargePoint.FaultRaised)
     def fault_raised(self, e: Any, cur: Cursor, position: int) -> None:

@@ -1,6 +1,6 @@
 """Wake-ups from other processes' writes: PostgreSQL NOTIFY on the events table's channel.
 
-The eventsourcing library NOTIFYs on every insert; a follower in another process LISTENs so that it reads
+The ledger's recorder NOTIFYs on every insert; a follower in another process LISTENs so that it reads
 the new events at once rather than at its next poll. SQLite has no equivalent: followers there poll.
 """
 
@@ -36,13 +36,16 @@ class Listener:
 
     def _listen(self) -> None:
         channel = getattr(self.db.ledger.recorder, "channel_name", "stored_events")
+        # Saves through this same ledger are reported in-process (Ledger.on_saved), with their topics.
+        own = getattr(self.db.ledger.recorder, "notify_token", None)
         while self._running.is_set():
             try:
                 with self.db.datastore.get_connection() as conn:
                     conn.execute(f"LISTEN {channel}")
                     while self._running.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self.on_notify()
+                        for notify in conn.notifies(timeout=0.5, stop_after=1):
+                            if own is None or notify.payload != own:
+                                self.on_notify()
             except Exception as error:  # the database restarts: listen again shortly
                 log.warning("LISTEN %s failed: %s", channel, error)
                 threading.Event().wait(1.0)

@@ -120,7 +120,7 @@ class ReadModels:
             remaining = deadline - time.monotonic()
             if result is not None or remaining <= 0:
                 return result
-            runner.wake()
+            runner.wake(wanted=True)
             runner.wait_for_change(seen, min(remaining, 0.5))
 
     def rebuild(self, name: str, progress: Callable[[int], None] | None = None) -> int:

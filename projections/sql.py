@@ -56,6 +56,7 @@ class Cursor:
         self._raw = raw
         self.dialect = dialect
         self._deferred: dict[str, list[tuple[Any, ...]]] = {}
+        self._latest: dict[tuple[str, Any], tuple[Any, ...]] = {}
         self._writing: Future[None] | None = None
 
     def _sql(self, sql: str) -> str:
@@ -72,32 +73,49 @@ class Cursor:
         otherwise pay one round trip per event."""
         self._deferred.setdefault(sql, []).append(tuple(params))
 
+    def defer_latest(self, sql: str, key: Any, params: Sequence[Any]) -> None:
+        """Queue an UPDATE that sets absolute values on the row `key` names, keeping only the latest
+        for that row until the next flush: a meter sample or a sign of life per frame would otherwise
+        cost a statement each, when only the last one of a batch is left standing anyway."""
+        self._latest[(sql, key)] = tuple(params)
+
     def flush(self) -> None:
-        """Run the deferred inserts now (after the ones being written in the background, if any)."""
+        """Run the deferred statements now (after the ones being written in the background, if any)."""
         self._settle()
-        if self._deferred:
-            deferred, self._deferred = self._deferred, {}
-            self._write(deferred)
+        if self._deferred or self._latest:
+            self._write(*self._take())
 
     def flush_in_background(self, writer: Executor) -> None:
-        """Start writing the deferred inserts in `writer`'s thread and return: the caller prepares the
-        next rows while the database indexes these. The connection stays this cursor's: every other use
-        of it waits for that write first (and raises its error, if it failed)."""
+        """Start writing the deferred statements in `writer`'s thread and return: the caller prepares
+        the next rows while the database indexes these. The connection stays this cursor's: every other
+        use of it waits for that write first (and raises its error, if it failed)."""
         self._settle()
-        if self._deferred:
-            deferred, self._deferred = self._deferred, {}
-            self._writing = writer.submit(self._write, deferred)
+        if self._deferred or self._latest:
+            self._writing = writer.submit(self._write, *self._take())
+
+    def _take(self) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, list[tuple[Any, ...]]]]:
+        updates: dict[str, list[tuple[Any, ...]]] = {}
+        for (sql, _), params in self._latest.items():
+            updates.setdefault(sql, []).append(params)
+        taken = self._deferred, updates
+        self._deferred, self._latest = {}, {}
+        return taken
 
     def _settle(self) -> None:
         if self._writing is not None:
             writing, self._writing = self._writing, None
             writing.result()
 
-    def _write(self, deferred: dict[str, list[tuple[Any, ...]]]) -> None:
+    def _write(
+        self, deferred: dict[str, list[tuple[Any, ...]]], updates: dict[str, list[tuple[Any, ...]]]
+    ) -> None:
+        # Inserts first: an update may concern a row inserted in the same batch.
+        for sql, rows in updates.items():
+            deferred.setdefault(sql, rows)
         for sql, rows in deferred.items():
             copy_sql = _copy_of(sql) if self.dialect == "postgres" else None
             if copy_sql is None:
-                self._raw.executemany(self._sql(sql), rows)  # SQLite: a C loop over one statement
+                self._raw.executemany(self._sql(sql), rows)  # SQLite, or UPDATEs: one statement, many rows
                 continue
             # PostgreSQL: COPY. Even pipelined, executemany sends and checks one statement per
             # row, which cost more than the projection's own work; COPY streams them all at once.
@@ -195,6 +213,35 @@ class Database:
     # scans the whole range after `after` and sorts it for every page, which made a 1M-event rebuild
     # quadratic (80 ms a page, 14k events/s). A bounded span bounds every plan.
     SCAN_SPAN = 50_000
+
+    def look_ahead(self, name: str, floor: int, topics: Sequence[str]) -> tuple[int, int, bool]:
+        """(start, head, relevant) for a projection: where it stands (its tracking row, or `floor` if
+        that is further), the log's head, and whether the next span after `start` holds any of `topics`.
+        One statement outside any transaction: nine runners ask this on every wake-up."""
+        table, column = self._events
+        greatest, least = ("GREATEST", "LEAST") if self.dialect == "postgres" else ("MAX", "MIN")
+        topic_filter = f" AND e.topic IN ({', '.join(['%s'] * len(topics))})" if topics else ""
+        sql = (
+            f"WITH t AS (SELECT {greatest}(COALESCE((SELECT position FROM projection_tracking "
+            f"WHERE name = %s), 0), %s) AS start, (SELECT MAX({column}) FROM {table}) AS head) "
+            f"SELECT t.start, COALESCE(t.head, 0), EXISTS (SELECT 1 FROM {table} e "
+            f"WHERE e.{column} > t.start AND e.{column} <= {least}(t.head, t.start + %s){topic_filter}) "
+            "FROM t"
+        )
+        with self.statement() as cur:
+            start, head, relevant = cur.tuples(sql, [name, floor, self.SCAN_SPAN, *topics])[0]
+        return int(start), int(head), bool(relevant)
+
+    @contextmanager
+    def statement(self) -> Iterator[Cursor]:
+        """A cursor for one read-only statement: on PostgreSQL outside any transaction (the pool's
+        connections are in autocommit mode), which spares a BEGIN and a ROLLBACK round trip."""
+        if self.dialect == "sqlite":
+            with self.reader() as cur:
+                yield cur
+            return
+        with self.datastore.get_connection() as conn, conn.cursor() as raw:
+            yield Cursor(raw, self.dialect)
 
     def select_notifications(
         self, cur: Cursor, after: int, stop: int, topics: Sequence[str], limit: int

@@ -295,6 +295,25 @@ def test_rare_events_far_apart_are_each_applied_once_live_and_in_a_rebuild(
     assert tracking_position(db, "updated_locations") == runner.position == head
 
 
+def test_deferred_latest_updates_leave_each_row_as_its_last_update_would(context: Context) -> None:
+    db = context.read.db
+    update = "UPDATE latest_probe SET value = %s WHERE id = %s"
+    with db.transaction() as cur:
+        cur.execute("CREATE TABLE latest_probe (id TEXT PRIMARY KEY, value INTEGER)")
+        cur.defer("INSERT INTO latest_probe (id, value) VALUES (%s, %s)", ["a", 0])
+        cur.defer("INSERT INTO latest_probe (id, value) VALUES (%s, %s)", ["b", 0])
+        for value in (1, 2, 3):
+            cur.defer_latest(update, "a", [value, "a"])  # only 3 is left standing
+        cur.defer_latest(update, "b", [7, "b"])
+        # A statement in between sees every deferred write before it, in order.
+        seen = cur.execute("SELECT value FROM latest_probe WHERE id = %s", ["a"]).scalar()
+        cur.defer_latest(update, "b", [8, "b"])
+    with db.reader() as cur:
+        rows = cur.execute("SELECT id, value FROM latest_probe ORDER BY id").fetchall()
+    assert seen == 3
+    assert rows == [{"id": "a", "value": 3}, {"id": "b", "value": 8}]
+
+
 class Process:
     """What one ocpp-ledger process has of its own: a ledger with its connection pool, and a runner."""
 
