@@ -196,7 +196,9 @@ class Bridge:
         return list(live)
 
     def _next_events(self) -> tuple[list[Any], int]:
-        with self.db.reader() as cur:
+        # Two statements, no transaction: every id up to the head read first is committed (writers hold
+        # the events table's lock until they commit), so the second sees all of them.
+        with self.db.statement() as cur:
             stop = self.db.max_notification_id(cur)
             if stop <= self.position:
                 return [], self.position
