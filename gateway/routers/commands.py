@@ -74,6 +74,10 @@ from projections.locations import get_location
 from projections.message_log import command_frames
 from projections.sql import Cursor
 
+# A command's detail shows its row and the frames it caused: both read models must include the writes
+# made before the request.
+COMMAND_READ_MODELS = ("commands", "message_log")
+
 router = APIRouter(prefix="/ocpp/commands", tags=["commands"], responses=ERRORS)
 
 FLEET: list[tuple[str, type[CommandPayload], str]] = [
@@ -344,7 +348,9 @@ for _path, _payload_type, _answer, _doc, _check in SINGLE:
 
 
 @router.get(
-    "/{command_id}", dependencies=[fresh("commands")], responses={404: {"description": "unknown command"}}
+    "/{command_id}",
+    dependencies=[fresh(*COMMAND_READ_MODELS)],
+    responses={404: {"description": "unknown command"}},
 )
 def get_command_detail(command_id: UUID, tenant: Tenant, cur: ReadCursor) -> CommandDetail:
     row = get_command(cur, tenant, str(command_id))
@@ -353,7 +359,7 @@ def get_command_detail(command_id: UUID, tenant: Tenant, cur: ReadCursor) -> Com
     return command_detail(row, cur)
 
 
-@router.get("", dependencies=[fresh("commands")])
+@router.get("", dependencies=[fresh(*COMMAND_READ_MODELS)])
 def get_commands(
     tenant: Tenant,
     cur: ReadCursor,
