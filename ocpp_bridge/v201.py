@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.meter import Reading
 from ocpp_bridge.station import CommandError, FollowUp, Station, StationSettings
 from ocpp_bridge.writer import EventWriter
+
+log = logging.getLogger(__name__)
 
 FIRMWARE = "ocpp-ledger 0.1"
 TOKEN_TYPE = "ISO14443"  # noqa: S105 - the idToken type of a local RFID card
@@ -197,6 +200,9 @@ class V201Station(Station):
         self.boot_reason = "PowerUp"
         self._boot_now = asyncio.Event()
         self.reported_charging: dict[int, str] = {}  # last chargingState sent per connector
+        # TransactionEvents that could not be sent (offline, or the line cut during the call), delivered
+        # in order, before anything else, after the next boot. In memory only, as in 1.6.
+        self.queued_transaction_events: list[call.TransactionEvent] = []
         self.token_types: dict[str, str] = {}  # idToken types the CSMS used (remote start, local list)
         self.profiles: dict[int, tuple[int, str]] = {}  # charging profile id -> (evse id, purpose)
         self.pending_availability: dict[int, bool] = {}  # Scheduled ChangeAvailability per connector
@@ -243,6 +249,7 @@ class V201Station(Station):
                 await asyncio.wait_for(self._boot_now.wait(), self.clock.real_seconds(wait))
 
     async def report_all(self) -> None:
+        await self.deliver_queued_transaction_events()
         for connector_id in self.cp.connectors:
             status, code = self.connector_status(connector_id)
             await self.status_notification(connector_id, status, code, force=True)
@@ -446,33 +453,58 @@ class V201Station(Station):
         remote_start_id: int | None = None,
         meter: dict[str, Any] | None = None,
     ) -> Any:
-        """One TransactionEvent with the next seqNo; the caller holds tx_lock. None when offline."""
+        """One TransactionEvent with the next seqNo; the caller holds tx_lock. Offline (or cut off during
+        the call) it is queued for the next connection, flagged offline, and the answer is None."""
         assert self.tx_lock.locked()
         state = self.state(connector_id)
         transaction_id = transaction_id or state.transaction_id
-        if transaction_id is None or not self.online.is_set():
+        if transaction_id is None:
             return None
         seq_no = state.seq_no
         self.cp.sequence_advanced(connector_id, seq_no + 1)  # consumed before it leaves: never sent twice
         if charging_state is not None:
             self.reported_charging[connector_id] = charging_state
-        return await self.call(
-            call.TransactionEvent(
-                event_type=event_type,
-                timestamp=iso(self.clock.now()),
-                trigger_reason=trigger,
-                seq_no=seq_no,
-                transaction_info={
-                    "transaction_id": transaction_id,
-                    "charging_state": charging_state,
-                    "stopped_reason": stopped_reason,
-                    "remote_start_id": remote_start_id,
-                },
-                meter_value=None if meter is None else [meter],
-                evse={"id": connector_id, "connector_id": 1},
-                id_token=id_token,
-            )
+        # Behind queued events it waits its turn too: the CSMS gets a transaction's events in seqNo order.
+        offline = not self.online.is_set() or bool(self.queued_transaction_events)
+        message = call.TransactionEvent(
+            event_type=event_type,
+            timestamp=iso(self.clock.now()),
+            trigger_reason=trigger,
+            seq_no=seq_no,
+            transaction_info={
+                "transaction_id": transaction_id,
+                "charging_state": charging_state,
+                "stopped_reason": stopped_reason,
+                "remote_start_id": remote_start_id,
+            },
+            meter_value=None if meter is None else [meter],
+            offline=True if not self.online.is_set() else None,
+            evse={"id": connector_id, "connector_id": 1},
+            id_token=id_token,
         )
+        if offline:
+            self.queued_transaction_events.append(message)
+            return None
+        try:
+            return await self.call(message)
+        except CommandError as error:
+            if error.code != "charger_not_connected":
+                raise
+            self.queued_transaction_events.append(message)  # it may have arrived: the CSMS dedups by seqNo
+            return None
+
+    async def deliver_queued_transaction_events(self) -> None:
+        """After a boot, before anything else: what was queued while offline, in order."""
+        async with self.tx_lock:
+            while self.queued_transaction_events:
+                message = self.queued_transaction_events[0]
+                try:
+                    await self.call(message)
+                except CommandError as error:
+                    if error.code != "csms_error":
+                        raise  # not delivered: it stays first in line for the next connection
+                    log.warning("%s: the CSMS refused a queued TransactionEvent: %s", self.identity, error)
+                self.queued_transaction_events.pop(0)
 
     async def _start(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -310,6 +311,39 @@ async def test_a_command_queued_while_the_csms_is_unreachable_runs_once_the_char
             "booted": _position(lab, ChargePoint.BootAnswered, lambda e: True, nth=2),
         }
         assert positions["queued"] < positions["reconnected"] < positions["booted"] < positions["dispatched"]
+
+
+async def test_a_2_0_1_transaction_ended_offline_is_delivered_first_after_the_reboot(
+    context: Context,
+) -> None:
+    settings = replace(FAST, online_wait=0.5)
+    async with faulty_lab(context, FaultPlan(), settings) as (lab, proxy):
+        charger = await lab.register("CP-1", "OCPP2.0.1", ws_url=proxy.url())
+        await lab.booted("CP-1")
+        started = await lab.run(charger, StartSession(id_tag="TAG-1", connector_id=1))
+        assert started["status"] == "completed", started
+        before = transaction_events(lab)
+        [transaction_id] = {m.payload["transaction_info"]["transaction_id"] for m in before}
+
+        await offline(lab, proxy, charger)
+        stopped = await lab.run(charger, StopSession(connector_id=1))
+        # The charger stopped charging whatever happened to the message; the message waits for the line.
+        assert stopped["status"] == "completed", (stopped["error"], stopped)
+        proxy.reachable()
+        await lab.csms.wait_for(
+            lambda: len(boots(lab, "CP-1")) == 2
+            and any(m.action == "StatusNotification" for m in since_boot(lab, "CP-1", 2)),
+            timeout=15,
+        )
+
+        after = [m for m in since_boot(lab, "CP-1", 2) if m.action != "BootNotification"]
+        queued = list(itertools.takewhile(lambda m: m.action == "TransactionEvent", after))
+        assert queued, "queued transaction events go before the statuses"
+        assert queued[-1].payload["event_type"] == "Ended"
+        assert {m.payload["transaction_info"]["transaction_id"] for m in queued} == {transaction_id}
+        assert all(m.payload["offline"] is True for m in queued)
+        sequence = [m.payload["seq_no"] for m in before + queued]
+        assert sequence == list(range(len(sequence)))  # every event once, none lost, in order
 
 
 async def test_a_session_start_queued_while_offline_fails_with_charger_not_connected_after_online_wait(
