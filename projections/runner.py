@@ -227,6 +227,7 @@ class ProjectionRunner:
         with _writer() as writer:
             while position < stop:
                 with self._busy, self.db.transaction() as cur:
+                    self.db.bulk_cache(cur)
                     cur.execute(
                         "SELECT position FROM projection_tracking WHERE name = %s" + self.db.for_update,
                         [self.name],
