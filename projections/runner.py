@@ -233,6 +233,10 @@ class ProjectionRunner:
                         [self.name],
                     )
                     tracked = int(cur.scalar() or 0)
+                    if tracked >= stop:  # another runner got there first: nothing left to apply
+                        position = tracked
+                        self._advance(tracked)
+                        continue
                     if pages is None or tracked != position:  # another runner moved it meanwhile
                         position = tracked
                         pages = self.db.notification_pages(position, stop, self._topics, REBUILD_PAGE)

@@ -314,6 +314,28 @@ def test_deferred_latest_updates_leave_each_row_as_its_last_update_would(context
     assert rows == [{"id": "a", "value": 3}, {"id": "b", "value": 8}]
 
 
+def test_a_batch_rebuild_never_rewinds_a_runner_that_got_further_meanwhile(context: Context) -> None:
+    save_locations(context.ledger, 30)
+    create_tables(context.read.db, [EveryNotification()])
+    other = ProjectionRunner(context.ledger, Database(context.ledger), EveryNotification("other"))
+    rebuilding_db = Database(context.ledger)
+    rebuilder = ProjectionRunner(context.ledger, rebuilding_db, EveryNotification("rebuild"))
+    # The rebuild read the head (20) just before more events were applied by another process's runner.
+    rebuilding_db.max_notification_id = lambda cur: 20  # type: ignore[method-assign]
+    emptied = rebuilder.reset
+
+    def reset_then_other_runner_catches_up() -> None:
+        emptied()
+        other.catch_up()
+
+    rebuilder.reset = reset_then_other_runner_catches_up  # type: ignore[method-assign]
+
+    rebuilder.rebuild_in_batches(batch_size=5)
+    assert tracking_position(context.read.db, "every_notification") == 30
+    other.catch_up()
+    assert applied_positions(context.read.db) == list(range(1, 31))  # each once
+
+
 class Process:
     """What one ocpp-ledger process has of its own: a ledger with its connection pool, and a runner."""
 
