@@ -381,6 +381,20 @@ class Station(ABC):
                     "charger_not_connected", "the connection closed during the call"
                 ) from error
 
+    async def deliver_queued(self, queue: list[Any]) -> None:
+        """Send transaction messages queued while offline, oldest first. One the CSMS refuses is dropped
+        (logged); one that cannot be delivered stays first in line for the next connection."""
+        while queue:
+            message = queue[0]
+            try:
+                await self.call(message)
+            except CommandError as error:
+                if error.code != "csms_error":
+                    raise
+                kind = type(message).__name__
+                log.warning("%s: the CSMS refused a queued %s: %s", self.identity, kind, error)
+            queue.pop(0)
+
     async def raw_call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send a CALL exactly as given (proxy-message) and return the CSMS answer as a dict."""
         import json

@@ -11,7 +11,6 @@ be sent is queued and delivered after the next boot.
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from ocpp.routing import on
@@ -41,8 +40,6 @@ from ocpp_bridge import configuration
 from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.meter import Reading
 from ocpp_bridge.station import CommandError, FollowUp, Station
-
-log = logging.getLogger(__name__)
 
 FIRMWARE = "ocpp-ledger 0.1"
 MEASURAND_UNITS = {
@@ -110,17 +107,7 @@ class V16Station(Station):
 
     async def report_all(self) -> None:
         """After a boot: deliver what was queued offline, then the status of connector 0 and each one."""
-        while self.queued_transaction_messages:
-            message = self.queued_transaction_messages[0]
-            try:
-                await self.call(message)
-            except CommandError as error:
-                if error.code != "csms_error":
-                    raise  # not delivered: it stays first in line for the next connection
-                log.warning(
-                    "%s: the CSMS refused a queued %s: %s", self.identity, type(message).__name__, error
-                )
-            self.queued_transaction_messages.pop(0)
+        await self.deliver_queued(self.queued_transaction_messages)
         await self.report_charger_status()
         for connector_id, state in self.cp.connectors.items():
             await self.status_notification(connector_id, state.status, state.error_code, force=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -49,8 +48,6 @@ from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.meter import Reading
 from ocpp_bridge.station import CommandError, FollowUp, Station, StationSettings
 from ocpp_bridge.writer import EventWriter
-
-log = logging.getLogger(__name__)
 
 FIRMWARE = "ocpp-ledger 0.1"
 TOKEN_TYPE = "ISO14443"  # noqa: S105 - the idToken type of a local RFID card
@@ -495,16 +492,8 @@ class V201Station(Station):
 
     async def deliver_queued_transaction_events(self) -> None:
         """After a boot, before anything else: what was queued while offline, in order."""
-        async with self.tx_lock:
-            while self.queued_transaction_events:
-                message = self.queued_transaction_events[0]
-                try:
-                    await self.call(message)
-                except CommandError as error:
-                    if error.code != "csms_error":
-                        raise  # not delivered: it stays first in line for the next connection
-                    log.warning("%s: the CSMS refused a queued TransactionEvent: %s", self.identity, error)
-                self.queued_transaction_events.pop(0)
+        async with self.tx_lock:  # no new TransactionEvent overtakes the queued ones
+            await self.deliver_queued(self.queued_transaction_events)
 
     async def _start(
         self,
