@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -25,6 +25,7 @@ from domain.ids import uuid_from_hex
 from domain.ledger import Ledger
 
 Dialect = Literal["sqlite", "postgres"]
+T = TypeVar("T")
 BULK_CACHE_KIB = 128 * 1024
 Row = dict[str, Any]
 
@@ -283,19 +284,12 @@ class Database:
         a thread while the caller works through the previous page (only what was committed up to `stop`
         is read, so any connection sees the same rows)."""
 
-        def fetch(after: int) -> tuple[list[Notification], int]:
+        def fetch(after: int) -> tuple[list[Notification], int | None]:
             with self.reader() as cur:
-                return self.select_notifications(cur, after, stop, topics, page)
+                notifications, looked_at = self.select_notifications(cur, after, stop, topics, page)
+            return notifications, (looked_at if looked_at < stop else None)
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="notification-pages") as reader:
-            notifications, looked_at = fetch(after)
-            while True:
-                following = reader.submit(fetch, looked_at) if looked_at < stop else None
-                if notifications:
-                    yield notifications
-                if following is None:
-                    return
-                notifications, looked_at = following.result()
+        return _read_ahead(fetch, after)
 
     def stream_rows(
         self,
@@ -324,7 +318,7 @@ class Database:
                 else "originator_id::text"
             )
 
-        def fetch(after: int) -> list[tuple[Any, ...]]:
+        def fetch(after: int) -> tuple[list[tuple[Any, ...]], int | None]:
             sql = (
                 f"SELECT {column}, {id_column}, originator_version, topic, state FROM {table} "
                 f"WHERE {column} > %s"
@@ -339,16 +333,11 @@ class Database:
             sql += f" ORDER BY {column} LIMIT %s"
             params.append(page)
             with self.reader() as cur:
-                return cur.tuples(sql, params)
+                rows = cur.tuples(sql, params)
+            return rows, (rows[-1][0] if len(rows) == page else None)
 
-        # The next page is read while the caller works through this one (the drivers release the GIL
-        # while they wait), so a long export pays for the database or for itself, not for both.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-rows") as reader:
-            rows = fetch(after)
-            while rows:
-                following = reader.submit(fetch, rows[-1][0]) if len(rows) == page else None
-                yield from rows
-                rows = following.result() if following is not None else []
+        for rows in _read_ahead(fetch, after):
+            yield from rows
 
     def stream_notifications(
         self,
@@ -394,6 +383,21 @@ class Database:
         """Serialise schema changes between processes (PostgreSQL only; SQLite locks the file)."""
         if self.dialect == "postgres":
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _read_ahead(fetch: Callable[[int], tuple[list[T], int | None]], after: int) -> Iterator[list[T]]:
+    """The pages `fetch(after)` returns, each with where the next one starts (None after the last),
+    the next page read in a thread while the caller works through this one: the drivers release the GIL
+    while they wait, so a long read pays for the database or for its caller, not for both."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:
+        items, following_after = fetch(after)
+        while True:
+            following = reader.submit(fetch, following_after) if following_after is not None else None
+            if items:
+                yield items
+            if following is None:
+                return
+            items, following_after = following.result()
 
 
 def iso(moment: datetime | None) -> str | None:
