@@ -136,12 +136,11 @@ class ProjectionRunner:
     def _process_batch(self, batch_size: int) -> int:
         # Look first, without a write transaction: most new events concern other read models, and
         # skipping an irrelevant range needs no write (a restart would find nothing in it either).
-        start, stop, relevant = self.db.look_ahead(self.name, self._position, self._topics)
-        if stop <= start:
+        start, looked_at, relevant = self.db.look_ahead(self.name, self._position, self._topics)
+        if looked_at <= start:
             self._advance(start)
             return 0
         if not relevant:
-            looked_at = min(stop, start + self.db.SCAN_SPAN)
             self._advance(looked_at)
             return looked_at - start
         return self._apply_batch(batch_size)

@@ -217,9 +217,10 @@ class Database:
     SCAN_SPAN = 50_000
 
     def look_ahead(self, name: str, floor: int, topics: Sequence[str]) -> tuple[int, int, bool]:
-        """(start, head, relevant) for a projection: where it stands (its tracking row, or `floor` if
-        that is further), the log's head, and whether the next span after `start` holds any of `topics`.
-        One statement outside any transaction: nine runners ask this on every wake-up."""
+        """(start, looked_at, relevant) for a projection: where it stands (its tracking row, or `floor`
+        if that is further), the end of the next span after `start` (at most the log's head), and whether
+        that span holds any of `topics`. One statement outside any transaction: nine runners ask this on
+        every wake-up."""
         table, column = self._events
         greatest, least = ("GREATEST", "LEAST") if self.dialect == "postgres" else ("MAX", "MIN")
         topic_filter = f" AND e.topic IN ({', '.join(['%s'] * len(topics))})" if topics else ""
@@ -232,7 +233,7 @@ class Database:
         )
         with self.statement() as cur:
             start, head, relevant = cur.tuples(sql, [name, floor, self.SCAN_SPAN, *topics])[0]
-        return int(start), int(head), bool(relevant)
+        return int(start), min(int(head), int(start) + self.SCAN_SPAN), bool(relevant)
 
     @contextmanager
     def statement(self) -> Iterator[Cursor]:
