@@ -41,8 +41,13 @@ class ChargerStatusProjection(Projection):
             "PRIMARY KEY (charge_point_id, connector_id))"
         )
 
-    def _cp(self, cur: Cursor, e: Any, sql: str, params: list[Any]) -> None:
-        cur.execute(f"UPDATE charge_points SET {sql} WHERE id = %s", [*params, str(e.originator_id)])
+    def _cp(self, cur: Cursor, e: Any, sql: str, params: list[Any], latest: bool = False) -> None:
+        """Update the charge point's row; `latest` as in `_connector`."""
+        statement, values = f"UPDATE charge_points SET {sql} WHERE id = %s", [*params, str(e.originator_id)]
+        if latest:
+            cur.defer_latest(statement, e.originator_id, values)
+        else:
+            cur.execute(statement, values)
 
     def _connector(self, cur: Cursor, e: Any, connector_id: int, latest: bool = False, **values: Any) -> None:
         """Set these columns of one connector; `latest`: only the batch's last such update of that
@@ -96,11 +101,7 @@ class ChargerStatusProjection(Projection):
     @handles(ChargePoint.FrameRecorded)
     def frame_recorded(self, e: Any, cur: Cursor, position: int) -> None:
         if e.direction == "csms_to_cp":  # a sign of life: only the latest of a batch matters
-            cur.defer_latest(
-                "UPDATE charge_points SET last_seen_at = %s WHERE id = %s",
-                e.originator_id,
-                [iso(e.timestamp), str(e.originator_id)],
-            )
+            self._cp(cur, e, "last_seen_at = %s", [iso(e.timestamp)], latest=True)
 
     @handles(ChargePoint.StatusChanged)
     def status_changed(self, e: Any, cur: Cursor, position: int) -> None:
