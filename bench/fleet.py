@@ -257,10 +257,7 @@ def run_size(
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    arrived = {}
-    for line in arrivals.read_text().splitlines():
-        tag, at, _ = line.split()
-        arrived.setdefault(tag, float(at))
+    arrived = {tag: monotonic for tag, (monotonic, _) in read_arrivals(arrivals).items()}
     latencies = sorted((arrived[t] - accepted[t]) * 1000 for t in accepted if t in arrived)
     return {
         "chargers": n,
@@ -295,15 +292,21 @@ def run_size(
     }
 
 
+def read_arrivals(path: Path) -> dict[str, tuple[float, float]]:
+    """When each tagged Authorize first reached the CSMS: (monotonic, wall-clock) seconds."""
+    arrived: dict[str, tuple[float, float]] = {}
+    for line in path.read_text().splitlines():
+        tag, monotonic, wall = line.split()
+        arrived.setdefault(tag, (float(monotonic), float(wall)))
+    return arrived
+
+
 def command_stages(url: str, schema: str, arrivals: Path) -> dict[str, float | None]:
     """Where a command's latency goes, p50 and p99 of each stage, from the ledger's own timestamps (wall
     clock): queued -> dispatched (the bridge learns of it and its charger starts it), dispatched -> the
     Authorize frame recorded (waiting for the charger's previous call to be answered), recorded -> at the
     CSMS (the frame is committed to the ledger, then sent)."""
-    at_csms = {}
-    for line in arrivals.read_text().splitlines():
-        tag, _, wall = line.split()
-        at_csms.setdefault(tag, float(wall))
+    at_csms = {tag: wall for tag, (_, wall) in read_arrivals(arrivals).items()}
     with psycopg.connect(url, autocommit=True, options=f"-c search_path={schema}") as conn:
         rows = conn.execute(
             "SELECT c.payload, c.queued_at, c.dispatched_at, min(f.timestamp) FROM commands c "
