@@ -141,7 +141,14 @@ class ChargePoint(Aggregate):
     class Created(Aggregate.Created):
         TOPIC = topic("ChargePoint.Created")
 
-    @event("Observed", topic=topic("ChargePoint.Observed"))
+    class Observed(Created):
+        TOPIC = topic("ChargePoint.Observed")
+        charger_id: UUID
+        tenant: str
+        identity: str
+        connector_count: int
+
+    @event(Observed)
     def __init__(self, charger_id: UUID, tenant: str, identity: str, connector_count: int) -> None:
         self.charger_id = charger_id
         self.tenant = tenant
@@ -171,58 +178,119 @@ class ChargePoint(Aggregate):
 
     # --- who runs it ------------------------------------------------------------------------------
 
-    @event("Attached", topic=topic("ChargePoint.Attached"))
+    class Attached(Aggregate.Event):
+        TOPIC = topic("ChargePoint.Attached")
+        bridge_id: str
+        ocpp_version: str
+        clock_speed: float = 1.0
+
+    @event(Attached)
     def attached(self, bridge_id: str, ocpp_version: str, clock_speed: float = 1.0) -> None:
         """A bridge runs this charge point from now on (the charger is READY), its simulated time running
         `clock_speed` times faster than the wall clock (a replay reproduces that rate)."""
         self.bridge_id: str | None = bridge_id
 
-    @event("Detached", topic=topic("ChargePoint.Detached"))
+    class Detached(Aggregate.Event):
+        TOPIC = topic("ChargePoint.Detached")
+        bridge_id: str
+        reason: str
+
+    @event(Detached)
     def detached(self, bridge_id: str, reason: str) -> None:
         self.bridge_id = None
         self.connected = False
 
     # --- connection -------------------------------------------------------------------------------
 
-    @event("Connected", topic=topic("ChargePoint.Connected"))
+    class Connected(Aggregate.Event):
+        TOPIC = topic("ChargePoint.Connected")
+        url: str
+        subprotocol: str
+
+    @event(Connected)
     def connected_to(self, url: str, subprotocol: str) -> None:
         self.connected = True
 
-    @event("Disconnected", topic=topic("ChargePoint.Disconnected"))
+    class Disconnected(Aggregate.Event):
+        TOPIC = topic("ChargePoint.Disconnected")
+        reason: str
+        retry_in_seconds: float | None
+
+    @event(Disconnected)
     def disconnected(self, reason: str, retry_in_seconds: float | None) -> None:
         self.connected = False
         self.boot_status = None
 
-    @event("BootAnswered", topic=topic("ChargePoint.BootAnswered"))
+    class BootAnswered(Aggregate.Event):
+        TOPIC = topic("ChargePoint.BootAnswered")
+        status: str
+        interval: int
+
+    @event(BootAnswered)
     def boot_answered(self, status: str, interval: int) -> None:
         self.boot_status = status
 
     # --- connectors ---------------------------------------------------------------------------------
 
-    @event("StatusChanged", topic=topic("ChargePoint.StatusChanged"))
+    class StatusChanged(Aggregate.Event):
+        TOPIC = topic("ChargePoint.StatusChanged")
+        connector_id: int
+        status: str
+        error_code: str
+        info: str | None
+        command_id: UUID | None
+
+    @event(StatusChanged)
     def status_changed(
         self, connector_id: int, status: str, error_code: str, info: str | None, command_id: UUID | None
     ) -> None:
         if connector_id in self.connectors:
             self._set(connector_id, status=status, error_code=error_code)
 
-    @event("CablePlugged", topic=topic("ChargePoint.CablePlugged"))
+    class CablePlugged(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CablePlugged")
+        connector_id: int
+        command_id: UUID | None
+
+    @event(CablePlugged)
     def cable_plugged(self, connector_id: int, command_id: UUID | None) -> None:
         self._set(connector_id, plugged=True)
 
-    @event("CableUnplugged", topic=topic("ChargePoint.CableUnplugged"))
+    class CableUnplugged(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CableUnplugged")
+        connector_id: int
+        command_id: UUID | None
+
+    @event(CableUnplugged)
     def cable_unplugged(self, connector_id: int, command_id: UUID | None) -> None:
         self._set(connector_id, plugged=False, soc=None, ev_max_power_w=None, ev_requesting=True)
 
-    @event("EvDemandChanged", topic=topic("ChargePoint.EvDemandChanged"))
+    class EvDemandChanged(Aggregate.Event):
+        TOPIC = topic("ChargePoint.EvDemandChanged")
+        connector_id: int
+        requesting: bool
+        command_id: UUID | None
+
+    @event(EvDemandChanged)
     def ev_demand_changed(self, connector_id: int, requesting: bool, command_id: UUID | None) -> None:
         self._set(connector_id, ev_requesting=requesting)
 
-    @event("PowerOffered", topic=topic("ChargePoint.PowerOffered"))
+    class PowerOffered(Aggregate.Event):
+        TOPIC = topic("ChargePoint.PowerOffered")
+        connector_id: int
+        power_w: float
+        command_id: UUID | None
+
+    @event(PowerOffered)
     def power_offered(self, connector_id: int, power_w: float, command_id: UUID | None) -> None:
         self._set(connector_id, offered_power_w=power_w)
 
-    @event("ChargingLimitChanged", topic=topic("ChargePoint.ChargingLimitChanged"))
+    class ChargingLimitChanged(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ChargingLimitChanged")
+        connector_id: int
+        limit_w: float | None
+
+    @event(ChargingLimitChanged)
     def charging_limit_changed(self, connector_id: int, limit_w: float | None) -> None:
         if connector_id == 0:
             for n in self.connectors:
@@ -230,13 +298,26 @@ class ChargePoint(Aggregate):
         else:
             self._set(connector_id, limit_w=limit_w)
 
-    @event("AvailabilityChanged", topic=topic("ChargePoint.AvailabilityChanged"))
+    class AvailabilityChanged(Aggregate.Event):
+        TOPIC = topic("ChargePoint.AvailabilityChanged")
+        connector_id: int
+        operative: bool
+
+    @event(AvailabilityChanged)
     def availability_changed(self, connector_id: int, operative: bool) -> None:
         targets = list(self.connectors) if connector_id == 0 else [connector_id]
         for n in targets:
             self._set(n, operative=operative)
 
-    @event("FaultRaised", topic=topic("ChargePoint.FaultRaised"))
+    class FaultRaised(Aggregate.Event):
+        TOPIC = topic("ChargePoint.FaultRaised")
+        connector_id: int
+        fault_type: str
+        info: str | None
+        vendor_error_code: str | None
+        command_id: UUID | None
+
+    @event(FaultRaised)
     def fault_raised(
         self,
         connector_id: int,
@@ -250,7 +331,12 @@ class ChargePoint(Aggregate):
         else:
             self._set(connector_id, fault=fault_type)
 
-    @event("FaultCleared", topic=topic("ChargePoint.FaultCleared"))
+    class FaultCleared(Aggregate.Event):
+        TOPIC = topic("ChargePoint.FaultCleared")
+        connector_id: int
+        command_id: UUID | None
+
+    @event(FaultCleared)
     def fault_cleared(self, connector_id: int, command_id: UUID | None) -> None:
         if connector_id == 0:
             self.charger_fault = None
@@ -259,16 +345,36 @@ class ChargePoint(Aggregate):
 
     # --- authorization ------------------------------------------------------------------------------
 
-    @event("Authorized", topic=topic("ChargePoint.Authorized"))
+    class Authorized(Aggregate.Event):
+        TOPIC = topic("ChargePoint.Authorized")
+        id_tag: str
+        status: str
+        source: str
+        command_id: UUID | None
+
+    @event(Authorized)
     def authorized(self, id_tag: str, status: str, source: str, command_id: UUID | None) -> None:
         if source == "csms" and self.config.get("AuthorizationCacheEnabled", "true") == "true":
             self.auth_cache[id_tag] = status
 
-    @event("AuthCacheCleared", topic=topic("ChargePoint.AuthCacheCleared"))
+    class AuthCacheCleared(Aggregate.Event):
+        TOPIC = topic("ChargePoint.AuthCacheCleared")
+        entries: int
+        command_id: UUID | None
+
+    @event(AuthCacheCleared)
     def auth_cache_cleared(self, entries: int, command_id: UUID | None) -> None:
         self.auth_cache = {}
 
-    @event("LocalListChanged", topic=topic("ChargePoint.LocalListChanged"))
+    class LocalListChanged(Aggregate.Event):
+        TOPIC = topic("ChargePoint.LocalListChanged")
+        version: int
+        update_type: str
+        entries: list[LocalListEntry]
+        removed: list[str]
+        command_id: UUID | None
+
+    @event(LocalListChanged)
     def local_list_changed(
         self,
         version: int,
@@ -284,18 +390,41 @@ class ChargePoint(Aggregate):
             self.local_list = {**kept, **{e.id_tag: e for e in entries}}
         self.local_list_version = version
 
-    @event("LocalListCleared", topic=topic("ChargePoint.LocalListCleared"))
+    class LocalListCleared(Aggregate.Event):
+        TOPIC = topic("ChargePoint.LocalListCleared")
+        entries: int
+        command_id: UUID | None
+
+    @event(LocalListCleared)
     def local_list_cleared(self, entries: int, command_id: UUID | None) -> None:
         self.local_list = {}
         self.local_list_version = 0
 
-    @event("ConfigurationChanged", topic=topic("ChargePoint.ConfigurationChanged"))
+    class ConfigurationChanged(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ConfigurationChanged")
+        key: str
+        value: str
+        command_id: UUID | None
+
+    @event(ConfigurationChanged)
     def configuration_changed(self, key: str, value: str, command_id: UUID | None) -> None:
         self.config = {**self.config, key: value}
 
     # --- transactions and meter ---------------------------------------------------------------------
 
-    @event("TransactionStarted", topic=topic("ChargePoint.TransactionStarted"))
+    class TransactionStarted(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionStarted")
+        connector_id: int
+        transaction_id: str
+        id_tag: str | None
+        meter_start_wh: int
+        started_at: str
+        id_tag_status: str | None
+        command_id: UUID | None
+        ev_max_power_w: float | None
+        soc: float | None
+
+    @event(TransactionStarted)
     def transaction_started(
         self,
         connector_id: int,
@@ -321,7 +450,16 @@ class ChargePoint(Aggregate):
             stop_authorized=False,
         )
 
-    @event("TransactionAuthorized", topic=topic("ChargePoint.TransactionAuthorized"))
+    class TransactionAuthorized(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionAuthorized")
+        connector_id: int
+        transaction_id: str
+        id_tag: str
+        status: str
+        trigger_reason: str
+        command_id: UUID | None
+
+    @event(TransactionAuthorized)
     def transaction_authorized(
         self,
         connector_id: int,
@@ -335,14 +473,29 @@ class ChargePoint(Aggregate):
         if status == "Accepted":
             self._set(connector_id, id_tag=id_tag)
 
-    @event("TransactionStopAuthorized", topic=topic("ChargePoint.TransactionStopAuthorized"))
+    class TransactionStopAuthorized(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionStopAuthorized")
+        connector_id: int
+        transaction_id: str
+        command_id: UUID | None
+
+    @event(TransactionStopAuthorized)
     def transaction_stop_authorized(
         self, connector_id: int, transaction_id: str, command_id: UUID | None
     ) -> None:
         """OCPP 2.0.1: the stop was authorized; energy stops, the transaction ends when the EV leaves."""
         self._set(connector_id, stop_authorized=True)
 
-    @event("TransactionStopped", topic=topic("ChargePoint.TransactionStopped"))
+    class TransactionStopped(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionStopped")
+        connector_id: int
+        transaction_id: str
+        meter_stop_wh: int
+        reason: str
+        stopped_at: str
+        command_id: UUID | None
+
+    @event(TransactionStopped)
     def transaction_stopped(
         self,
         connector_id: int,
@@ -364,7 +517,18 @@ class ChargePoint(Aggregate):
             stop_authorized=False,
         )
 
-    @event("MeterSampled", topic=topic("ChargePoint.MeterSampled"))
+    class MeterSampled(Aggregate.Event):
+        TOPIC = topic("ChargePoint.MeterSampled")
+        connector_id: int
+        transaction_id: str | None
+        energy_wh: int
+        power_w: float
+        voltage_v: float
+        current_a: float
+        soc: float | None
+        sampled_at: str
+
+    @event(MeterSampled)
     def meter_sampled(
         self,
         connector_id: int,
@@ -378,13 +542,27 @@ class ChargePoint(Aggregate):
     ) -> None:
         self._set(connector_id, energy_wh=energy_wh, power_w=power_w, soc=soc)
 
-    @event("SequenceAdvanced", topic=topic("ChargePoint.SequenceAdvanced"))
+    class SequenceAdvanced(Aggregate.Event):
+        TOPIC = topic("ChargePoint.SequenceAdvanced")
+        connector_id: int
+        seq_no: int
+
+    @event(SequenceAdvanced)
     def sequence_advanced(self, connector_id: int, seq_no: int) -> None:
         self._set(connector_id, seq_no=seq_no)
 
     # --- the wire -----------------------------------------------------------------------------------
 
-    @event("FrameRecorded", topic=topic("ChargePoint.FrameRecorded"))
+    class FrameRecorded(Aggregate.Event):
+        TOPIC = topic("ChargePoint.FrameRecorded")
+        direction: str
+        message_type: int | None
+        message_id: str | None
+        action: str | None
+        raw: str
+        command_id: UUID | None
+
+    @event(FrameRecorded)
     def frame_recorded(
         self,
         direction: str,
@@ -398,22 +576,43 @@ class ChargePoint(Aggregate):
 
     # --- intent handled -----------------------------------------------------------------------------
 
-    @event("IntentObserved", topic=topic("ChargePoint.IntentObserved"))
+    class IntentObserved(Aggregate.Event):
+        TOPIC = topic("ChargePoint.IntentObserved")
+        intent_version: int
+
+    @event(IntentObserved)
     def intent_observed(self, intent_version: int) -> None:
         """A Charger event that needed no command outcome (settings, registration) was applied."""
         self.intent_version = max(self.intent_version, intent_version)
 
-    @event("CommandDispatched", topic=topic("ChargePoint.CommandDispatched"))
+    class CommandDispatched(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CommandDispatched")
+        command_id: UUID
+        intent_version: int
+        event_type: str
+
+    @event(CommandDispatched)
     def command_dispatched(self, command_id: UUID, intent_version: int, event_type: str) -> None:
         self.intent_version = max(self.intent_version, intent_version)
         self.in_flight = command_id
 
-    @event("CommandCompleted", topic=topic("ChargePoint.CommandCompleted"))
+    class CommandCompleted(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CommandCompleted")
+        command_id: UUID
+        outcome: Outcome
+
+    @event(CommandCompleted)
     def command_completed(self, command_id: UUID, outcome: Outcome) -> None:
         if self.in_flight == command_id:
             self.in_flight = None
 
-    @event("CommandFailed", topic=topic("ChargePoint.CommandFailed"))
+    class CommandFailed(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CommandFailed")
+        command_id: UUID
+        code: str
+        message: str
+
+    @event(CommandFailed)
     def command_failed(self, command_id: UUID, code: str, message: str) -> None:
         if self.in_flight == command_id:
             self.in_flight = None

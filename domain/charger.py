@@ -1,4 +1,4 @@
-"""The Charger aggregate (intent: what was asked of a charger) and its identity index.
+"""The Charger aggregate (intent: what was asked of a charger); its identity index is `domain.identity`.
 
 Every accepted API command is a `CommandQueued` event on its charger's stream. What the charger then did
 is recorded on its ChargePoint aggregate by the bridge (see `domain.chargepoint`).
@@ -6,6 +6,7 @@ is recorded on its ChargePoint aggregate by the bridge (see `domain.chargepoint`
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlparse
 from uuid import UUID
@@ -31,8 +32,7 @@ from domain.commands import (
     Rejection,
     TargetKind,
 )
-from domain.errors import ChargerNotFound, DuplicateIdentity, InvalidRequest
-from domain.ids import identity_claim_id
+from domain.errors import ChargerNotFound, InvalidRequest
 from domain.protocol import OcppVersion
 
 IDENTITY_PATTERN = r"^[A-Za-z0-9*_=:+|@.\-]{1,48}$"
@@ -148,13 +148,34 @@ class CommandRejected(Exception):
         self.rejection = rejection
 
 
+class RuntimeRequested(LedgerAggregate.Event):
+    """What a request to start, stop or restart a charger's runtime records (the fields of a command)."""
+
+    command_id: UUID
+    target: CommandTarget
+    requested_by: str
+    origin: str
+    batch_id: UUID
+    idempotency_key: str | None
+
+
 class Charger(LedgerAggregate):
     TOPIC = topic("Charger")
 
     class Created(LedgerAggregate.Created):
         TOPIC = topic("Charger.Created")
 
-    @event("Registered", topic=topic("Charger.Registered"))
+    class Registered(Created):
+        TOPIC = topic("Charger.Registered")
+        tenant: str
+        identity: str
+        spec: ChargerSpec
+        settings: ChargerSettings
+        location_id: UUID | None
+        requested_by: str
+        job_id: UUID | None
+
+    @event(Registered)
     def __init__(
         self,
         tenant: str,
@@ -206,7 +227,12 @@ class Charger(LedgerAggregate):
         if settings != self.settings:
             self._updated(settings=settings, requested_by=requested_by)
 
-    @event("Updated", topic=topic("Charger.Updated"))
+    class Updated(LedgerAggregate.Event):
+        TOPIC = topic("Charger.Updated")
+        settings: ChargerSettings
+        requested_by: str
+
+    @event(Updated)
     def _updated(self, settings: ChargerSettings, requested_by: str) -> None:
         self.settings = settings
 
@@ -214,14 +240,23 @@ class Charger(LedgerAggregate):
         if location_id != self.location_id:
             self._moved(location_id=location_id, requested_by=requested_by)
 
-    @event("Moved", topic=topic("Charger.Moved"))
+    class Moved(LedgerAggregate.Event):
+        TOPIC = topic("Charger.Moved")
+        location_id: UUID | None
+        requested_by: str
+
+    @event(Moved)
     def _moved(self, location_id: UUID | None, requested_by: str) -> None:
         self.location_id = location_id
 
     def delete(self, requested_by: str) -> None:
         self._deleted(requested_by=requested_by)
 
-    @event("Deleted", topic=topic("Charger.Deleted"))
+    class Deleted(LedgerAggregate.Event):
+        TOPIC = topic("Charger.Deleted")
+        requested_by: str
+
+    @event(Deleted)
     def _deleted(self, requested_by: str) -> None:
         self.deleted = True
 
@@ -246,22 +281,22 @@ class Charger(LedgerAggregate):
             location_id=self.location_id,
             ocpp_version=self.settings.ocpp_version,
         )
-        fields = {
-            "command_id": command_id,
-            "target": target,
-            "requested_by": requested_by,
-            "origin": origin,
-            "batch_id": batch_id,
-            "idempotency_key": idempotency_key,
+        runtime = {
+            CommandType.START_CHARGER: self._runtime_start_requested,
+            CommandType.STOP_CHARGER: self._runtime_stop_requested,
+            CommandType.RESTART_CHARGER: self._runtime_restart_requested,
         }
-        if payload.event_type == CommandType.START_CHARGER:
-            self._runtime_start_requested(**fields)
-        elif payload.event_type == CommandType.STOP_CHARGER:
-            self._runtime_stop_requested(**fields)
-        elif payload.event_type == CommandType.RESTART_CHARGER:
-            self._runtime_restart_requested(**fields)
-        else:
-            self._command_queued(event_type=payload.event_type, payload=payload, **fields)
+        record = runtime.get(payload.event_type) or partial(
+            self._command_queued, event_type=payload.event_type, payload=payload
+        )
+        record(
+            command_id=command_id,
+            target=target,
+            requested_by=requested_by,
+            origin=origin,
+            batch_id=batch_id,
+            idempotency_key=idempotency_key,
+        )
 
     def rejection(self, payload: CommandPayload) -> Rejection | None:
         if payload.event_type in RUNTIME_COMMANDS:
@@ -272,7 +307,18 @@ class Charger(LedgerAggregate):
             )
         return payload.rejection(self.settings.ocpp_version, self.spec.connector_count)
 
-    @event("CommandQueued", topic=topic("Charger.CommandQueued"))
+    class CommandQueued(LedgerAggregate.Event):
+        TOPIC = topic("Charger.CommandQueued")
+        command_id: UUID
+        event_type: CommandType
+        payload: CommandPayload
+        target: CommandTarget
+        requested_by: str
+        origin: str
+        batch_id: UUID
+        idempotency_key: str | None
+
+    @event(CommandQueued)
     def _command_queued(
         self,
         command_id: UUID,
@@ -286,7 +332,10 @@ class Charger(LedgerAggregate):
     ) -> None:
         pass  # a queued command changes nothing the gateway decides with; the bridge acts on it
 
-    @event("RuntimeStartRequested", topic=topic("Charger.RuntimeStartRequested"))
+    class RuntimeStartRequested(RuntimeRequested):
+        TOPIC = topic("Charger.RuntimeStartRequested")
+
+    @event(RuntimeStartRequested)
     def _runtime_start_requested(
         self,
         command_id: UUID,
@@ -298,7 +347,10 @@ class Charger(LedgerAggregate):
     ) -> None:
         self.running = True
 
-    @event("RuntimeStopRequested", topic=topic("Charger.RuntimeStopRequested"))
+    class RuntimeStopRequested(RuntimeRequested):
+        TOPIC = topic("Charger.RuntimeStopRequested")
+
+    @event(RuntimeStopRequested)
     def _runtime_stop_requested(
         self,
         command_id: UUID,
@@ -310,7 +362,10 @@ class Charger(LedgerAggregate):
     ) -> None:
         self.running = False
 
-    @event("RuntimeRestartRequested", topic=topic("Charger.RuntimeRestartRequested"))
+    class RuntimeRestartRequested(RuntimeRequested):
+        TOPIC = topic("Charger.RuntimeRestartRequested")
+
+    @event(RuntimeRestartRequested)
     def _runtime_restart_requested(
         self,
         command_id: UUID,
@@ -343,41 +398,3 @@ def check_settings(spec: ChargerSpec, settings: ChargerSettings, identity: str) 
                 f"identity {identity!r} contains ':', which HTTP Basic auth cannot carry as a user id",
                 field="basic_auth_password",
             )
-
-
-class ChargerIdentity(LedgerAggregate):
-    """Index aggregate that makes an OCPP identity unique per tenant, and reusable once released.
-
-    Its id is derived from (tenant, identity), so two concurrent claims collide in the event store.
-    """
-
-    TOPIC = topic("ChargerIdentity")
-
-    class Created(LedgerAggregate.Created):
-        TOPIC = topic("ChargerIdentity.Created")
-
-    @event("Claimed", topic=topic("ChargerIdentity.Claimed"))
-    def __init__(self, tenant: str, identity: str, charger_id: UUID) -> None:
-        self.tenant = tenant
-        self.identity = identity
-        self.charger_id: UUID | None = charger_id
-
-    @staticmethod
-    def create_id(tenant: str, identity: str, charger_id: UUID) -> UUID:
-        return identity_claim_id(tenant, identity)
-
-    def claim_again(self, charger_id: UUID) -> None:
-        if self.charger_id is not None:
-            raise DuplicateIdentity(f"identity {self.identity!r} is already used in this tenant")
-        self._reclaimed(charger_id=charger_id)
-
-    @event("Reclaimed", topic=topic("ChargerIdentity.Reclaimed"))
-    def _reclaimed(self, charger_id: UUID) -> None:
-        self.charger_id = charger_id
-
-    def release(self) -> None:
-        self._released()
-
-    @event("Released", topic=topic("ChargerIdentity.Released"))
-    def _released(self) -> None:
-        self.charger_id = None

@@ -26,7 +26,15 @@ class IdempotentRequest(LedgerAggregate):
     class Created(LedgerAggregate.Created):
         TOPIC = topic("IdempotentRequest.Created")
 
-    @event("Answered", topic=topic("IdempotentRequest.Answered"))
+    class Answered(Created):
+        TOPIC = topic("IdempotentRequest.Answered")
+        tenant: str
+        key: str
+        fingerprint: str
+        status_code: int
+        body: str
+
+    @event(Answered)
     def __init__(self, tenant: str, key: str, fingerprint: str, status_code: int, body: str) -> None:
         self.tenant = tenant
         self.key = key

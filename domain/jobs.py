@@ -31,7 +31,16 @@ class ProvisioningJob(LedgerAggregate):
     class Created(LedgerAggregate.Created):
         TOPIC = topic("ProvisioningJob.Created")
 
-    @event("Completed", topic=topic("ProvisioningJob.Completed"))
+    class Completed(Created):
+        TOPIC = topic("ProvisioningJob.Completed")
+        tenant: str
+        location_id: UUID
+        job_type: str
+        created: list[CreatedCharger]
+        failed: list[FailedCharger]
+        requested_by: str
+
+    @event(Completed)
     def __init__(
         self,
         tenant: str,

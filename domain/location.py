@@ -86,7 +86,13 @@ class Location(LedgerAggregate):
         if details != self.details:
             self._updated(slug=slugify(details.name), details=details, requested_by=requested_by)
 
-    @event("Updated", topic=topic("Location.Updated"))
+    class Updated(LedgerAggregate.Event):
+        TOPIC = topic("Location.Updated")
+        slug: str
+        details: LocationDetails
+        requested_by: str
+
+    @event(Updated)
     def _updated(self, slug: str, details: LocationDetails, requested_by: str) -> None:
         self.slug = slug
         self.details = details
@@ -96,7 +102,11 @@ class Location(LedgerAggregate):
         if new:
             self._chargers_assigned(charger_ids=new)
 
-    @event("ChargersAssigned", topic=topic("Location.ChargersAssigned"))
+    class ChargersAssigned(LedgerAggregate.Event):
+        TOPIC = topic("Location.ChargersAssigned")
+        charger_ids: list[UUID]
+
+    @event(ChargersAssigned)
     def _chargers_assigned(self, charger_ids: list[UUID]) -> None:
         self.charger_ids = self.charger_ids | frozenset(charger_ids)
 
@@ -105,7 +115,11 @@ class Location(LedgerAggregate):
         if gone:
             self._chargers_unassigned(charger_ids=gone)
 
-    @event("ChargersUnassigned", topic=topic("Location.ChargersUnassigned"))
+    class ChargersUnassigned(LedgerAggregate.Event):
+        TOPIC = topic("Location.ChargersUnassigned")
+        charger_ids: list[UUID]
+
+    @event(ChargersUnassigned)
     def _chargers_unassigned(self, charger_ids: list[UUID]) -> None:
         self.charger_ids = self.charger_ids - frozenset(charger_ids)
 
@@ -116,6 +130,10 @@ class Location(LedgerAggregate):
             )
         self._deleted(requested_by=requested_by)
 
-    @event("Deleted", topic=topic("Location.Deleted"))
+    class Deleted(LedgerAggregate.Event):
+        TOPIC = topic("Location.Deleted")
+        requested_by: str
+
+    @event(Deleted)
     def _deleted(self, requested_by: str) -> None:
         self.deleted = True

@@ -13,9 +13,10 @@ from uuid import UUID, uuid4
 from pydantic import ValidationError
 
 from domain.catalog import find_model
-from domain.charger import Charger, ChargerIdentity, ChargerSettings, CommandRejected
+from domain.charger import Charger, ChargerSettings, CommandRejected
 from domain.commands import CommandPayload, Rejection, TargetKind
 from domain.errors import ChargerNotFound, DuplicateIdentity, InvalidRequest, LocationNotFound
+from domain.identity import ChargerIdentity
 from domain.ids import identity_claim_id
 from domain.jobs import CreatedCharger, FailedCharger, ProvisioningJob
 from domain.ledger import UnitOfWork

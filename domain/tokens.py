@@ -11,6 +11,7 @@ import hmac
 import re
 import secrets
 from enum import StrEnum
+from uuid import UUID
 
 from eventsourcing.domain import event
 
@@ -49,7 +50,14 @@ class ApiToken(LedgerAggregate):
     class Created(LedgerAggregate.Created):
         TOPIC = topic("ApiToken.Created")
 
-    @event("Issued", topic=topic("ApiToken.Issued"))
+    class Issued(Created):
+        TOPIC = topic("ApiToken.Issued")
+        token_hash: str
+        organization: str | None
+        role: Role
+        label: str
+
+    @event(Issued)
     def __init__(self, token_hash: str, organization: str | None, role: Role, label: str) -> None:
         self.token_hash = token_hash
         self.organization = organization
@@ -58,7 +66,7 @@ class ApiToken(LedgerAggregate):
         self.revoked = False
 
     @staticmethod
-    def create_id(token_hash: str, organization: str | None, role: Role, label: str) -> object:
+    def create_id(token_hash: str, organization: str | None, role: Role, label: str) -> UUID:
         return token_id(token_hash)
 
     @classmethod
@@ -78,6 +86,9 @@ class ApiToken(LedgerAggregate):
         if not self.revoked:
             self._revoked()
 
-    @event("Revoked", topic=topic("ApiToken.Revoked"))
+    class Revoked(LedgerAggregate.Event):
+        TOPIC = topic("ApiToken.Revoked")
+
+    @event(Revoked)
     def _revoked(self) -> None:
         self.revoked = True

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from collections.abc import Sequence
+from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.domain import CanMutateAggregate
 
 from domain.catalog import find_model
-from domain.charger import Charger, ChargerIdentity, ChargerSettings, CommandRejected
+from domain.charger import Charger, ChargerSettings, CommandRejected
 from domain.commands import (
+    CommandPayload,
     InjectFault,
     PlugConnector,
     ProxyMessage,
@@ -18,6 +21,7 @@ from domain.commands import (
     StopTransaction,
 )
 from domain.errors import DuplicateIdentity, InvalidRequest
+from domain.identity import ChargerIdentity
 from domain.protocol import OcppVersion, StopReason
 
 
@@ -36,9 +40,15 @@ def registered(version: OcppVersion = OcppVersion.V16, model: str = "terra-184")
     return charger
 
 
-def queue(charger: Charger, payload: object) -> list[object]:
-    charger.queue(uuid4(), payload, "charger", "token:test", "api", uuid4())  # type: ignore[arg-type]
+def queue(charger: Charger, payload: CommandPayload) -> Sequence[object]:
+    charger.queue(uuid4(), payload, "charger", "token:test", "api", uuid4())
     return charger.collect_events()
+
+
+def queued(charger: Charger, payload: CommandPayload) -> Charger.CommandQueued:
+    [event] = queue(charger, payload)
+    assert isinstance(event, Charger.CommandQueued)
+    return event
 
 
 def test_registration_records_the_catalog_spec_of_the_model() -> None:
@@ -76,7 +86,7 @@ def test_a_connector_type_the_model_does_not_offer_is_refused() -> None:
 
 def test_a_command_is_queued_as_command_queued_with_its_target() -> None:
     charger = registered()
-    [event] = queue(charger, PlugConnector(connector_id=2))
+    event = queued(charger, PlugConnector(connector_id=2))
     assert isinstance(event, Charger.CommandQueued)
     assert event.event_type == "plug_connector"
     assert event.target.tenant == "acme"
@@ -94,7 +104,8 @@ def test_a_connector_that_does_not_exist_is_rejected_and_nothing_is_recorded() -
 
 def test_connector_zero_is_the_whole_charger_for_faults_only() -> None:
     charger = registered()
-    [event] = queue(charger, InjectFault(connector_id=0, fault_type="GroundFailure"))
+    event = queued(charger, InjectFault(connector_id=0, fault_type="GroundFailure"))
+    assert isinstance(event.payload, InjectFault)
     assert event.payload.connector() == 0
 
 
@@ -102,7 +113,8 @@ def test_a_stop_reason_of_the_other_version_is_rejected() -> None:
     with pytest.raises(CommandRejected) as rejected:
         queue(registered(OcppVersion.V16), StopTransaction(reason=StopReason.TIME_LIMIT_REACHED))
     assert rejected.value.rejection.code == "not_applicable"
-    [event] = queue(registered(OcppVersion.V201), StopTransaction(reason=StopReason.TIME_LIMIT_REACHED))
+    event = queued(registered(OcppVersion.V201), StopTransaction(reason=StopReason.TIME_LIMIT_REACHED))
+    assert isinstance(event.payload, StopTransaction)
     assert event.payload.reason is StopReason.TIME_LIMIT_REACHED
 
 
@@ -117,7 +129,8 @@ def test_an_id_tag_longer_than_the_version_allows_is_rejected_on_16_only() -> No
 def test_evse_id_is_an_201_field() -> None:
     with pytest.raises(CommandRejected):
         queue(registered(OcppVersion.V16), PlugConnector(evse_id=1))
-    [event] = queue(registered(OcppVersion.V201), PlugConnector(evse_id=2))
+    event = queued(registered(OcppVersion.V201), PlugConnector(evse_id=2))
+    assert isinstance(event.payload, PlugConnector)
     assert event.payload.connector() == 2
 
 
@@ -142,7 +155,7 @@ def test_a_proxy_message_of_another_version_is_rejected() -> None:
 def test_replaying_the_events_gives_the_same_state() -> None:
     charger = registered()
     queue(charger, StopCharger())
-    events = []
+    events: list[CanMutateAggregate[UUID]] = []
     fresh = Charger.register(
         tenant="acme",
         identity="CP-1",
@@ -154,7 +167,7 @@ def test_replaying_the_events_gives_the_same_state() -> None:
     events += fresh.collect_events()
     fresh.queue(uuid4(), StopCharger(), "charger", "t", "api", uuid4())
     events += fresh.collect_events()
-    replayed = None
+    replayed: Charger | None = None
     for event in events:
         replayed = event.mutate(replayed)
     assert replayed is not None

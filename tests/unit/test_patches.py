@@ -83,7 +83,10 @@ async def test_a_seeded_client_sends_the_ids_it_is_given() -> None:
 
 
 class Counter(Aggregate):
-    @event("Counted")
+    class Counted(Aggregate.Event):
+        pass
+
+    @event(Counted)
     def count(self) -> None:
         pass
 
