@@ -20,6 +20,7 @@ demo: $(BIN)/ocpp-ledger
 lint: $(BIN)/ocpp-ledger
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

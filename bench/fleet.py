@@ -116,7 +116,8 @@ def wait(condition, timeout: float, what: str) -> None:  # noqa: ANN001
 
 def scalar(url: str, schema: str, sql: str, params: tuple[object, ...] = ()) -> int:
     with psycopg.connect(url, autocommit=True, options=f"-c search_path={schema}") as conn:
-        return int(conn.execute(sql, params).fetchone()[0] or 0)
+        row = conn.execute(sql, params).fetchone()
+        return int(row[0] or 0) if row is not None else 0
 
 
 def run_size(

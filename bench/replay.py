@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
+from eventsourcing.sqlite import SQLiteDatastore  # noqa: E402
 
 from domain.catalog import find_model  # noqa: E402
 from domain.charger import Charger, ChargerSettings  # noqa: E402
@@ -96,17 +97,20 @@ def plain_read(db: object) -> int:
     sql = f"SELECT {columns} FROM {table} ORDER BY {column}"  # noqa: S608 - the ledger's own names
     count = 0
     if db.dialect == "sqlite":
+        assert isinstance(db.datastore, SQLiteDatastore)
         with sqlite3.connect(db.datastore.pool.db_name) as conn:
             cursor = conn.execute(sql)
             while rows := cursor.fetchmany(10_000):
                 count += len(rows)
         return count
-    kwargs = {k: v for k, v in db.datastore.pool.kwargs.items() if k != "row_factory"}  # plain tuples
-    with psycopg.connect(**kwargs) as conn, conn.cursor(name="baseline") as cursor:
-        cursor.itersize = 10_000
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(10_000):
-            count += len(rows)
+    pool_kwargs = db.postgres.pool.kwargs
+    assert isinstance(pool_kwargs, dict)
+    kwargs = {k: v for k, v in pool_kwargs.items() if k != "row_factory"}  # plain tuples
+    with psycopg.connect(**kwargs) as pg, pg.cursor(name="baseline") as server_side:
+        server_side.itersize = 10_000
+        server_side.execute(sql)
+        while pages := server_side.fetchmany(10_000):
+            count += len(pages)
     return count
 
 
@@ -147,7 +151,8 @@ def step(name: str, env: dict[str, str], path: str) -> dict[str, float]:
     }
 
 
-def run_backend(backend: str, events: int) -> dict[str, object]:
+def run_backend(backend: str, events: int) -> dict[str, dict[str, float]]:
+    """Each step's figures (events_per_s, seconds, peak_rss_mb), and the fill's under "fill"."""
     tmp = tempfile.mkdtemp(prefix="bench-replay-")
     schema = None
     if backend == "sqlite":
@@ -160,7 +165,7 @@ def run_backend(backend: str, events: int) -> dict[str, object]:
         env = {"LEDGER_DATABASE_URL": url, "LEDGER_DATABASE_SCHEMA": schema}
     try:
         fill_rate = fill(env, events)
-        results: dict[str, object] = {"fill_events_per_s": round(fill_rate)}
+        results: dict[str, dict[str, float]] = {"fill": {"events_per_s": round(fill_rate)}}
         recording = str(Path(tmp) / "all.jsonl")
         for name in ("sql-baseline", "export", "verify", "rebuild"):
             out = subprocess.run(
@@ -195,13 +200,14 @@ def main() -> None:
     print(f"machine: {machine}; {args.events:,} events")
     print("| backend | step | events/s | ratio to SQL baseline | seconds | peak RSS MB |")
     print("|---|---|---:|---:|---:|---:|")
-    everything = {}
+    everything: dict[str, dict[str, float | dict[str, float]]] = {}
     for backend in args.backends.split(","):
         results = run_backend(backend, args.events)
-        everything[backend] = results
-        base = results["sql-baseline"]["events_per_s"]  # type: ignore[index]
+        fill = results.pop("fill")
+        everything[backend] = {"fill_events_per_s": fill["events_per_s"], **results}
+        base = results["sql-baseline"]["events_per_s"]
         for name in ("sql-baseline", "export", "verify", "rebuild"):
-            r: dict[str, float] = results[name]  # type: ignore[assignment]
+            r = results[name]
             ratio = r["events_per_s"] / base
             cells = [
                 backend,

@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -61,6 +61,13 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
 }
 
 
+@runtime_checkable
+class CreatesTable(Protocol):
+    """The SQLite and PostgreSQL recorders (the library's recorder protocol leaves it out)."""
+
+    def create_table(self) -> None: ...
+
+
 class Ledger(Application[UUID]):
     """The event-sourced application. Its name is fixed: it names the notification log that every
     projection tracks, so it must never change."""
@@ -69,10 +76,10 @@ class Ledger(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        self._saved_listeners: list[tuple[Callable[[int], None], frozenset[str] | None]] = []
+        self._saved_listeners: list[tuple[Callable[[int], object], frozenset[str] | None]] = []
         self._decisions = threading.Lock()
 
-    def on_saved(self, listener: Callable[[int], None], topics: Iterable[str] | None = None) -> None:
+    def on_saved(self, listener: Callable[[int], object], topics: Iterable[str] | None = None) -> None:
         """Call `listener(max notification id)` after each save through this ledger (wakes projections),
         or only after those that saved an event of one of `topics`."""
         self._saved_listeners.append((listener, None if topics is None else frozenset(topics)))
@@ -93,12 +100,15 @@ class Ledger(Application[UUID]):
             transcoder.register(PydanticTranscoding(name, model))
 
     def create_tables(self) -> None:
-        self.recorder.create_table()
+        recorder = self.recorder
+        if not isinstance(recorder, CreatesTable):
+            raise TypeError(f"{type(recorder).__name__} cannot create its table")
+        recorder.create_table()
 
     def load(self, cls: type[T], aggregate_id: UUID) -> T | None:
         """The aggregate (a private copy, maybe from the cache), or None if it does not exist."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(aggregate, cls):
@@ -110,8 +120,10 @@ class Ledger(Application[UUID]):
         events = list(self.events.get(aggregate_id))
         if not events:
             return None
-        aggregate: Any = None
+        aggregate: Aggregate | None = None
         for domain_event in events:
+            if not isinstance(domain_event, Aggregate.Event):
+                raise TypeError(f"{type(domain_event).__name__} is not an aggregate event")
             aggregate = domain_event.mutate(aggregate)
         return aggregate if isinstance(aggregate, cls) else None
 

@@ -179,7 +179,7 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-class LedgerLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class LedgerLogHandler(logging.StreamHandler[IO[str]]):
     """The handler `configure_logging` installs (so a second call replaces it instead of adding one)."""
 
 

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 class Listener:
-    def __init__(self, db: Database, on_notify: Callable[[], None]) -> None:
+    def __init__(self, db: Database, on_notify: Callable[[], object]) -> None:
         self.db = db
         self.on_notify = on_notify
         self._running = threading.Event()
@@ -40,7 +40,7 @@ class Listener:
         own = getattr(self.db.ledger.recorder, "notify_token", None)
         while self._running.is_set():
             try:
-                with self.db.datastore.get_connection() as conn:
+                with self.db.postgres.get_connection() as conn:
                     conn.execute(f"LISTEN {channel}")
                     while self._running.is_set():
                         for notify in conn.notifies(timeout=0.5, stop_after=1):

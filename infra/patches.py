@@ -92,14 +92,16 @@ def install() -> None:
 # attribute is enough; tests/unit/test_serialization.py holds it equal to the library's on real payloads.
 
 
-@cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+_field_names: dict[type, tuple[str, ...]] = {}
 
 
 def _plain(value: Any) -> Any:
-    if hasattr(type(value), "__dataclass_fields__"):
-        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+    cls = type(value)
+    if hasattr(cls, "__dataclass_fields__"):
+        names = _field_names.get(cls)
+        if names is None:
+            names = _field_names[cls] = tuple(f.name for f in dataclasses.fields(value))
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, dict):

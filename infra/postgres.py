@@ -91,6 +91,8 @@ class LedgerPostgresFactory(PostgresFactory):
         if schema:
             # The pool opens lazily, so every connection it makes will resolve unqualified table names
             # (the read models') in the ledger's schema.
+            if not isinstance(pool.kwargs, dict):
+                raise TypeError(f"expected the pool's connection arguments as a dict, got {pool.kwargs!r}")
             pool.kwargs["options"] = f"-c search_path={schema}"
         if self.datastore.pre_ping:
             cheap_pre_ping(pool)

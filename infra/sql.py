@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal, TypeVar
@@ -19,7 +20,8 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
-from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore, PostgresFactory
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteDatastore, SQLiteFactory
 from psycopg.rows import tuple_row
 
 from infra.transcoding import uuid_from_hex
@@ -28,6 +30,14 @@ Dialect = Literal["sqlite", "postgres"]
 T = TypeVar("T")
 BULK_CACHE_KIB = 128 * 1024
 Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LedgerNotification(Notification):
+    """A notification of the ledger's log, whose aggregate ids are UUIDs (the library's notifications
+    allow `UUID | str`)."""
+
+    originator_id: UUID
 
 
 @lru_cache(maxsize=1024)
@@ -137,11 +147,13 @@ class Cursor:
             plain = self._raw.sqlite_cursor.connection.cursor()  # the connection's rows are sqlite3.Row
             plain.row_factory = None
             try:
-                return plain.execute(_to_qmark(sql), tuple(params)).fetchall()
+                rows: list[tuple[Any, ...]] = plain.execute(_to_qmark(sql), tuple(params)).fetchall()
             finally:
                 plain.close()
+            return rows
         with self._raw.connection.cursor(row_factory=tuple_row) as plain:
-            return plain.execute(sql, tuple(params)).fetchall()
+            rows = plain.execute(sql, tuple(params)).fetchall()
+        return rows
 
     def fetchone(self) -> Row | None:
         row = self._raw.fetchone()
@@ -167,8 +179,23 @@ class Database:
 
     def __init__(self, ledger: Application[UUID]) -> None:
         self.ledger = ledger
-        self.datastore: Any = ledger.factory.datastore  # type: ignore[attr-defined]
+        factory = ledger.factory
+        if not isinstance(factory, SQLiteFactory | PostgresFactory):
+            raise TypeError(f"the read models need SQLite or PostgreSQL, not {type(factory).__name__}")
+        self.datastore: SQLiteDatastore | PostgresDatastore = factory.datastore
         self.dialect: Dialect = "postgres" if isinstance(self.datastore, PostgresDatastore) else "sqlite"
+        recorder = ledger.recorder
+        if not isinstance(recorder, SQLiteAggregateRecorder | PostgresAggregateRecorder):
+            raise TypeError(f"unknown recorder {type(recorder).__name__}")
+        self._events_table_name = recorder.events_table_name
+
+    @property
+    def postgres(self) -> PostgresDatastore:
+        """The datastore, where the dialect is PostgreSQL (its schema, its connections outside any
+        transaction)."""
+        if not isinstance(self.datastore, PostgresDatastore):
+            raise TypeError("the ledger is not on PostgreSQL")
+        return self.datastore
 
     @property
     def for_update(self) -> str:
@@ -202,10 +229,9 @@ class Database:
     @property
     def events_table(self) -> tuple[str, str]:
         """The events table's name (qualified on PostgreSQL) and its position column."""
-        recorder: Any = self.ledger.recorder
         if self.dialect == "postgres":
-            return f'"{self.datastore.schema}"."{recorder.events_table_name}"', "notification_id"
-        return recorder.events_table_name, "rowid"
+            return f'"{self.postgres.schema}"."{self._events_table_name}"', "notification_id"
+        return self._events_table_name, "rowid"
 
     def max_notification_id(self, cur: Cursor) -> int:
         table, column = self.events_table
@@ -225,12 +251,12 @@ class Database:
             with self.reader() as cur:
                 yield cur
             return
-        with self.datastore.get_connection() as conn, conn.cursor() as raw:
+        with self.postgres.get_connection() as conn, conn.cursor() as raw:
             yield Cursor(raw, self.dialect)
 
     def select_notifications(
         self, cur: Cursor, after: int, stop: int, topics: Sequence[str], limit: int
-    ) -> tuple[list[Notification], int]:
+    ) -> tuple[list[LedgerNotification], int]:
         """Notifications of these topics after `after`, up to `limit` of them, and the position up to
         which the log has been looked at (the last one returned when the page is full; otherwise the end
         of the span looked at, at most `stop`): the caller continues from there."""
@@ -249,7 +275,7 @@ class Database:
         # SQLite stores ids as hex text; psycopg already gives UUIDs.
         to_id = uuid_from_hex if self.dialect == "sqlite" else _same
         page = [
-            Notification(
+            LedgerNotification(
                 id=position,
                 originator_id=to_id(originator_id),
                 originator_version=version,
@@ -262,12 +288,12 @@ class Database:
 
     def notification_pages(
         self, after: int, stop: int, topics: Sequence[str], page: int
-    ) -> Iterator[list[Notification]]:
+    ) -> Iterator[list[LedgerNotification]]:
         """`select_notifications` page after page up to `stop`, each read on a connection of its own in
         a thread while the caller works through the previous page (only what was committed up to `stop`
         is read, so any connection sees the same rows)."""
 
-        def fetch(after: int) -> tuple[list[Notification], int | None]:
+        def fetch(after: int) -> tuple[list[LedgerNotification], int | None]:
             with self.reader() as cur:
                 notifications, looked_at = self.select_notifications(cur, after, stop, topics, page)
             return notifications, (looked_at if looked_at < stop else None)
@@ -328,13 +354,13 @@ class Database:
         stop: int | None = None,
         originator_ids: Sequence[UUID] = (),
         page: int = 10_000,
-    ) -> Iterator[Notification]:
+    ) -> Iterator[LedgerNotification]:
         """`stream_rows` as the library's notifications."""
         to_id = uuid_from_hex if self.dialect == "sqlite" else _same
         for position, aggregate_id, version, topic, state in self.stream_rows(
             after, stop, originator_ids, page, ids_as_text=False
         ):
-            yield Notification(
+            yield LedgerNotification(
                 id=position,
                 originator_id=to_id(aggregate_id),
                 originator_version=version,
@@ -358,7 +384,7 @@ class Database:
             return {r["name"] for r in cur.execute(f"PRAGMA table_info({table})").fetchall()}
         rows = cur.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND table_schema = %s",
-            [table, self.datastore.schema],
+            [table, self.postgres.schema],
         ).fetchall()
         return {r["column_name"] for r in rows}
 

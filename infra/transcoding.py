@@ -23,13 +23,14 @@ class PydanticTranscoding(Transcoding):
 
     def __init__(self, name: str, model: type[BaseModel]) -> None:
         self.name = name
-        self.type = model
+        self.type = model  # what the transcoder matches objects by
+        self.model = model
 
     def encode(self, obj: BaseModel) -> Any:
         return obj.model_dump(mode="json", by_alias=True)
 
     def decode(self, data: Any) -> BaseModel:
-        return self.type.model_validate(data)
+        return self.model.model_validate(data)
 
 
 class FastUUIDAsHex(UUIDAsHex):

@@ -184,7 +184,8 @@ class Bridge:
                 )
             for n in page:
                 if n.topic == topics[0]:
-                    if self._eligible(self.ledger.mapper.to_domain_event(n).tenant):  # type: ignore[attr-defined]
+                    registered = self.ledger.mapper.to_domain_event(n)
+                    if isinstance(registered, Charger.Registered) and self._eligible(registered.tenant):
                         live[n.originator_id] = None
                 else:
                     live.pop(n.originator_id, None)

@@ -33,6 +33,7 @@ from websockets.asyncio.server import Server, ServerConnection
 from websockets.exceptions import InvalidHeader
 from websockets.headers import parse_authorization_basic
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from ocpp_bridge.connection import CALLERROR, parse_frame
 from ocpp_bridge.security import SERVER_LOGGER
@@ -104,13 +105,14 @@ class _ServerSeam:
 
 
 class _Handlers:
+    id: str  # the charge point's identity, set by the ocpp library's ChargePoint
     csms: Csms
     version: str
 
     async def _seen(self, action: str, payload: dict[str, Any]) -> None:
         delay = self.csms.behaviour.slow_actions.get(action, self.csms.behaviour.answer_delay)
         await self.csms._received(
-            Received(self.id, self.version, action, payload, asyncio.get_running_loop().time())  # type: ignore[attr-defined]
+            Received(self.id, self.version, action, payload, asyncio.get_running_loop().time())
         )
         if delay:
             await asyncio.sleep(delay)
@@ -288,9 +290,9 @@ class Csms:
             self._accept,
             host,
             port,
-            subprotocols=["ocpp1.6", "ocpp2.0.1"],
+            subprotocols=[Subprotocol("ocpp1.6"), Subprotocol("ocpp2.0.1")],
             compression=None,
-            ping_interval=None,  # type: ignore[list-item]
+            ping_interval=None,
             ssl=self.ssl_context,
             process_request=self._check_auth if self.basic_auth is not None else None,
             logger=SERVER_LOGGER,

@@ -34,7 +34,7 @@ def tls_context(verify: bool) -> ssl.SSLContext:
     return context
 
 
-class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+class RedactingLogger(logging.LoggerAdapter[logging.Logger]):
     """A websockets logger that writes `Authorization: <redacted>` instead of the credentials."""
 
     def __init__(self, name: str) -> None:

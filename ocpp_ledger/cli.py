@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -366,17 +366,17 @@ def stats(
         _print_report(report)
 
 
-def _print_report(report: dict[str, object]) -> None:
-    commands, sessions, faults = report["commands"], report["sessions"], report["faults"]  # type: ignore[index]
+def _print_report(report: dict[str, Any]) -> None:
+    commands, sessions, faults = report["commands"], report["sessions"], report["faults"]
     console.rule(f"tenant {report['tenant']}")
     table = Table("command", "completed", "failed", "queued", "dispatched", title="commands")
-    for event_type, counts in sorted(commands["by_type"].items()):  # type: ignore[index]
+    for event_type, counts in sorted(commands["by_type"].items()):
         table.add_row(
             event_type, *(str(counts.get(s, 0)) for s in ("completed", "failed", "queued", "dispatched"))
         )
     console.print(table)
     latency = Table("stage", "count", "p50 ms", "p90 ms", "p99 ms", "max ms", title="latency")
-    for stage, p in commands["latency"].items():  # type: ignore[index]
+    for stage, p in commands["latency"].items():
         latency.add_row(stage, *(str(p[k]) for k in ("count", "p50_ms", "p90_ms", "p99_ms", "max_ms")))
     console.print(latency)
     summary_table = Table(
@@ -386,16 +386,16 @@ def _print_report(report: dict[str, object]) -> None:
         str(sessions["count"]),
         str(sessions["running"]),
         str(sessions["finished"]),
-        str(sessions["energy_kwh"]),  # type: ignore[index]
+        str(sessions["energy_kwh"]),
         str(sessions["mean_energy_kwh"]),
         str(sessions["mean_duration_s"]),
-        json_short(sessions["stop_reasons"]),  # type: ignore[index]
+        json_short(sessions["stop_reasons"]),
     )
     console.print(summary_table)
     console.print(
-        f"faults: {faults['count']} ({faults['open']} open) {json_short(faults['by_type'])}; "  # type: ignore[index]
-        f"command failures: {json_short(commands['failures'])}; "  # type: ignore[index]
-        f"CSMS CALLERRORs: {json_short(report['csms_errors']['callerrors'])}"  # type: ignore[index]
+        f"faults: {faults['count']} ({faults['open']} open) {json_short(faults['by_type'])}; "
+        f"command failures: {json_short(commands['failures'])}; "
+        f"CSMS CALLERRORs: {json_short(report['csms_errors']['callerrors'])}"
     )
 
 

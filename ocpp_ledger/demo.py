@@ -9,6 +9,7 @@ from typing import Any
 
 from domain import services
 from domain.commands import StartSession
+from domain.ledger import UnitOfWork
 from domain.location import LocationDetails
 from domain.protocol import OcppVersion
 from gateway.context import Context
@@ -78,7 +79,7 @@ def seed(ctx: Context, csms_url: str) -> str:
     if existing is not None:
         return existing["location_id"]
 
-    def decide(uow: services.UnitOfWork) -> str:  # type: ignore[name-defined]
+    def decide(uow: UnitOfWork) -> str:
         location = services.create_location(
             uow, tenant, LocationDetails(name="Demo depot", country="FR"), "demo"
         )

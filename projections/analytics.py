@@ -168,7 +168,7 @@ def command_stats(
         f"SELECT queued_at, dispatched_at, first_answer_at, completed_at, error FROM commands WHERE {where}",
         params,
     ).fetchall()
-    stages = {
+    stages: dict[str, list[float]] = {
         "queued_to_dispatched": [],
         "dispatched_to_first_answer": [],
         "dispatched_to_completed": [],

@@ -33,7 +33,7 @@ def handles(*event_classes: type) -> Callable[[Handler], Handler]:
     """Mark a projection method as the handler of these event classes."""
 
     def mark(method: Handler) -> Handler:
-        method._handles = event_classes  # type: ignore[attr-defined]
+        method._handles = event_classes  # type: ignore[attr-defined]  # a mark, read by Projection.__init_subclass__
         return method
 
     return mark

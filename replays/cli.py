@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, BinaryIO
 from uuid import UUID
 
 import typer
+from eventsourcing.persistence import Notification
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -17,7 +18,7 @@ from domain.settings import Settings
 from infra.sql import Database
 from replays.audit import Entry, decode_lines, print_timeline
 from replays.export import Slice, export, select
-from replays.recording import RecordingError, parse_event, read_header, verify
+from replays.recording import RecordingError, StoredLine, parse_event, read_header, verify
 
 app = typer.Typer(help="Recordings of the ledger: export, audit, verify.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -82,7 +83,7 @@ def export_command(
     err.print(f"{count:,} events, final hash {final}")
 
 
-def _read(path: Path) -> tuple[dict[str, object], object]:
+def _read(path: Path) -> tuple[dict[str, Any], BinaryIO]:
     handle = path.open("rb")
     first = handle.readline()
     try:
@@ -97,8 +98,8 @@ def _read(path: Path) -> tuple[dict[str, object], object]:
 def verify_command(path: Annotated[Path, typer.Argument(help="a recording")]) -> None:
     """Recompute the hash chain; exit 1 at the first line where it breaks (tampered, truncated, reordered)."""
     head, handle = _read(path)
-    with handle:  # type: ignore[attr-defined]
-        broken = verify(iter(handle), head)  # type: ignore[call-overload]
+    with handle:
+        broken = verify(iter(handle), head)
     if broken is not None:
         err.print(f"[red]{path}: chain broken at line {broken.line}: {broken.reason}[/]")
         raise typer.Exit(1)
@@ -134,8 +135,8 @@ def audit_command(
     head, handle = _read(path)
     console.print(f"[bold]{path}[/]: {head['count']:,} events from {head.get('source')}")
     console.print(f"recorded {head.get('created_at')}, filter {head.get('filter')}")
-    with handle:  # type: ignore[attr-defined]
-        print_timeline(decode_lines(handle, ledger.mapper), console, frames)  # type: ignore[arg-type]
+    with handle:
+        print_timeline(decode_lines(handle, ledger.mapper), console, frames)
 
 
 @app.command("run")
@@ -156,8 +157,8 @@ def run_command(
     from replays.run import read_script, reproduce
 
     _, handle = _read(path)
-    with handle:  # type: ignore[attr-defined]
-        script = read_script(parse_event(line) for line in handle)  # type: ignore[attr-defined]
+    with handle:
+        script = read_script(parse_event(line) for line in handle)
     ledger = _ledger()[0]
     ledger.create_tables()
     out = output or path.with_name(path.stem + ".run.jsonl")
@@ -188,14 +189,14 @@ def diff_command(
     runs = []
     for path, strip in ((before, ""), (after, prefix)):
         head, handle = _read(path)
-        with handle:  # type: ignore[attr-defined]
-            broken = verify(iter(handle), head)  # type: ignore[call-overload]
+        with handle:
+            broken = verify(iter(handle), head)
         if broken is not None:
             err.print(f"[red]{path}: chain broken at line {broken.line}: {broken.reason}[/]")
             raise typer.Exit(2)
         _, handle = _read(path)
-        with handle:  # type: ignore[attr-defined]
-            runs.append(exchanges((parse_event(line) for line in handle), strip, periodic))  # type: ignore[attr-defined]
+        with handle:
+            runs.append(exchanges((parse_event(line) for line in handle), strip, periodic))
     differences = compare(runs[0], runs[1])
     if as_json:
         typer.echo(
@@ -208,15 +209,13 @@ def diff_command(
     raise typer.Exit(1 if differences else 0)
 
 
-def _notification(line: object) -> object:
-    from eventsourcing.persistence import Notification
-
+def _notification(line: StoredLine) -> Notification:
     return Notification(
-        id=line.position,  # type: ignore[attr-defined]
-        originator_id=UUID(line.aggregate_id),  # type: ignore[attr-defined]
-        originator_version=line.version,  # type: ignore[attr-defined]
-        topic=line.topic,  # type: ignore[attr-defined]
-        state=line.state,  # type: ignore[attr-defined]
+        id=line.position,
+        originator_id=UUID(line.aggregate_id),
+        originator_version=line.version,
+        topic=line.topic,
+        state=line.state,
     )
 
 

@@ -183,19 +183,21 @@ def compare(before: Run, after: Run) -> list[Difference]:
                         )
             else:
                 for k in range(max(i2 - i1, j2 - j1)):
-                    a = old[i1 + k] if i1 + k < i2 else None
-                    b = new[j1 + k] if j1 + k < j2 else None
+                    recorded = old[i1 + k] if i1 + k < i2 else None
+                    replayed = new[j1 + k] if j1 + k < j2 else None
+                    either = recorded or replayed
+                    assert either is not None  # k is below the longer side's length
                     differences.append(
                         Difference(
                             charger,
-                            (i1 + k + 1) if a else (j1 + k + 1),
-                            (a or b).label(),  # type: ignore[union-attr]
-                            None if a is None else a.answer,
-                            None if b is None else b.answer,
+                            (i1 + k + 1) if recorded else (j1 + k + 1),
+                            either.label(),
+                            None if recorded is None else recorded.answer,
+                            None if replayed is None else replayed.answer,
                             "missing in the new run"
-                            if b is None
+                            if replayed is None
                             else "not in the recording"
-                            if a is None
+                            if recorded is None
                             else "different call",
                         )
                     )

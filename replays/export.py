@@ -28,17 +28,19 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+
 from domain.chargepoint import ChargePoint
 from domain.charger import REDACTED, Charger
 from domain.ids import charge_point_id
-from domain.ledger import Ledger
 from domain.location import Location
 from infra.sql import Database
 from replays.recording import GENESIS, StoredLine, header, write_events
 
-_LOCATION_ASSIGNED = Location.ChargersAssigned.TOPIC  # type: ignore[attr-defined]
+_LOCATION_ASSIGNED = Location.ChargersAssigned.TOPIC
 # Events that carry ChargerSettings, and the one secret in them (a JSON string value; null stays null).
-_SETTINGS_TOPICS = frozenset({Charger.Registered.TOPIC, Charger.Updated.TOPIC})  # type: ignore[attr-defined]
+_SETTINGS_TOPICS = frozenset({Charger.Registered.TOPIC, Charger.Updated.TOPIC})
 _PASSWORD = re.compile(rb'("basic_auth_password"\s*:\s*)"(?:[^"\\]|\\.)*"')
 _REDACTED = b'"' + REDACTED.encode() + b'"'
 
@@ -71,7 +73,8 @@ class Slice:
 
 def _timestamp(db: Database, position: int) -> datetime | None:
     for n in db.stream_notifications(after=position - 1, stop=position, page=1):
-        return db.ledger.mapper.to_domain_event(n).timestamp  # type: ignore[attr-defined]
+        event = db.ledger.mapper.to_domain_event(n)
+        return event.timestamp if isinstance(event, Aggregate.Event) else None
     return None
 
 
@@ -96,8 +99,10 @@ def _aggregates(db: Database, selection: Slice, head: int) -> list[UUID]:
         ids.append(selection.location_id)
         for n in db.stream_notifications(0, head, originator_ids=[selection.location_id]):
             if n.topic == _LOCATION_ASSIGNED:
-                for charger_id in db.ledger.mapper.to_domain_event(n).charger_ids:  # type: ignore[attr-defined]
-                    ids += [charger_id, charge_point_id(charger_id)]
+                assigned = db.ledger.mapper.to_domain_event(n)
+                if isinstance(assigned, Location.ChargersAssigned):
+                    for charger_id in assigned.charger_ids:
+                        ids += [charger_id, charge_point_id(charger_id)]
     return list(dict.fromkeys(ids))
 
 
@@ -108,7 +113,7 @@ def _command_filter(selection: Slice) -> Callable[[Any], bool] | None:
     return lambda n: (
         needle in n.state
         and (
-            n.topic.startswith(ChargePoint.TOPIC) or n.topic.startswith(Charger.TOPIC)  # type: ignore[attr-defined]
+            n.topic.startswith(ChargePoint.TOPIC) or n.topic.startswith(Charger.TOPIC)
         )
     )
 
@@ -126,7 +131,7 @@ def select(db: Database, selection: Slice) -> Iterator[StoredLine]:
             yield redacted(line)
 
 
-def source_of(ledger: Ledger, db: Database) -> dict[str, Any]:
+def source_of(ledger: Application[UUID], db: Database) -> dict[str, Any]:
     if db.dialect == "sqlite":
         return {
             "ledger": ledger.name,
@@ -138,7 +143,7 @@ def source_of(ledger: Ledger, db: Database) -> dict[str, Any]:
         "ledger": ledger.name,
         "backend": "postgres",
         "database": f"{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('dbname')}",
-        "schema": db.datastore.schema,
+        "schema": db.postgres.schema,
     }
 
 

@@ -15,7 +15,14 @@ from uuid import UUID
 
 from domain import services
 from domain.clock import ScaledClock
-from domain.commands import ClearFault, InjectFault, StartSession, StopSession, UnplugConnector
+from domain.commands import (
+    ClearFault,
+    CommandPayload,
+    InjectFault,
+    StartSession,
+    StopSession,
+    UnplugConnector,
+)
 from domain.ledger import Ledger, UnitOfWork
 from domain.protocol import FaultType, OcppVersion
 from ocpp_bridge.bridge import Bridge
@@ -55,9 +62,9 @@ class Scenario:
             await asyncio.sleep(0.05)
         raise TimeoutError(f"{identity} did not boot")
 
-    async def run(self, charger_id: UUID, payload: object) -> str:
+    async def run(self, charger_id: UUID, payload: CommandPayload) -> str:
         def queue(uow: UnitOfWork) -> services.FanOut:
-            return services.queue_commands(uow, TENANT, [charger_id], payload, "charger", "fixtures")  # type: ignore[arg-type]
+            return services.queue_commands(uow, TENANT, [charger_id], payload, "charger", "fixtures")
 
         command_id = str((await asyncio.to_thread(self.ledger.transact, queue)).queued[0].command_id)
 

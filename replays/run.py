@@ -36,9 +36,9 @@ from replays.export import Slice, export
 log = logging.getLogger(__name__)
 
 _RUNTIME = {
-    Charger.RuntimeStartRequested.TOPIC: StartCharger,  # type: ignore[attr-defined]
-    Charger.RuntimeStopRequested.TOPIC: StopCharger,  # type: ignore[attr-defined]
-    Charger.RuntimeRestartRequested.TOPIC: RestartCharger,  # type: ignore[attr-defined]
+    Charger.RuntimeStartRequested.TOPIC: StartCharger,
+    Charger.RuntimeStopRequested.TOPIC: StopCharger,
+    Charger.RuntimeRestartRequested.TOPIC: RestartCharger,
 }
 
 
@@ -80,7 +80,7 @@ def read_script(lines: Iterable[dict[str, Any]]) -> Script:
         fields, topic = line["fields"], line["type"]
         at = datetime.fromisoformat(line["timestamp"])
         script.ended_at = at
-        if topic == Charger.Registered.TOPIC:  # type: ignore[attr-defined]
+        if topic == Charger.Registered.TOPIC:
             spec, settings = _data(fields["spec"]), _data(fields["settings"])
             script.chargers[line["aggregate_id"]] = RecordedCharger(
                 line["aggregate_id"],
@@ -90,15 +90,15 @@ def read_script(lines: Iterable[dict[str, Any]]) -> Script:
                 settings["connector_type"],
                 settings["ocpp_version"],
             )
-        elif topic == Charger.CommandQueued.TOPIC:  # type: ignore[attr-defined]
+        elif topic == Charger.CommandQueued.TOPIC:
             if str(fields.get("origin", "")).startswith("auto_stop:"):
                 continue  # the policy will do it again, from the replayed session's own limits
             script.commands.append(
                 RecordedCommand(at, line["aggregate_id"], fields["event_type"], _data(fields["payload"]))
             )
-        elif topic == ChargePoint.BootAnswered.TOPIC and script.booted_at is None:  # type: ignore[attr-defined]
+        elif topic == ChargePoint.BootAnswered.TOPIC and script.booted_at is None:
             script.booted_at = at
-        elif topic == ChargePoint.Attached.TOPIC:  # type: ignore[attr-defined]
+        elif topic == ChargePoint.Attached.TOPIC:
             script.clock_speed = float(fields.get("clock_speed", 1.0))
         elif topic in _RUNTIME:
             script.commands.append(
@@ -177,7 +177,8 @@ async def reproduce(
         for command in script.commands:
             if command.charger_id not in new_ids:
                 continue
-            due = start_real + (command.at - first).total_seconds() / speed  # type: ignore[operator]
+            assert first is not None  # there is a command, so a first moment
+            due = start_real + (command.at - first).total_seconds() / speed
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             payload = PAYLOAD_TYPES[CommandType(command.event_type)].model_validate(command.payload)
             fan_out = await asyncio.to_thread(
@@ -218,13 +219,13 @@ async def _outcomes(db: Database, chargers: set[UUID], after: int, timeout: floa
     pending: set[UUID] = set()
     done: set[UUID] = set()
     counts: dict[str, int] = {"completed": 0, "failed": 0, "no outcome": 0}
-    queued_topics = {Charger.CommandQueued.TOPIC, *_RUNTIME}  # type: ignore[attr-defined]
+    queued_topics = {Charger.CommandQueued.TOPIC, *_RUNTIME}
     deadline = time.monotonic() + timeout
-    topics = {ChargePoint.CommandCompleted.TOPIC: "completed", ChargePoint.CommandFailed.TOPIC: "failed"}  # type: ignore[attr-defined]
+    topics = {ChargePoint.CommandCompleted.TOPIC: "completed", ChargePoint.CommandFailed.TOPIC: "failed"}
     first = True
     while (pending or first) and time.monotonic() < deadline:
         first = False
-        for n in await asyncio.to_thread(lambda after=after: list(db.stream_notifications(after))):
+        for n in await asyncio.to_thread(list, db.stream_notifications(after)):
             after = n.id
             if n.topic in queued_topics and n.originator_id in chargers:
                 command_id = UUID(_data(json.loads(n.state)["command_id"]))

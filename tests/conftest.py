@@ -17,7 +17,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -143,14 +145,14 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         )
 
 
-def test_settings(**overrides: object) -> Settings:
-    defaults: dict[str, object] = {
+def test_settings(**overrides: Any) -> Settings:
+    defaults: dict[str, Any] = {
         "command_timeout_seconds": 0.5,
         "read_barrier_seconds": 5.0,
         "projection_poll_seconds": 0.2,
         "clock_speed": 100.0,  # simulated time: a 10 s meter interval takes 0.1 s
     }
-    return Settings(**{**defaults, **overrides})  # type: ignore[arg-type]
+    return Settings(**{**defaults, **overrides})
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]  # not a test, despite its name
@@ -180,20 +182,21 @@ class Api:
         if organization is not None:
             self.headers["X-Organization-Id"] = organization
 
-    def request(self, method: str, url: str, **kwargs: object):
-        headers = {**self.headers, **kwargs.pop("headers", {})}  # type: ignore[dict-item]
-        return self.client.request(method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
+    def request(
+        self, method: str, url: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        return self.client.request(method, url, headers={**self.headers, **(headers or {})}, **kwargs)
 
-    def get(self, url: str, **kwargs: object):
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)
 
-    def post(self, url: str, **kwargs: object):
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("POST", url, **kwargs)
 
-    def put(self, url: str, **kwargs: object):
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("PUT", url, **kwargs)
 
-    def delete(self, url: str, **kwargs: object):
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("DELETE", url, **kwargs)
 
 

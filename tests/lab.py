@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from domain import services
 from domain.clock import ScaledClock
 from domain.commands import CommandPayload
@@ -109,7 +111,7 @@ class Lab:
     def events(self, *types: type) -> list[Any]:
         """Every stored event of these types, in ledger order."""
         mapper, recorder = self.ctx.ledger.mapper, self.ctx.ledger.recorder
-        topics = [t.TOPIC for t in types]  # type: ignore[attr-defined]
+        topics = [get_topic(t) for t in types]
         return [
             mapper.to_domain_event(n) for n in recorder.select_notifications(1, 10_000_000, topics=topics)
         ]

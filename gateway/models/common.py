@@ -98,7 +98,7 @@ def page_params(
     return PageParams(page=page, limit=limit)
 
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "missing or invalid token"},
     403: {"model": ErrorBody, "description": "wrong role or tenant scope"},
     404: {"model": ErrorBody, "description": "unknown resource in the caller's tenant"},

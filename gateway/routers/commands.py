@@ -35,6 +35,7 @@ from domain.commands import (
     StartTransaction,
     StopSession,
     StopTransaction,
+    TargetKind,
     UnlockConnector,
     UnplugConnector,
 )
@@ -103,7 +104,9 @@ FLEET: list[tuple[str, type[CommandPayload], str]] = [
 ]
 
 
-def _target_rows(cur: Cursor, tenant: str, target: FleetTarget) -> tuple[list[UUID], str, list[str]]:
+def _target_rows(
+    cur: Cursor, tenant: str, target: FleetTarget
+) -> tuple[list[UUID], TargetKind, list[str]]:
     """Charger ids targeted, the target kind, and the named charger_ids that are not in the location."""
     if target.charger_id is not None:
         row = get_charger(cur, tenant, target.charger_id)
@@ -161,7 +164,7 @@ def fan_out_response(fan_out: services.FanOut, missing: list[str]) -> FleetComma
 
 def _fleet_route(path: str, payload_type: type[CommandPayload], doc: str) -> None:
     def endpoint(
-        body: FleetCommand[payload_type],  # type: ignore[valid-type]
+        body: FleetCommand[payload_type],  # type: ignore[valid-type]  # one route per payload type, made in a loop
         ctx: Ctx,
         tenant: Tenant,
         principal: CurrentPrincipal,
@@ -179,7 +182,7 @@ def _fleet_route(path: str, payload_type: type[CommandPayload], doc: str) -> Non
                 charger_ids,
                 body.event,
                 kind,
-                principal.name,  # type: ignore[arg-type]
+                principal.name,
                 idempotency_key=idempotency_key,
             )
             decided[:] = [fan_out]
@@ -225,7 +228,7 @@ def _single_route(
     check: Callable[[CommandPayload, OcppVersion], CommandPayload] | None = None,
 ) -> None:
     def endpoint(
-        body: ChargerCommand[payload_type],  # type: ignore[valid-type]
+        body: ChargerCommand[payload_type],  # type: ignore[valid-type]  # one route per payload type, made in a loop
         ctx: Ctx,
         tenant: Tenant,
         principal: CurrentPrincipal,
@@ -264,7 +267,7 @@ def _single_route(
             commands_accepted(decided[0])
         if stored.status_code != 202:
             return stored
-        queued = _Queued.model_validate_json(stored.body)
+        queued = _Queued.model_validate_json(bytes(stored.body))
         with log_context(command_id=queued.command_id, charger_id=row["id"], identity=row["identity"]):
             outcome = wait_for_outcome(
                 ctx, tenant, str(queued.command_id), ctx.settings.command_timeout_seconds

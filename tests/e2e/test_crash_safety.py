@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +28,7 @@ from domain.settings import Settings
 from ocpp_ledger.demo import DemoCsms
 from projections.readmodels import ReadModels
 from tests.conftest import CSMS_URL
+from tests.events import events_of
 from tests.process import OCPP_LEDGER, create_token, ledger_env, ok, serving
 
 __all__ = ["ledger_env"]
@@ -57,19 +59,11 @@ def location_of_chargers(client: httpx.Client, name: str, number: int, prefix: s
     return location
 
 
-def events(ledger: Ledger, *types: type) -> list[object]:
-    topics = [t.TOPIC for t in types]  # type: ignore[attr-defined]
-    return [
-        ledger.mapper.to_domain_event(n)
-        for n in ledger.recorder.select_notifications(1, 10_000_000, topics=topics)
-    ]
-
-
 def test_a_fan_out_killed_midway_is_queued_whole_or_not_at_all(
     ledger_env: dict[str, str], tmp_path: Path
 ) -> None:
     token = create_token(ledger_env)
-    answered: list[dict[str, object]] = []
+    answered: list[dict[str, Any]] = []  # JSON answers
     delays = [0.0, 0.02, 0.05, 0.1, 0.2]
     with serving(ledger_env, token, tmp_path / "setup.log", bridge=False) as server:
         location = location_of_chargers(server.client, "big", 1000, "K-", CSMS_URL)
@@ -93,11 +87,11 @@ def test_a_fan_out_killed_midway_is_queued_whole_or_not_at_all(
             thread.join(timeout=30)
 
     ledger = ledger_of(ledger_env)
-    batches = Counter(e.batch_id for e in events(ledger, Charger.CommandQueued))  # type: ignore[attr-defined]
+    batches = Counter(e.batch_id for e in events_of(ledger, Charger.CommandQueued))
     assert all(count == 1000 for count in batches.values()), batches
     for answer in answered:  # an answered fan-out is in the ledger, whole
-        ids = {r["command"]["id"] for r in answer["results"]}  # type: ignore[index]
-        stored = {str(e.command_id) for e in events(ledger, Charger.CommandQueued)}  # type: ignore[attr-defined]
+        ids = {r["command"]["id"] for r in answer["results"]}
+        stored = {str(e.command_id) for e in events_of(ledger, Charger.CommandQueued)}
         assert ids <= stored
     # and the read model agrees with the ledger after a restart
     with serving(ledger_env, token, tmp_path / "after.log", bridge=False) as server:
@@ -147,10 +141,10 @@ def test_a_bridge_killed_while_charging_50_sessions_resumes_them_once(
             started[m.identity] = m
     assert len(transactions) == 50
     ledger = ledger_of(env)
-    frames = events(ledger, ChargePoint.FrameRecorded)
+    frames = events_of(ledger, ChargePoint.FrameRecorded)
     answers = Counter(
         (f.originator_id, f.message_id) for f in frames if f.direction == "csms_to_cp" and f.message_type == 3
-    )  # type: ignore[attr-defined]
+    )
     assert set(answers.values()) == {1}, "a CSMS answer was recorded twice"
     assert not csms.csms.violations
 

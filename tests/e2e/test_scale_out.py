@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -67,11 +68,11 @@ def holders(env: dict[str, str]) -> dict[str, str | None]:
         }
 
 
-def authorize_everyone(client: object, ids: list[str], round_: int) -> list[str]:
+def authorize_everyone(client: httpx.Client, ids: list[str], round_: int) -> list[str]:
     tags = []
     for n, charger_id in enumerate(ids):
         tag = f"R{round_}-{n}"
-        response = client.post(  # type: ignore[attr-defined]
+        response = client.post(
             "/ocpp/commands/authorize", json={"target": {"charger_id": charger_id}, "event": {"id_tag": tag}}
         )
         assert ok(response, 202)["queued_count"] == 1

@@ -81,7 +81,8 @@ def recorded_sessions() -> int:
 
 
 def test_sessions_energy_and_stop_reasons_match_the_recordings(loaded: Context) -> None:
-    energy, reasons, durations = 0, {}, []
+    energy, durations = 0, []
+    reasons: dict[str, int] = {}
     for name in ALL:
         recorded = lines(name)
         started = {f["transaction_id"]: f for f in of(recorded, "ChargePoint.TransactionStarted")}

@@ -8,6 +8,7 @@ they were.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -310,7 +311,7 @@ def fill(value: Any, ids: dict[str, str]) -> Any:
     return value
 
 
-def fleet(path: str, target: dict[str, object]) -> dict[str, object]:
+def fleet(path: str, target: Mapping[str, object]) -> dict[str, object]:
     return {"target": target, "event": FLEET_BODIES[path]}
 
 
@@ -439,7 +440,7 @@ def test_another_tenants_ids_are_404_on_every_route_and_change_nothing(
     """Every attempt of ATTEMPTS, one after the other; each must be a 404 that writes nothing and leaves
     the owner's view as it was. All the wrong ones are listed."""
     view = owner_view(api, owned)
-    wrong = []
+    wrong: list[tuple[object, ...]] = []
     for name, method, path, body, query in ATTEMPTS:
         before = stored_events(context)
         response = attempt(any_intruder, owned, method, path, body, query)

@@ -7,7 +7,7 @@ the number of stored events is unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +52,7 @@ def fill(value: Any, lab: Lab) -> Any:
     return value
 
 
-def misnamed(response: httpx.Response, loc: list[object]) -> str | None:
+def misnamed(response: httpx.Response, loc: Sequence[object]) -> str | None:
     """What is wrong with `response` as a 422 with exactly one error naming `loc`, or None."""
     if response.status_code != 422:
         return f"{response.status_code}: {response.text[:200]}"
@@ -67,7 +67,7 @@ def assert_names_field(response: httpx.Response, loc: list[object]) -> None:
 
 
 def refuse_all(
-    api: Api, context: Context, lab: Lab, cases: list[tuple[str, str, str, Any, list[object]]]
+    api: Api, context: Context, lab: Lab, cases: Sequence[tuple[str, str, str, Any, Sequence[object]]]
 ) -> list[tuple[str, str]]:
     """Send each case; return every one that was not a 422 naming its field, or that wrote events."""
     wrong = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections.abc import AsyncIterator
+from uuid import UUID
 
 import pytest
 from ocpp.v16 import call
@@ -67,10 +68,10 @@ def configure(**values: str) -> Configuration:
     return Configuration(configuration=[ConfigurationItem(key=k, value=v) for k, v in values.items()])
 
 
-def frames_of(lab: Lab, charger: object, command_id: str) -> list[tuple[str, str | None]]:
+def frames_of(lab: Lab, charger: UUID, command_id: str) -> list[tuple[str, str | None]]:
     return [
         (f.direction, f.action)
-        for f in recorded(lab, charger, ChargePoint.FrameRecorded)  # type: ignore[arg-type]
+        for f in recorded(lab, charger, ChargePoint.FrameRecorded)
         if str(f.command_id) == command_id
     ]
 
@@ -569,7 +570,7 @@ async def test_a_proxied_data_transfer_returns_the_csms_answer(lab: Lab) -> None
 async def test_an_unvalidated_malformed_proxy_message_returns_the_csms_callerror(lab: Lab) -> None:
     charger = await booted_charger(lab)
     message = check_proxy_message(
-        ProxyMessage(action="StatusNotification", payload={"connector_id": 1}, validate=False),
+        ProxyMessage(action="StatusNotification", payload={"connector_id": 1}, validate_payload=False),
         OcppVersion.V16,
     )
     outcome = await lab.run(charger, message)

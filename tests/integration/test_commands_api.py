@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from domain.charger import Charger
 from gateway.context import Context
 from tests.conftest import CSMS_URL, Api, new_charger, new_location
+from tests.events import events_of
 
-FLEET_BODIES = {
+FLEET_BODIES: dict[str, dict[str, object]] = {
     "plug-connector": {"connector_id": 1},
     "unplug-connector": {"connector_id": 1},
     "unlock-connector": {"connector_id": 1},
@@ -22,12 +24,8 @@ FLEET_BODIES = {
 }
 
 
-def stored_command_events(context: Context) -> list[object]:
-    from domain.charger import Charger
-
-    notifications = context.ledger.recorder.select_notifications(start=1, limit=1_000_000)
-    events = [context.ledger.mapper.to_domain_event(n) for n in notifications]
-    return [e for e in events if isinstance(e, Charger.CommandQueued)]
+def stored_command_events(context: Context) -> list[Charger.CommandQueued]:
+    return events_of(context.ledger, Charger.CommandQueued)
 
 
 @pytest.mark.parametrize("path", sorted(FLEET_BODIES))

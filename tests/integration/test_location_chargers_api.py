@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from tests.conftest import CSMS_URL, Api, new_charger, new_location
 
@@ -11,7 +12,7 @@ HEX_SUFFIX = re.compile(r"[0-9a-f]{8}")
 
 def group(
     prefix: str, number: int, suffixes: list[str] | None = None, **template: object
-) -> dict[str, object]:
+) -> dict[str, Any]:
     return {
         "template": {
             "brand_slug": "wallbox",
@@ -25,7 +26,7 @@ def group(
     }
 
 
-def provision(api: Api, location_id: str, groups: list[dict[str, object]]) -> dict[str, object]:
+def provision(api: Api, location_id: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
     """Create chargers in bulk and return the finished job."""
     accepted = api.post(f"/ocpp/locations/{location_id}/chargers", json=groups)
     assert accepted.status_code == 202, accepted.text
@@ -34,8 +35,8 @@ def provision(api: Api, location_id: str, groups: list[dict[str, object]]) -> di
     return job.json()
 
 
-def all_location_chargers(api: Api, location_id: str) -> list[dict[str, object]]:
-    chargers: list[dict[str, object]] = []
+def all_location_chargers(api: Api, location_id: str) -> list[dict[str, Any]]:
+    chargers: list[dict[str, Any]] = []
     page = 1
     while True:
         body = api.get(f"/ocpp/locations/{location_id}/chargers", params={"page": page, "limit": 100}).json()

@@ -19,6 +19,7 @@ from uuid import UUID
 
 import pytest
 from websockets.protocol import State
+from websockets.typing import Subprotocol
 
 from domain.chargepoint import ChargePoint
 from domain.charger import Charger
@@ -548,7 +549,8 @@ async def test_the_faultproxy_verb_forwards_frames_and_logs_the_faults_it_inject
         assert process.stdout is not None
         ready = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
         port = int(ready.split("ws://127.0.0.1:", 1)[1].split()[0])
-        async with websockets.connect(f"ws://127.0.0.1:{port}/ocpp/CLI-1", subprotocols=["ocpp1.6"]) as ws:
+        url = f"ws://127.0.0.1:{port}/ocpp/CLI-1"
+        async with websockets.connect(url, subprotocols=[Subprotocol("ocpp1.6")]) as ws:
             assert ws.subprotocol == "ocpp1.6"
             await ws.send(json.dumps([2, "m1", "Heartbeat", {}]))  # its answer is dropped
             await ws.send(json.dumps([2, "m2", "DataTransfer", {"vendorId": "acme"}]))

@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +173,13 @@ def test_projection_lag_is_reported_per_read_model_and_goes_to_zero_after_catch_
             ocpp_version=OcppVersion.V16,
         )
         context.ledger.transact(
-            lambda uow, r=registration: services.register_charger(uow, "acme", r, None, "test")
+            partial(
+                services.register_charger,
+                tenant="acme",
+                registration=registration,
+                location_id=None,
+                requested_by="test",
+            )
         )
     scraper = TestClient(create_app(context.settings, context))  # not started: no lifespan
     READ_MODELS.watch(context.read)
@@ -263,7 +270,7 @@ def test_bridge_metrics_follow_connections_frames_commands_and_saves(
         )
     }
     for identity in charger_ids:
-        csms.wait_for(lambda i=identity: csms.csms.messages(i, "StatusNotification"))
+        csms.wait_for(partial(csms.csms.messages, identity, "StatusNotification"))
 
     connected = "ocpp_ledger_bridge_connected_chargers"
     assert wait_until(lambda: value(scrape(client), connected) == len(csms.csms.connections) == 2)

@@ -179,7 +179,7 @@ def test_every_route_but_the_health_routes_documents_the_bearer_token(schema: di
     }
     for path, item in schema["paths"].items():
         for method, operation in item.items():
-            expected = [] if path in UNAUTHENTICATED else [{"HTTPBearer": []}]
+            expected: list[dict[str, list[str]]] = [] if path in UNAUTHENTICATED else [{"HTTPBearer": []}]
             assert operation.get("security", []) == expected, (method, path)
             if path not in UNAUTHENTICATED:
                 assert "401" in operation["responses"], (method, path)

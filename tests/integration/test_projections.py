@@ -254,7 +254,7 @@ class UpdatedLocations(EveryNotification):
 
     @property
     def topics(self) -> list[str]:
-        return [Location.Updated.TOPIC]  # type: ignore[attr-defined]
+        return [Location.Updated.TOPIC]
 
 
 def save_sparse_updates(ledger: Ledger) -> list[int]:
@@ -265,7 +265,7 @@ def save_sparse_updates(ledger: Ledger) -> list[int]:
         if i % 10 == 9:
             location.update(LocationDetails(name=f"renamed {i}"), "test")
         recordings = ledger.save(location)
-        updates += [r.notification.id for r in recordings if r.notification.topic == Location.Updated.TOPIC]  # type: ignore[attr-defined]
+        updates += [r.notification.id for r in recordings if r.notification.topic == Location.Updated.TOPIC]
     return updates
 
 
@@ -314,21 +314,23 @@ def test_deferred_latest_updates_leave_each_row_as_its_last_update_would(context
     assert rows == [{"id": "a", "value": 3}, {"id": "b", "value": 8}]
 
 
-def test_a_batch_rebuild_never_rewinds_a_runner_that_got_further_meanwhile(context: Context) -> None:
+def test_a_batch_rebuild_never_rewinds_a_runner_that_got_further_meanwhile(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
     save_locations(context.ledger, 30)
     create_tables(context.read.db, [EveryNotification()])
     other = ProjectionRunner(context.ledger, Database(context.ledger), EveryNotification("other"))
     rebuilding_db = Database(context.ledger)
     rebuilder = ProjectionRunner(context.ledger, rebuilding_db, EveryNotification("rebuild"))
     # The rebuild read the head (20) just before more events were applied by another process's runner.
-    rebuilding_db.max_notification_id = lambda cur: 20  # type: ignore[method-assign]
+    monkeypatch.setattr(rebuilding_db, "max_notification_id", lambda cur: 20)
     emptied = rebuilder.reset
 
     def reset_then_other_runner_catches_up() -> None:
         emptied()
         other.catch_up()
 
-    rebuilder.reset = reset_then_other_runner_catches_up  # type: ignore[method-assign]
+    monkeypatch.setattr(rebuilder, "reset", reset_then_other_runner_catches_up)
 
     rebuilder.rebuild_in_batches(batch_size=5)
     assert tracking_position(context.read.db, "every_notification") == 30
@@ -368,7 +370,11 @@ def test_runners_in_two_processes_apply_each_event_exactly_once(
     context: Context, processes: list[Process]
 ) -> None:
     runners = [p.runner for p in processes]
-    context.ledger.on_saved(lambda _position: [r.wake() for r in runners])
+    def wake(_position: int) -> None:
+        for runner in runners:
+            runner.wake()
+
+    context.ledger.on_saved(wake)
     for runner in runners:
         runner.start()
     writing = [

@@ -4,13 +4,18 @@ the kept recordings reproduced against the test CSMS and diffed."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import pytest
 from typer.testing import CliRunner
 
 from domain import services
+from domain.charger import Charger
 from domain.commands import Authorize, PlugConnector
+from domain.ledger import UnitOfWork
 from domain.protocol import OcppVersion
 from gateway.context import Context
 from ocpp_bridge.csms import Behaviour, Csms
@@ -18,16 +23,16 @@ from ocpp_ledger.cli import app as cli
 from replays.audit import decode_lines
 from replays.diff import compare, exchanges
 from replays.export import Slice, export
-from replays.recording import RecordingError, read_header, verify
+from replays.recording import Break, RecordingError, read_header, verify
 from replays.run import read_script, reproduce
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "replays" / "recordings"
 
 
-def workload(context: Context) -> list:
+def workload(context: Context) -> list[UUID]:
     """Two chargers with a few commands, in one tenant."""
 
-    def build(uow: services.UnitOfWork) -> list:  # type: ignore[name-defined]
+    def build(uow: UnitOfWork) -> list[UUID]:
         ids = []
         for identity in ("REC-1", "REC-2"):
             registration = services.ChargerRegistration(
@@ -42,16 +47,17 @@ def workload(context: Context) -> list:
 
     ids = context.ledger.transact(build)
     for charger_id in ids:
-        context.ledger.transact(
-            lambda uow, c=charger_id: services.queue_commands(
-                uow, "acme", [c], PlugConnector(), "charger", "t"
+        for payload in (PlugConnector(), Authorize(id_tag="X")):
+            context.ledger.transact(
+                partial(
+                    services.queue_commands,
+                    tenant="acme",
+                    charger_ids=[charger_id],
+                    payload=payload,
+                    target_kind="charger",
+                    requested_by="t",
+                )
             )
-        )
-        context.ledger.transact(
-            lambda uow, c=charger_id: services.queue_commands(
-                uow, "acme", [c], Authorize(id_tag="X"), "charger", "t"
-            )
-        )
     return ids
 
 
@@ -59,7 +65,7 @@ def lines_of(path: Path) -> list[bytes]:
     return path.read_bytes().splitlines(keepends=True)
 
 
-def check(path: Path) -> tuple[dict, object]:
+def check(path: Path) -> tuple[dict[str, Any], Break | None]:
     lines = lines_of(path)
     head = read_header(lines[0].decode())
     return head, verify(iter(lines[1:]), head)
@@ -98,7 +104,9 @@ def test_a_command_export_holds_the_command(context: Context, tmp_path: Path) ->
     commands = [
         n for n in context.ledger.recorder.select_notifications(1, 1000) if n.topic.endswith("CommandQueued")
     ]
-    command_id = context.ledger.mapper.to_domain_event(commands[1]).command_id
+    queued = context.ledger.mapper.to_domain_event(commands[1])
+    assert isinstance(queued, Charger.CommandQueued)
+    command_id = queued.command_id
     path = tmp_path / "command.jsonl"
     count, _ = export(context.read.db, Slice(command_id=command_id), path)
     assert count == 1

@@ -257,7 +257,7 @@ async def test_the_password_never_appears_in_responses_logs_or_recordings(
     assert verify(iter(line.encode() + b"\n" for line in lines[1:]), read_header(lines[0])) is None
     registered = [
         json.loads(line) for line in lines[1:] if json.loads(line)["type"] == Charger.Registered.TOPIC
-    ]  # type: ignore[attr-defined]
+    ]
     assert registered[0]["fields"]["settings"]["_data_"]["basic_auth_password"] == "***"
 
     assert secrets_in("\n".join(responses), "CP-SECRET") == []

@@ -135,7 +135,10 @@ async def settled(lab: Lab, identity: str) -> None:
 
 async def ledger_until(lab: Lab, check: Callable[[], T | None], timeout: float = 10.0) -> T:
     """Re-check each time the ledger moves (through the read models' position) until `check` answers."""
-    result = await asyncio.to_thread(lab.ctx.read.wait_until, "commands", check, timeout)
+    def wait() -> T | None:
+        return lab.ctx.read.wait_until("commands", check, timeout)
+
+    result = await asyncio.to_thread(wait)
     assert result is not None, "the condition did not hold in time"
     return result
 

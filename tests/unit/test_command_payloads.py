@@ -170,5 +170,6 @@ def test_every_payload_is_stored_and_read_back_unchanged(ledger: Ledger, payload
         return
     ledger.save(charger)
     stored = list(ledger.events.get(charger.id))[-1]
+    assert isinstance(stored, Charger.CommandQueued)
     assert stored.payload == payload
     assert type(stored.payload) is type(payload)

@@ -21,6 +21,7 @@ def test_an_update_with_the_same_details_records_nothing() -> None:
     assert location.collect_events() == []
     location.update(LocationDetails(name="B", city="Lyon"), "t")
     [updated] = location.collect_events()
+    assert isinstance(updated, Location.Updated)
     assert updated.details.city == "Lyon"
 
 
