@@ -23,6 +23,7 @@ from projections.jobs import JobsProjection
 from projections.listen import Listener
 from projections.locations import LocationsProjection
 from projections.message_log import MessageLogProjection
+from projections.meter_samples import MeterSamplesProjection
 from projections.metrics import READ_MODELS
 from projections.runner import Projection, ProjectionRunner, create_tables
 from projections.sql import Database
@@ -43,6 +44,7 @@ def default_projections() -> list[Projection]:
         MessageLogProjection(),
         AutoStopProjection(),
         AnalyticsProjection(),
+        MeterSamplesProjection(),
     ]
 
 
