@@ -98,6 +98,7 @@ def frame_page(
     start: str | None = None,
     end: str | None = None,
     search: str | None = None,
+    command_id: str | None = None,
 ) -> list[Row]:
     """A page of a charger's frames by position (keyset: stable while frames keep arriving), oldest
     first: the newest `limit` before `before`, or the oldest `limit` after `after`."""
@@ -109,6 +110,7 @@ def frame_page(
         ("direction = %s", direction),
         ("timestamp >= %s", start),
         ("timestamp <= %s", end),
+        ("command_id = %s", command_id),
     ):
         if value is not None and value != "":
             where += f" AND {clause}"

@@ -47,11 +47,22 @@ def frames(
     since: Annotated[QueryTime | None, Query()] = None,
     until: Annotated[QueryTime | None, Query()] = None,
     q: Text = None,
+    command_id: Annotated[UUID | None, Query(description="only frames this command caused")] = None,
 ) -> FramePage:
     """A page of the charger's OCPP frames, oldest first: the newest `limit` (before `before`), or the
     next ones after `after`. Keyed by ledger position, so pages stay put while frames arrive."""
     rows = frame_page(
-        cur, _cp(charger), limit + 1, before, after, action, direction, iso(since), iso(until), q
+        cur,
+        _cp(charger),
+        limit + 1,
+        before,
+        after,
+        action,
+        direction,
+        iso(since),
+        iso(until),
+        q,
+        None if command_id is None else str(command_id),
     )
     has_older = len(rows) > limit and after is None
     rows = rows[1:] if has_older else rows[:limit]

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from gateway.auth import Tenant
 from gateway.deps import ReadCursor, fresh
-from gateway.models.common import ERRORS
+from gateway.models.common import ERRORS, NUL_FREE
 from projections.charger_status import charger_runtime
 from projections.chargers import list_chargers
 from projections.locations import list_locations
@@ -19,9 +21,16 @@ ALL = 1_000_000
 
 
 @router.get("/fleet", dependencies=[fresh("locations", "chargers", "charger_status")])
-def fleet(tenant: Tenant, cur: ReadCursor) -> Fleet:
+def fleet(
+    tenant: Tenant,
+    cur: ReadCursor,
+    charger_id: Annotated[
+        str | None, Query(max_length=64, pattern=NUL_FREE, description="only this one")
+    ] = None,
+) -> Fleet:
+    """Every location and charger of the tenant (or one charger, by id or identity) with its live state."""
     locations, _ = list_locations(cur, tenant, ALL, 0)
-    rows, _ = list_chargers(cur, tenant, ALL, 0)
+    rows, _ = list_chargers(cur, tenant, ALL, 0, charger_ids=[charger_id] if charger_id else ())
     runtime = charger_runtime(cur, [r["id"] for r in rows])
     chargers = []
     for row in rows:
