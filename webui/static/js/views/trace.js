@@ -152,7 +152,7 @@ export function Trace({ chargerId, identity, trace }) {
     </div>`;
 
   return html`
-    <section class="trace">
+    <section class="trace" data-count=${frames.length} ref=${(el) => { if (el) el.labFrames = frames; }}>
       <div class="toolbar">
         <h3>OCPP trace</h3>
         <input list="trace-actions" placeholder="action" value=${filters.action} onChange=${set("action")} aria-label="action filter" />
