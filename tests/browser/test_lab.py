@@ -5,6 +5,7 @@ as an admin in an organization, and keep 1,000 chargers usable."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,13 @@ def css(browser: WebDriver | WebElement, selector: str) -> list[WebElement]:
 
 
 def shot(browser: WebDriver, lab: Lab, name: str) -> None:
+    """With LEDGER_LAB_SCREENSHOTS=folder: a picture of the whole page (docs/screenshots/ holds them)."""
     if SCREENSHOTS and lab.backend == "sqlite":
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        browser.save_screenshot(str(Path(SCREENSHOTS) / f"{name}.png"))
+        picture = browser.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
+        )
+        (Path(SCREENSHOTS) / f"{name}.png").write_bytes(base64.b64decode(picture["data"]))
 
 
 def sign_in(browser: WebDriver, lab: Lab, token: str | None = None) -> None:
@@ -177,6 +182,21 @@ def test_a_command_run_from_the_commands_view_moves_to_completed_with_its_frames
     shot(browser, lab, "commands")
 
 
+def test_the_charts_show_latency_percentiles_per_charger_figures_and_csms_errors(
+    browser: WebDriver, lab: Lab
+) -> None:
+    sign_in(browser, lab)
+    browser.get(lab.url + "/#/charts")
+    until(browser, lambda: css(browser, ".charts .latency figure svg"), message="latency percentiles")
+    stats = ok(lab.server.client.get("/analytics/commands"))
+    completed = stats["latency"]["queued_to_completed"]["count"]
+    assert f"queued → completed ({completed} commands)" in css(browser, ".charts .latency")[0].text
+    sessions = css(browser, ".per-charger figure")[0]
+    assert "DEMO-1" in sessions.text, "sessions per charger"
+    assert css(browser, ".charts h3")[-1].text == "CSMS errors over time"
+    shot(browser, lab, "charts")
+
+
 def test_a_dropped_stream_catches_up_without_gaps_or_duplicates(browser: WebDriver, lab: Lab) -> None:
     sign_in(browser, lab)
     open_charger(browser, lab, "DEMO-1")
@@ -217,7 +237,10 @@ def test_a_trace_export_opens_as_a_verified_recording_and_recordings_compare_sid
     kept = str(RECORDINGS / "session-ocpp16.jsonl")
     css(browser, "input[name=recording]")[0].send_keys(kept)
     until(browser, lambda: "session-ocpp16.jsonl" in css(browser, ".inspection h3")[0].text)
-    assert css(browser, ".inspection [data-intact]")[0].get_attribute("data-intact") == "true"
+    assert (
+        until(browser, lambda: css(browser, ".inspection [data-intact]")[0]).get_attribute("data-intact")
+        == "true"
+    )
     shot(browser, lab, "recording")
 
     tampered = tmp_path / "tampered.jsonl"
@@ -227,7 +250,7 @@ def test_a_trace_export_opens_as_a_verified_recording_and_recordings_compare_sid
     tampered.write_text("\n".join(lines) + "\n")
     css(browser, "input[name=recording]")[0].send_keys(str(tampered))
     until(browser, lambda: "tampered.jsonl" in css(browser, ".inspection h3")[0].text)
-    broken = css(browser, ".inspection [data-intact]")[0]
+    broken = until(browser, lambda: css(browser, ".inspection [data-intact]")[0])
     assert broken.get_attribute("data-intact") == "false" and "line" in broken.text
 
     css(browser, "input[name=before]")[0].send_keys(kept)

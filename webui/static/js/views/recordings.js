@@ -23,6 +23,7 @@ export function RecordingsView() {
   async function open(recording) {
     if (!recording) return;
     setError(null);
+    setInspection(null);
     setOpened(recording.name);
     try {
       setInspection(await api("/lab/api/recordings/inspect", { method: "POST", body: recording.text, type: "application/x-ndjson" }));
