@@ -6,6 +6,7 @@ as an admin in an organization, and keep 1,000 chargers usable."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from replays.recording import StoredLine, header, write_events
 from tests.browser.conftest import SCREENSHOTS, Lab
 from tests.browser.tokens import token_for
 from tests.process import ok
@@ -253,13 +255,44 @@ def test_a_trace_export_opens_as_a_verified_recording_and_recordings_compare_sid
     broken = until(browser, lambda: css(browser, ".inspection [data-intact]")[0])
     assert broken.get_attribute("data-intact") == "false" and "line" in broken.text
 
+    replay = tmp_path / "replay.jsonl"
+    replay.write_text(answered_differently(Path(kept), "Authorize", '"Accepted"', '"Blocked"'))
     css(browser, "input[name=before]")[0].send_keys(kept)
-    css(browser, "input[name=after]")[0].send_keys(str(RECORDINGS / "rejected-tag-ocpp16.jsonl"))
+    css(browser, "input[name=after]")[0].send_keys(str(replay))
     css(browser, ".recordings form button")[0].click()
-    same = until(browser, lambda: (css(browser, ".comparison [data-same]") or [None])[0])
-    assert same.get_attribute("data-same") == "false"
-    assert css(browser, ".side-by-side tr.differs"), "the differing exchange is marked"
+    verdict = until(browser, lambda: css(browser, ".comparison [data-same]")[0])
+    assert verdict.get_attribute("data-same") == "false" and "1 difference" in verdict.text
+    differing = css(browser, ".side-by-side tr.differs")
+    assert len(differing) == 1 and "Authorize" in differing[0].text and "Blocked" in differing[0].text
     shot(browser, lab, "diff")
+
+
+def answered_differently(recording: Path, action: str, old: str, new: str) -> str:
+    """The recording as a replay would be if the CSMS had answered `action` with `new` for `old`: the
+    answer frame rewritten and the hash chain recomputed, so the file verifies."""
+    lines = recording.read_text().splitlines()
+    events, calls = [], {}
+    for text in lines[1:]:
+        line = json.loads(text)
+        fields = line["fields"]
+        if line["type"].endswith("ChargePoint.FrameRecorded"):
+            frame = json.loads(fields["raw"])
+            if frame[0] == 2:
+                calls[frame[1]] = frame[2]
+            elif frame[0] == 3 and calls.get(frame[1]) == action:
+                fields["raw"] = fields["raw"].replace(old, new)
+        state = json.dumps(fields, separators=(",", ":")).encode()
+        events.append(
+            StoredLine(line["position"], line["aggregate_id"], line["version"], line["type"], state)
+        )
+    body = io.BytesIO()
+    count, final_hash = write_events(events, body)
+    head = json.loads(lines[0])
+    return (
+        header(head["source"], head["filter"], head["created_at"], count, final_hash)
+        + "\n"
+        + body.getvalue().decode()
+    )
 
 
 def test_an_admin_chooses_an_organization_and_no_token_ever_shows(browser: WebDriver, lab: Lab) -> None:

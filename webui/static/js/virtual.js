@@ -7,14 +7,17 @@ export function VirtualList({ items, rowHeight, height, row, stickToBottom = fal
   const box = useRef(null);
   const [top, setTop] = useState(0);
   const atBottom = useRef(true);
-  const previousLength = useRef(items.length);
+  const previous = useRef({ first: items[0] });
 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    if (stickToBottom && atBottom.current) el.scrollTop = el.scrollHeight;
-    previousLength.current = items.length;
-  }, [items.length, stickToBottom]);
+    const { first } = previous.current;
+    const prepended = first !== undefined && items[0] !== first ? items.indexOf(first) : -1;
+    if (prepended > 0) el.scrollTop += prepended * rowHeight; // older rows loaded above: keep the view still
+    else if (stickToBottom && atBottom.current) el.scrollTop = el.scrollHeight;
+    previous.current = { first: items[0] };
+  }, [items, stickToBottom]);
 
   function scrolled(event) {
     const el = event.currentTarget;

@@ -73,7 +73,7 @@ function Inspection({ name, value }) {
       <h3>${name}</h3>
       <p class=${value.intact ? "ok" : "error"} data-intact=${value.intact}>
         ${value.intact ? `chain intact: ${value.header.count} events` : `chain broken at line ${value.broken.line}: ${value.broken.reason}`}
-        · final hash <code>${value.header.final_hash.slice(0, 16)}…</code></p>
+        ${" · final hash "}<code>${value.header.final_hash.slice(0, 16)}…</code></p>
       <p class="muted">recorded ${value.header.created_at} · filter <code>${JSON.stringify(value.header.filter)}</code></p>
       <ol class="timeline">${value.timeline.map((entry) => html`
         <li key=${entry.position} class=${entry.style.replace(/\s+/g, "-")}><code>${entry.text}</code></li>`)}</ol>
