@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from uuid import UUID
 
 import httpx
@@ -17,6 +18,8 @@ from projections.message_log import frames
 from tests.conftest import issue_token
 from tests.lab import Lab, running_lab
 from webui.app import create_app
+
+RECORDINGS = Path(__file__).resolve().parents[2] / "replays" / "recordings"
 
 
 @pytest.fixture
@@ -95,3 +98,19 @@ async def test_a_sessions_meter_samples_and_the_per_charger_figures(lab: Lab, ap
         }
     ]
     assert (await get(api, "/lab/api/fleet", charger_id="CP-1"))["chargers"][0]["id"] == str(charger)
+
+
+async def test_what_is_not_a_usable_recording_is_refused_naming_the_field(api) -> None:
+    ndjson = {"content-type": "application/x-ndjson"}
+    answer = await api.post("/lab/api/recordings/inspect", content=b"not a recording\n", headers=ndjson)
+    assert answer.status_code == 422 and "recording" in answer.text
+    kept = (RECORDINGS / "session-ocpp16.jsonl").read_text()
+    lines = kept.splitlines()
+    cut = "\n".join(lines[:-1]) + "\n"  # the last event missing
+    inspected = await api.post("/lab/api/recordings/inspect", content=cut.encode(), headers=ndjson)
+    assert inspected.status_code == 200 and inspected.json()["intact"] is False
+    assert "truncated" in inspected.json()["broken"]["reason"]
+    refused = await api.post("/lab/api/recordings/diff", json={"before": kept, "after": cut})
+    assert refused.status_code == 422 and "after" in refused.text
+    same = await api.post("/lab/api/recordings/diff", json={"before": kept, "after": kept})
+    assert same.status_code == 200 and same.json()["same"] is True
