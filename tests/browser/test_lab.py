@@ -170,10 +170,16 @@ def test_a_command_run_from_the_commands_view_moves_to_completed_with_its_frames
     form = until(browser, lambda: (css(browser, "#command-form") or [None])[0])
     until(browser, lambda: len(css(form, "select[name=charger_id] option")) == 3)
     Select(form.find_element(By.NAME, "command")).select_by_value("authorize")
-    until(browser, lambda: css(form, "select[name=charger_id]"))
+    # Some chargers of a location: the demo depot, DEMO-3 only.
+    form.find_element(By.CSS_SELECTOR, "input[name=mode][value=subset]").click()
+    depot = ok(lab.server.client.get("/ocpp/locations"))["data"][0]["id"]
+    Select(until(browser, lambda: form.find_element(By.NAME, "location_id"))).select_by_value(depot)
     charger = ok(lab.server.client.get("/ocpp/chargers/DEMO-3"))["id"]
-    Select(form.find_element(By.NAME, "charger_id")).select_by_value(charger)
+    until(
+        browser, lambda: form.find_element(By.CSS_SELECTOR, f'input[name=charger_ids][value="{charger}"]')
+    ).click()
     answer = run_from_form(browser, "authorize", {"id_tag": "FORM-TAG"})
+    assert [r["identity"] for r in answer["results"]] == ["DEMO-3"]
     command_id = answer["results"][0]["command"]["id"]
     row = until(browser, lambda: (css(browser, f'tr[data-command="{command_id}"]') or [None])[0])
     row.find_element(By.CSS_SELECTOR, "td a").click()
