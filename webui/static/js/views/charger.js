@@ -25,7 +25,8 @@ export function ChargerView({ chargerId }) {
     apply: applyMessage,
     params: { charger_id: chargerId },
     onEvent: (event) => {
-      if (event.kind === "frame") trace.live({ position: event.id, ...event.data });
+      if ((event.kind === "hello" && !event.data.resumed) || event.kind === "reset") trace.restart();
+      else if (event.kind === "frame") trace.live({ position: event.id, ...event.data });
       else if (event.kind === "meter") liveSample(event);
       else if (event.kind === "command") liveCommand(event);
       else if (event.kind === "connector" && event.data.session) loadSessions();

@@ -40,28 +40,40 @@ function toParams(filters) {
   };
 }
 
+// The trace's frames: a page from the ledger taken after the stream opened, plus every frame the stream
+// brings (those that arrive while a page loads are merged in), each once, in ledger order.
 export function useTrace(chargerId) {
   const [frames, setFrames] = useState([]);
   const [hasOlder, setHasOlder] = useState(false);
   const [filters, setFilters] = useState({ action: "", direction: "", since: "", until: "", q: "" });
   const [paused, setPaused] = useState(false);
+  const [started, setStarted] = useState(0);
   const held = useRef([]);
   const seen = useRef(new Set());
+  const loading = useRef(null); // frames that arrived while a page loads
   const loadingOlder = useRef(false);
   const generation = useRef(0);
 
   function add(list) {
-    const fresh = list.filter((f) => !seen.current.has(f.position));
-    for (const f of fresh) seen.current.add(f.position);
+    const fresh = [];
+    for (const f of list) {
+      if (seen.current.has(f.position)) continue; // a page and the stream may both bring a frame
+      seen.current.add(f.position);
+      fresh.push(f);
+    }
     return fresh;
   }
 
   async function reload() {
     const mine = ++generation.current;
+    loading.current = [];
     const page = await api(`/lab/api/chargers/${chargerId}/frames`, { params: { limit: 200, ...toParams(filters) } });
     if (mine !== generation.current) return;
+    const arrived = loading.current;
+    loading.current = null;
     seen.current = new Set();
-    setFrames(add(page.data));
+    held.current = [];
+    setFrames(add([...page.data, ...arrived].sort((a, b) => a.position - b.position)));
     setHasOlder(page.has_older);
   }
 
@@ -79,13 +91,21 @@ export function useTrace(chargerId) {
     }
   }
 
-  useEffect(() => { reload(); }, [chargerId, filters]);
+  // The first page waits for the stream's hello: what the stream does not bring, the page has.
+  useEffect(() => { if (started) reload(); }, [chargerId, filters, started]);
 
   function live(frame) {
     if (!accepts(filters, frame)) return;
+    if (loading.current) { loading.current.push(frame); return; }
     if (paused) { held.current.push(frame); return; }
     const fresh = add([frame]);
     if (fresh.length) setFrames((current) => [...current, ...fresh]);
+  }
+
+  // A stream (re)started from its head, not resumed: reload the page.
+  function restart() {
+    loading.current = [];
+    setStarted((n) => n + 1);
   }
 
   function resume() {
@@ -95,7 +115,9 @@ export function useTrace(chargerId) {
     if (fresh.length) setFrames((current) => [...current, ...fresh]);
   }
 
-  return { frames, hasOlder, older, filters, setFilters, paused, pause: () => setPaused(true), resume, live, held };
+  return {
+    frames, hasOlder, older, filters, setFilters, paused, pause: () => setPaused(true), resume, live, held, restart,
+  };
 }
 
 export function Trace({ chargerId, identity, trace }) {
