@@ -5,7 +5,6 @@ as an admin in an organization, and keep 1,000 chargers usable."""
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 from pathlib import Path
@@ -48,10 +47,11 @@ def shot(browser: WebDriver, lab: Lab, name: str) -> None:
     """With LEDGER_LAB_SCREENSHOTS=folder: a picture of the whole page (docs/screenshots/ holds them)."""
     if SCREENSHOTS and lab.backend == "sqlite":
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        picture = browser.execute_cdp_cmd(
-            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
-        )
-        (Path(SCREENSHOTS) / f"{name}.png").write_bytes(base64.b64decode(picture["data"]))
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(1440, min(max(height + 120, 900), 2400))
+        browser.execute_script("window.scrollTo(0, 0)")
+        browser.save_screenshot(str(Path(SCREENSHOTS) / f"{name}.png"))
+        browser.set_window_size(1440, 1000)
 
 
 def sign_in(browser: WebDriver, lab: Lab, token: str | None = None) -> None:
