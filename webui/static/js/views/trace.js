@@ -10,6 +10,7 @@ import { Json, time } from "./widgets.js";
 import { keepExport } from "./recordings.js";
 
 const ROW = 26;
+const KEEP = 20_000; // frames held in the page; older ones are paged back in on scrolling up
 const TYPES = { 2: "CALL", 3: "RESULT", 4: "ERROR" };
 
 function payloadOf(frame) {
@@ -99,7 +100,14 @@ export function useTrace(chargerId) {
     if (loading.current) { loading.current.push(frame); return; }
     if (paused) { held.current.push(frame); return; }
     const fresh = add([frame]);
-    if (fresh.length) setFrames((current) => [...current, ...fresh]);
+    if (fresh.length) setFrames((current) => capped([...current, ...fresh]));
+  }
+
+  function capped(list) {
+    if (list.length <= KEEP) return list;
+    for (const f of list.slice(0, list.length - KEEP)) seen.current.delete(f.position);
+    setHasOlder(true);
+    return list.slice(-KEEP);
   }
 
   // A stream (re)started from its head, not resumed: reload the page.
@@ -112,7 +120,7 @@ export function useTrace(chargerId) {
     const fresh = add(held.current);
     held.current = [];
     setPaused(false);
-    if (fresh.length) setFrames((current) => [...current, ...fresh]);
+    if (fresh.length) setFrames((current) => capped([...current, ...fresh]));
   }
 
   return {
