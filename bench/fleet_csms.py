@@ -14,12 +14,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from infra import patches
 from ocpp_bridge.csms import Csms, Received
 from ocpp_ledger.process import tune_interpreter
 
 
 async def main(port: int, out: Path) -> None:
     tune_interpreter()  # as `ocpp-ledger csms` does
+    patches.install()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     arrivals = out.open("a", buffering=1)

@@ -35,6 +35,7 @@ from domain.commands import PlugConnector  # noqa: E402
 from domain.ledger import Ledger  # noqa: E402
 from domain.protocol import OcppVersion  # noqa: E402
 from domain.settings import Settings  # noqa: E402
+from infra import patches  # noqa: E402
 
 CHARGERS = 1000
 
@@ -87,10 +88,10 @@ def fill(env: dict[str, str], events: int) -> float:
 
 def plain_read(db: object) -> int:
     """The baseline: the same columns of every row, through the driver's own cursor, no ledger code."""
-    from projections.sql import Database
+    from infra.sql import Database
 
     assert isinstance(db, Database)
-    table, column = db._events
+    table, column = db.events_table
     columns = f"{column}, originator_id, originator_version, topic, state"
     sql = f"SELECT {columns} FROM {table} ORDER BY {column}"  # noqa: S608 - the ledger's own names
     count = 0
@@ -111,8 +112,8 @@ def plain_read(db: object) -> int:
 
 def step(name: str, env: dict[str, str], path: str) -> dict[str, float]:
     """One measurement, in this (child) process."""
+    from infra.sql import Database
     from projections.readmodels import ReadModels
-    from projections.sql import Database
     from replays.export import Slice, export
     from replays.recording import read_header, verify
 
@@ -186,6 +187,7 @@ def main() -> None:
     parser.add_argument("--env", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    patches.install()  # as the CLI does
     if args.step:
         print(json.dumps(step(args.step, json.loads(args.env), args.path)))
         return

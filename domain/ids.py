@@ -6,7 +6,7 @@ uuid5, so that a duplicate is the event store's integrity error rather than a re
 
 from __future__ import annotations
 
-from uuid import UUID, SafeUUID, uuid5
+from uuid import UUID, uuid5
 
 NAMESPACE = UUID("5b0f6c2e-7d4e-4c4b-9a51-2f0f5b8f1c3a")
 
@@ -30,12 +30,3 @@ def catalog_id(*parts: str) -> UUID:
 def charge_point_id(charger_id: UUID) -> UUID:
     """The observation aggregate of a charger: one stream per charger, written by the bridge."""
     return uuid5(NAMESPACE, f"charge-point:{charger_id}")
-
-
-def uuid_from_hex(value: str) -> UUID:
-    """A UUID from 32 hex digits the ledger wrote itself, without UUID.__init__'s parsing and checks
-    (a third of decoding a command event; a rebuild decodes millions)."""
-    uuid = object.__new__(UUID)
-    object.__setattr__(uuid, "int", int(value, 16))
-    object.__setattr__(uuid, "is_safe", SafeUUID.unknown)
-    return uuid

@@ -17,17 +17,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import (
-    InfrastructureFactory,
-    IntegrityError,
-    JSONTranscoder,
-    Recording,
-    Transcoding,
-    UUIDAsHex,
-)
-from eventsourcing.utils import Environment
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from pydantic import BaseModel
 
 from domain.chargepoint import OUTCOME_TYPES, ConfigurationKeyOutcome, ConnectorState, LocalListEntry
@@ -40,10 +32,9 @@ from domain.commands import (
     Rejection,
 )
 from domain.errors import Conflict
-from domain.ids import uuid_from_hex
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
-from domain.storage import install_cheap_pre_ping
+from infra.transcoding import FastUUIDAsHex, PydanticTranscoding
 
 log = logging.getLogger(__name__)
 
@@ -70,26 +61,6 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
 }
 
 
-class PydanticTranscoding(Transcoding):
-    def __init__(self, name: str, model: type[BaseModel]) -> None:
-        self.name = name
-        self.type = model
-
-    def encode(self, obj: BaseModel) -> Any:
-        return obj.model_dump(mode="json", by_alias=True)
-
-    def decode(self, data: Any) -> BaseModel:
-        return self.type.model_validate(data)
-
-
-class FastUUIDAsHex(UUIDAsHex):
-    """The library's UUID transcoding, decoding without re-parsing: the hex was written by us, so the
-    checks of UUID.__init__ (a third of decoding a command event) are not needed."""
-
-    def decode(self, data: str) -> UUID:
-        return uuid_from_hex(data)
-
-
 class Ledger(Application[UUID]):
     """The event-sourced application. Its name is fixed: it names the notification log that every
     projection tracks, so it must never change."""
@@ -101,43 +72,13 @@ class Ledger(Application[UUID]):
         self._saved_listeners: list[tuple[Callable[[int], None], frozenset[str] | None]] = []
         self._decisions = threading.Lock()
 
-    def construct_factory(self, env: Environment) -> InfrastructureFactory:
-        factory = super().construct_factory(env)
-        schema = env.get("POSTGRES_SCHEMA")
-        pool = getattr(getattr(factory, "datastore", None), "pool", None)
-        if schema and pool is not None and hasattr(pool, "kwargs"):
-            # Read models live beside the events, in the same schema; the pool opens lazily, so every
-            # connection it makes will resolve unqualified table names there.
-            pool.kwargs["options"] = f"-c search_path={schema}"
-        if pool is not None and getattr(pool, "_check", None) is not None:
-            install_cheap_pre_ping(pool)
-        return factory
-
-    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """The library's save(), minus its two runtime-Protocol isinstance checks per aggregate: on
-        Python 3.11 they cost ~30 µs each, two thirds of recording a 1,000-charger fan-out. Domain
-        events may be given directly too (the bridge's batched writer does)."""
-        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
-        for obj in objs:
-            if isinstance(obj, Aggregate):
-                processing_event.events.extend(obj.collect_events())
-                processing_event.aggregates[obj.id] = obj
-            elif isinstance(obj, Aggregate.Event):
-                processing_event.events.append(obj)
-            else:
-                processing_event.collect_events(obj)
-        processing_event.saved_kwargs.update(kwargs)
-        recordings = self._record(processing_event)
-        self._take_snapshots(processing_event)
-        self._notify(recordings)
-        return recordings
-
     def on_saved(self, listener: Callable[[int], None], topics: Iterable[str] | None = None) -> None:
         """Call `listener(max notification id)` after each save through this ledger (wakes projections),
         or only after those that saved an event of one of `topics`."""
         self._saved_listeners.append((listener, None if topics is None else frozenset(topics)))
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        # The library's hook for subclasses, called by save() after the recordings are stored.
         if recordings and self._saved_listeners:
             position = max(r.notification.id for r in recordings)
             saved_topics = {r.notification.topic for r in recordings}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from infra.persistence import persistence_env
 
 
 class Settings(BaseSettings):
@@ -55,39 +57,11 @@ class Settings(BaseSettings):
         return self.var_dir / "ledger.sqlite3"
 
     def persistence_env(self) -> dict[str, str]:
-        """The eventsourcing library's environment for the chosen backend (always explicit: the
-        library's default is an in-memory store)."""
-        env = {
-            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
-            # Intent aggregates are written through one Ledger per process; a stale cached copy
-            # loses on the store's version check and is reloaded (see Ledger.transact).
-            "AGGREGATE_CACHE_FASTFORWARD": "n",
-            "CREATE_TABLE": "n",  # tables are created by one explicit step (`ocpp-ledger db upgrade`)
-        }
-        if not self.is_postgres:
-            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-            env.update(
-                PERSISTENCE_MODULE="eventsourcing.sqlite",
-                SQLITE_DBNAME=str(self.sqlite_path),
-                SQLITE_LOCK_TIMEOUT="30",
-            )
-            return env
-        url = urlparse(self.database_url or "")
-        query = parse_qs(url.query)
-        schema = self.database_schema or query.get("schema", ["public"])[0]
-        env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
-            APPLICATION_RECORDER_TOPIC="domain.storage:FastPostgresApplicationRecorder",
-            POSTGRES_DBNAME=unquote(url.path.lstrip("/")) or "postgres",
-            POSTGRES_HOST=url.hostname or "127.0.0.1",
-            POSTGRES_PORT=str(url.port or 5432),
-            POSTGRES_USER=unquote(url.username or "postgres"),
-            POSTGRES_PASSWORD=unquote(url.password or ""),
-            POSTGRES_SCHEMA=schema,
-            POSTGRES_POOL_SIZE=str(self.pool_size),
-            POSTGRES_MAX_OVERFLOW=str(self.pool_size),
-            POSTGRES_CONNECT_TIMEOUT="5",
-            POSTGRES_PRE_PING="y",
-            POSTGRES_LOCK_TIMEOUT="10",
+        """The eventsourcing library's environment for the chosen backend."""
+        return persistence_env(
+            self.database_url,
+            schema=self.database_schema,
+            sqlite_path=self.sqlite_path,
+            pool_size=self.pool_size,
+            aggregate_cache_size=self.aggregate_cache_size,
         )
-        return env

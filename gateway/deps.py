@@ -12,9 +12,9 @@ from domain.errors import ChargerNotFound, LocationNotFound
 from domain.idempotency import fingerprint
 from gateway.auth import Ctx, Tenant
 from gateway.models.common import NUL_FREE, PageParams, page_params
+from infra.sql import Cursor, Row
 from projections.chargers import get_charger
 from projections.locations import get_location
-from projections.sql import Cursor, Row
 
 
 def fresh(*names: str) -> Any:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.models.chargers import ChargerPublic, ChargerStatus, charger_public, charger_status
+from infra.sql import Cursor
 from projections.charger_status import charger_runtime
-from projections.sql import Cursor
 
 CHARGER_READ_MODELS = ("chargers", "charger_status")
 

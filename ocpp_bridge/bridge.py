@@ -17,7 +17,6 @@ import socket
 from typing import Any
 from uuid import UUID
 
-import ocpp.messages
 from eventsourcing.utils import get_topic
 
 from domain.chargepoint import ChargePoint
@@ -26,19 +25,15 @@ from domain.clock import Clock
 from domain.ids import charge_point_id
 from domain.ledger import Ledger
 from domain.protocol import OcppVersion
+from infra.listen import Listener
+from infra.sql import Database
 from ocpp_bridge import metrics
 from ocpp_bridge.leases import Leases, create_lease_tables
 from ocpp_bridge.station import Station, StationSettings
 from ocpp_bridge.v16 import V16Station
 from ocpp_bridge.writer import EventWriter
-from projections.listen import Listener
-from projections.sql import Database
 
 log = logging.getLogger(__name__)
-
-# Validate in the event loop's thread: the default thread-pool hop per message costs 45-60 % more CPU
-# per small message (OCPP.md, measured here). Validation stays on.
-ocpp.messages.ASYNC_VALIDATION = False
 
 CHARGER_EVENTS = (
     Charger.Registered,

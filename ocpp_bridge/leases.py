@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from projections.sql import Cursor, Database
+from infra.sql import Cursor, Database
 
 LEASES_DDL = (
     "CREATE TABLE IF NOT EXISTS bridge_leases ("

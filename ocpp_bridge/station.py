@@ -54,7 +54,7 @@ from domain.commands import (
 )
 from domain.logs import log_context
 from domain.protocol import OcppVersion
-from ocpp_bridge import configuration, metrics, serialization
+from ocpp_bridge import configuration, metrics
 from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection
 from ocpp_bridge.meter import EvModel, Meter, Reading
 from ocpp_bridge.security import connect_options
@@ -62,7 +62,6 @@ from ocpp_bridge.validation import SchemaViolation
 from ocpp_bridge.writer import EventWriter
 
 log = logging.getLogger(__name__)
-serialization.install()  # the ocpp library's payload serialiser, without its copies (same output)
 
 # The command being carried out by the current task (the intent worker), so that what the session,
 # heartbeat and meter tasks do meanwhile is not attributed to it.

@@ -43,6 +43,7 @@ from domain.commands import (
     UnplugConnector,
 )
 from domain.protocol import OcppVersion
+from infra import patches
 from ocpp_bridge import configuration
 from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.meter import Reading
@@ -212,7 +213,7 @@ class V201Station(Station):
     def make_client(self, connection: RecordingConnection) -> OcppChargePoint:
         client = V201Client(self.identity, connection, response_timeout=self.settings.response_timeout)
         client.station = self
-        client._unique_id_generator = self.new_message_id  # seeded ids: replays reproduce them
+        patches.seed_message_ids(client, self.new_message_id)  # seeded ids: replays reproduce them
         return client
 
     # --- session -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from domain.logs import configure_logging
 from domain.settings import Settings
 from domain.tokens import ApiToken, Role
 from gateway.context import build_context, upgrade_database
+from infra import patches
 from ocpp_ledger.process import tune_interpreter
 from projections.tokens import list_tokens
 from replays.cli import app as replay_app
@@ -407,4 +408,5 @@ def json_short(value: object) -> str:
 
 
 def main() -> None:
+    patches.install()  # once, before any command: every library patch, version-checked (infra.patches)
     app()

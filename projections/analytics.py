@@ -11,8 +11,8 @@ from typing import Any
 from domain.chargepoint import ChargePoint
 from domain.charger import Charger
 from domain.ids import charge_point_id
+from infra.sql import Cursor, Database, Row, iso
 from projections.runner import Projection, handles
-from projections.sql import Cursor, Database, Row, iso
 
 
 class AnalyticsProjection(Projection):

@@ -24,8 +24,8 @@ from domain.idempotency import IdempotentRequest
 from domain.ids import charge_point_id, idempotency_id
 from domain.ledger import Ledger, UnitOfWork
 from domain.protocol import STOP_REASONS, StopReason
+from infra.sql import Cursor, Database, Row
 from projections.runner import Projection, ProjectionRunner, handles
-from projections.sql import Cursor, Database, Row
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from domain.chargepoint import ChargePoint
 from domain.ids import charge_point_id
+from infra.sql import Cursor, Row, iso
 from projections.runner import Projection, handles
-from projections.sql import Cursor, Row, iso
 
 _CONNECTOR_COLUMNS = (
     "status",

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.charger import Charger
+from infra.sql import Cursor, Row, iso
 from projections.runner import Projection, handles
-from projections.sql import Cursor, Row, iso
 
 
 class ChargersProjection(Projection):

@@ -7,8 +7,8 @@ from typing import Any
 from domain.chargepoint import ChargePoint
 from domain.charger import Charger
 from domain.commands import CommandType
+from infra.sql import Cursor, Row, dumps, iso, loads
 from projections.runner import Projection, handles
-from projections.sql import Cursor, Row, dumps, iso, loads
 
 _RUNTIME = {
     Charger.RuntimeStartRequested: CommandType.START_CHARGER,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.jobs import ProvisioningJob
+from infra.sql import Cursor, Row, dumps, iso, loads
 from projections.runner import Projection, handles
-from projections.sql import Cursor, Row, dumps, iso, loads
 
 
 class JobsProjection(Projection):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.location import Location
+from infra.sql import Cursor, Row, iso
 from projections.runner import Projection, handles
-from projections.sql import Cursor, Row, iso
 
 
 class LocationsProjection(Projection):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.chargepoint import ChargePoint
+from infra.sql import Cursor, Row, iso
 from projections.runner import Projection, handles
-from projections.sql import Cursor, Row, iso
 
 
 class MessageLogProjection(Projection):

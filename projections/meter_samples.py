@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.chargepoint import ChargePoint
+from infra.sql import Cursor, Row
 from projections.runner import Projection, handles
-from projections.sql import Cursor, Row
 
 
 class MeterSamplesProjection(Projection):

@@ -13,20 +13,20 @@ from typing import TypeVar
 
 from domain.clock import Clock
 from domain.ledger import Ledger
+from infra.health import StoreMonitor
+from infra.listen import Listener
+from infra.sql import Database
 from projections.analytics import AnalyticsProjection, create_views
 from projections.auto_stop import AutoStopPolicy, AutoStopProjection
 from projections.charger_status import ChargerStatusProjection
 from projections.chargers import ChargersProjection
 from projections.commands import CommandsProjection
-from projections.health import StoreMonitor
 from projections.jobs import JobsProjection
-from projections.listen import Listener
 from projections.locations import LocationsProjection
 from projections.message_log import MessageLogProjection
 from projections.meter_samples import MeterSamplesProjection
 from projections.metrics import READ_MODELS
 from projections.runner import Projection, ProjectionRunner, create_tables
-from projections.sql import Database
 from projections.tokens import TokensProjection
 
 log = logging.getLogger(__name__)

@@ -14,15 +14,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from eventsourcing.utils import get_topic
 
 from domain.ledger import Ledger
+from infra.sql import Cursor, Database
 from projections.metrics import batch_applied
-from projections.sql import Cursor, Database
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,26 @@ def _writer() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-writer")
 
 
+def look_ahead(db: Database, name: str, floor: int, topics: Sequence[str]) -> tuple[int, int, bool]:
+    """(start, looked_at, relevant) for a projection: where it stands (its tracking row, or `floor` if
+    that is further), the end of the next span after `start` (at most the log's head, at most
+    `Database.SCAN_SPAN` on), and whether that span holds any of `topics`. One statement outside any
+    transaction: nine runners ask this on every wake-up."""
+    table, column = db.events_table
+    greatest, least = ("GREATEST", "LEAST") if db.dialect == "postgres" else ("MAX", "MIN")
+    topic_filter = f" AND e.topic IN ({', '.join(['%s'] * len(topics))})" if topics else ""
+    sql = (
+        f"WITH t AS (SELECT {greatest}(COALESCE((SELECT position FROM projection_tracking "
+        f"WHERE name = %s), 0), %s) AS start, (SELECT MAX({column}) FROM {table}) AS head) "
+        f"SELECT t.start, COALESCE(t.head, 0), EXISTS (SELECT 1 FROM {table} e "
+        f"WHERE e.{column} > t.start AND e.{column} <= {least}(t.head, t.start + %s){topic_filter}) "
+        "FROM t"
+    )
+    with db.statement() as cur:
+        start, head, relevant = cur.tuples(sql, [name, floor, db.SCAN_SPAN, *topics])[0]
+    return int(start), min(int(head), int(start) + db.SCAN_SPAN), bool(relevant)
+
+
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
 )
@@ -136,7 +156,7 @@ class ProjectionRunner:
     def _process_batch(self, batch_size: int) -> int:
         # Look first, without a write transaction: most new events concern other read models, and
         # skipping an irrelevant range needs no write (a restart would find nothing in it either).
-        start, looked_at, relevant = self.db.look_ahead(self.name, self._position, self._topics)
+        start, looked_at, relevant = look_ahead(self.db, self.name, self._position, self._topics)
         if looked_at <= start:
             self._advance(start)
             return 0

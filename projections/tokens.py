@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.tokens import ApiToken
+from infra.sql import Cursor, Row, iso
 from projections.runner import Projection, handles
-from projections.sql import Cursor, Row, iso
 
 
 class TokensProjection(Projection):

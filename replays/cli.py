@@ -14,7 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from domain.ledger import Ledger
 from domain.settings import Settings
-from projections.sql import Database
+from infra.sql import Database
 from replays.audit import Entry, decode_lines, print_timeline
 from replays.export import Slice, export, select
 from replays.recording import RecordingError, parse_event, read_header, verify

@@ -33,7 +33,7 @@ from domain.charger import REDACTED, Charger
 from domain.ids import charge_point_id
 from domain.ledger import Ledger
 from domain.location import Location
-from projections.sql import Database
+from infra.sql import Database
 from replays.recording import GENESIS, StoredLine, header, write_events
 
 _LOCATION_ASSIGNED = Location.ChargersAssigned.TOPIC  # type: ignore[attr-defined]

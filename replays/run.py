@@ -27,10 +27,10 @@ from domain.clock import clock_for
 from domain.commands import PAYLOAD_TYPES, CommandType, RestartCharger, StartCharger, StopCharger
 from domain.ledger import Ledger
 from domain.protocol import OcppVersion
+from infra.sql import Database
 from ocpp_bridge.bridge import REPLAY_TENANT_PREFIX, Bridge
 from ocpp_bridge.station import StationSettings
 from projections.readmodels import ReadModels
-from projections.sql import Database
 from replays.export import Slice, export
 
 log = logging.getLogger(__name__)

@@ -26,10 +26,15 @@ from domain.settings import Settings
 from domain.tokens import ApiToken, Role
 from gateway.app import create_app
 from gateway.context import Context, build_context, upgrade_database
+from infra import patches
 from ocpp_ledger.demo import DemoCsms
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    patches.install()  # as the CLI does at process start: the suite runs the patched libraries
 
 
 def _reachable(url: str) -> bool:

@@ -19,8 +19,8 @@ from bisect import bisect_right
 from collections.abc import Callable
 
 from domain.ledger import Ledger
-from projections.listen import Listener
-from projections.sql import Database
+from infra.listen import Listener
+from infra.sql import Database
 from webui.messages import TOPICS, Message, Origins, message_of
 
 log = logging.getLogger(__name__)

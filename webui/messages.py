@@ -19,7 +19,7 @@ from domain.chargepoint import ChargePoint
 from domain.charger import Charger
 from domain.ledger import Ledger
 from domain.location import Location
-from projections.sql import iso
+from infra.sql import iso
 from webui.redaction import masked_frame
 
 KINDS = ("frame", "charger", "connector", "meter", "command", "fleet")

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query
 from gateway.auth import Tenant
 from gateway.deps import ReadCursor, fresh
 from gateway.models.common import ERRORS, QueryTime
+from infra.sql import iso
 from projections.analytics import command_stats, csms_error_stats, fault_stats, session_stats
-from projections.sql import iso
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], responses=ERRORS)
 

@@ -27,9 +27,9 @@ from gateway.models.chargers import (
 from gateway.models.commands import CommandObject, FrameRecord, LogPage
 from gateway.models.common import ERRORS, MAX_OFFSET, NUL_FREE, Page, QueryTime
 from gateway.views import CHARGER_READ_MODELS, charger_status_of, chargers_public
+from infra.sql import iso
 from projections.chargers import list_chargers
 from projections.message_log import frames
-from projections.sql import iso
 
 router = APIRouter(prefix="/ocpp/chargers", tags=["chargers"], responses=ERRORS)
 

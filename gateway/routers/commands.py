@@ -68,11 +68,11 @@ from gateway.models.commands import (
 from gateway.models.common import ERRORS, Page
 from gateway.ocpp_schema import check_proxy_message
 from gateway.outcomes import wait_for_outcome
+from infra.sql import Cursor
 from projections.chargers import charger_refs, get_charger
 from projections.commands import STATUSES, get_command, list_commands
 from projections.locations import get_location
 from projections.message_log import command_frames
-from projections.sql import Cursor
 
 # A command's detail shows its row and the frames it caused: both read models must include the writes
 # made before the request.

@@ -17,8 +17,8 @@ from domain.settings import Settings
 from domain.tokens import ApiToken, hash_secret
 from gateway.app import create_app
 from gateway.context import Context, build_context, open_ledger, upgrade_database
+from infra.sql import Cursor, Database
 from projections.runner import Projection, ProjectionRunner, create_tables
-from projections.sql import Cursor, Database
 from tests.conftest import (
     CSMS_URL,
     Api,

@@ -1,4 +1,4 @@
-"""The bridge's payload serialiser gives the ocpp library's output, faster."""
+"""The patched payload serialiser (infra.patches) gives the ocpp library's output, faster."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ocpp.v201 import call as call201
 from ocpp.v201 import datatypes as types201
 from ocpp.v201 import enums as enums201
 
-from ocpp_bridge.serialization import library_serialize_as_dict, serialize_as_dict
+from infra.patches import library_serialize_as_dict, serialize_as_dict
 
 SAMPLE_16 = types16.SampledValue(
     value="1234",
@@ -67,10 +67,3 @@ def test_the_result_shares_no_mutable_container_with_the_payload() -> None:
     serialized["meter_value"][0]["sampled_value"].clear()
     assert len(payload.meter_value[0].sampled_value) == 5
 
-
-def test_it_is_used_by_the_library_once_the_bridge_is_imported() -> None:
-    import ocpp.charge_point
-
-    import ocpp_bridge.station  # noqa: F401 - installs it
-
-    assert ocpp.charge_point.serialize_as_dict is serialize_as_dict

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query
 from gateway.auth import Tenant
 from gateway.deps import ReadCursor, fresh
 from gateway.models.common import ERRORS
+from infra.sql import iso
 from projections.analytics import csms_error_times, per_charger_stats
-from projections.sql import iso
 from webui.models import ChargerStats, CsmsErrorsOverTime, ErrorBucket, PerCharger
 
 router = APIRouter(prefix="/lab/api/analytics", tags=["lab"], responses=ERRORS)

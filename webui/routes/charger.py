@@ -18,10 +18,10 @@ from domain.ids import charge_point_id
 from gateway.auth import Ctx
 from gateway.deps import ChargerRow, ReadCursor, fresh
 from gateway.models.common import ERRORS, NUL_FREE, QueryTime
+from infra.sql import iso
 from projections.analytics import charger_sessions
 from projections.message_log import frame_page
 from projections.meter_samples import session_samples
-from projections.sql import iso
 from replays.export import Slice, export
 from webui.models import Frame, FramePage, Sample, Samples, Session, Sessions
 from webui.redaction import masked_frame

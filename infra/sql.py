@@ -17,12 +17,12 @@ from functools import lru_cache
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
+from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.rows import tuple_row
 
-from domain.ids import uuid_from_hex
-from domain.ledger import Ledger
+from infra.transcoding import uuid_from_hex
 
 Dialect = Literal["sqlite", "postgres"]
 T = TypeVar("T")
@@ -165,7 +165,7 @@ class Cursor:
 class Database:
     """Transactions on the ledger's datastore (same database, same pool as the events)."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Application[UUID]) -> None:
         self.ledger = ledger
         self.datastore: Any = ledger.factory.datastore  # type: ignore[attr-defined]
         self.dialect: Dialect = "postgres" if isinstance(self.datastore, PostgresDatastore) else "sqlite"
@@ -200,14 +200,15 @@ class Database:
     # writer connection must not ask the pool for a second one, and on PostgreSQL it saves a connection.
 
     @property
-    def _events(self) -> tuple[str, str]:
+    def events_table(self) -> tuple[str, str]:
+        """The events table's name (qualified on PostgreSQL) and its position column."""
         recorder: Any = self.ledger.recorder
         if self.dialect == "postgres":
             return f'"{self.datastore.schema}"."{recorder.events_table_name}"', "notification_id"
         return recorder.events_table_name, "rowid"
 
     def max_notification_id(self, cur: Cursor) -> int:
-        table, column = self._events
+        table, column = self.events_table
         return int(cur.execute(f"SELECT MAX({column}) AS n FROM {table}").scalar() or 0)
 
     # How many positions one read of the notification log may span. Filtering by topic, PostgreSQL
@@ -215,25 +216,6 @@ class Database:
     # scans the whole range after `after` and sorts it for every page, which made a 1M-event rebuild
     # quadratic (80 ms a page, 14k events/s). A bounded span bounds every plan.
     SCAN_SPAN = 50_000
-
-    def look_ahead(self, name: str, floor: int, topics: Sequence[str]) -> tuple[int, int, bool]:
-        """(start, looked_at, relevant) for a projection: where it stands (its tracking row, or `floor`
-        if that is further), the end of the next span after `start` (at most the log's head), and whether
-        that span holds any of `topics`. One statement outside any transaction: nine runners ask this on
-        every wake-up."""
-        table, column = self._events
-        greatest, least = ("GREATEST", "LEAST") if self.dialect == "postgres" else ("MAX", "MIN")
-        topic_filter = f" AND e.topic IN ({', '.join(['%s'] * len(topics))})" if topics else ""
-        sql = (
-            f"WITH t AS (SELECT {greatest}(COALESCE((SELECT position FROM projection_tracking "
-            f"WHERE name = %s), 0), %s) AS start, (SELECT MAX({column}) FROM {table}) AS head) "
-            f"SELECT t.start, COALESCE(t.head, 0), EXISTS (SELECT 1 FROM {table} e "
-            f"WHERE e.{column} > t.start AND e.{column} <= {least}(t.head, t.start + %s){topic_filter}) "
-            "FROM t"
-        )
-        with self.statement() as cur:
-            start, head, relevant = cur.tuples(sql, [name, floor, self.SCAN_SPAN, *topics])[0]
-        return int(start), min(int(head), int(start) + self.SCAN_SPAN), bool(relevant)
 
     @contextmanager
     def statement(self) -> Iterator[Cursor]:
@@ -252,7 +234,7 @@ class Database:
         """Notifications of these topics after `after`, up to `limit` of them, and the position up to
         which the log has been looked at (the last one returned when the page is full; otherwise the end
         of the span looked at, at most `stop`): the caller continues from there."""
-        table, column = self._events
+        table, column = self.events_table
         end = min(stop, after + max(self.SCAN_SPAN, limit))
         sql = (
             f"SELECT {column} AS id, originator_id, originator_version, topic, state FROM {table} "
@@ -305,7 +287,7 @@ class Database:
         memory; each page is its own short read). Plain tuples from a plain cursor: exporting millions of
         events cannot afford a dict, a UUID and a Notification per row. Ids come as canonical text, or
         as the database holds them (SQLite: 32 hex digits; PostgreSQL: UUID)."""
-        table, column = self._events
+        table, column = self.events_table
         sqlite = self.dialect == "sqlite"
         ids: list[Any] = [(i.hex if sqlite else i) for i in originator_ids]
         # SQLite holds ids as 32 hex digits: the database puts the dashes in (in C, in the reading thread).

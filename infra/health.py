@@ -9,7 +9,7 @@ import time
 
 import psycopg
 
-from projections.sql import Database
+from infra.sql import Database
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,13 @@
-"""Storage tuned for the ledger's write pattern: many events per save.
+"""PostgreSQL for the ledger: the library's factory with a recorder tuned for many events per save.
+
+The factory (chosen by `PERSISTENCE_MODULE`, see infra.persistence) makes the pool resolve unqualified
+table names in the ledger's schema (read models live beside the events) and checks pooled connections
+cheaply (infra.patches.cheap_pre_ping).
 
 The eventsourcing library's PostgreSQL recorder passes a save's events as an array of a composite type,
 which psycopg dumps as text, escaping every field with regular expressions: about a third of a
 1,000-event save here. This recorder sends four plain arrays in binary instead (ids, versions, topics,
-states), under the same table lock and NOTIFY, returning the notification ids the same way. Chosen by
-`APPLICATION_RECORDER_TOPIC` (see Settings.persistence_env).
+states), under the same table lock and NOTIFY, returning the notification ids the same way.
 
 It also saves without psycopg's pipeline mode: with a large save (5,000 chargers created in one request:
 15,000 events, tens of MB) the pipelined send deadlocked, the client waiting for results while the server
@@ -16,18 +19,19 @@ beside an event loop: the saving thread waits for the interpreter lock after eac
 from __future__ import annotations
 
 import contextlib
-import select
 from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.utils import retry
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from eventsourcing.utils import Environment, retry
+
+from infra.patches import cheap_pre_ping
 
 
 class FastPostgresApplicationRecorder(PostgresApplicationRecorder):
-    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         table = f'"{self.datastore.schema}"."{self.events_table_name}"'
         id_type = self.datastore.originator_id_type
@@ -77,22 +81,16 @@ class FastPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
 
 
-def install_cheap_pre_ping(pool: Any) -> None:
-    """Check a pooled connection before use only when it has something to say.
+class LedgerPostgresFactory(PostgresFactory):
+    application_recorder_class = FastPostgresApplicationRecorder
 
-    Pre-ping (a round trip on every checkout) is what keeps a restarted database from failing the first
-    request on each stale connection; it was also one round trip in four of each bridge save and most of
-    what the projection runners waited for. A server that went away (restart, termination, idle timeout)
-    leaves its socket readable (a FATAL message, or EOF); a healthy idle connection has nothing to read.
-    So only a readable (or already broken) connection gets the real check."""
-    full_check = type(pool).check_connection
-
-    def check(conn: Any) -> None:
-        if conn.closed or conn.broken:
-            full_check(conn)  # raises: the pool drops it and hands out another
-            return
-        readable, _, _ = select.select([conn.fileno()], [], [], 0)
-        if readable:
-            full_check(conn)
-
-    pool._check = check  # psycopg_pool keeps the `check` callback given at construction here
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        pool = self.datastore.pool
+        schema = self.env.get(self.POSTGRES_SCHEMA)
+        if schema:
+            # The pool opens lazily, so every connection it makes will resolve unqualified table names
+            # (the read models') in the ledger's schema.
+            pool.kwargs["options"] = f"-c search_path={schema}"
+        if self.datastore.pre_ping:
+            cheap_pre_ping(pool)

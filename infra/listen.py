@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from projections.sql import Database
+from infra.sql import Database
 
 log = logging.getLogger(__name__)
 
