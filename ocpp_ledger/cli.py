@@ -62,9 +62,9 @@ def serve(
     tune_interpreter()
     import uvicorn
 
-    from gateway.app import create_app
     from ocpp_ledger.devtoken import dev_token
     from ocpp_ledger.runtime import BridgeThread
+    from webui.app import create_app
 
     settings = Settings()
     if host:
@@ -84,6 +84,8 @@ def serve(
         console.print(
             f'try: curl -H "Authorization: Bearer $(cat {settings.var_dir}/dev-token)" {url}/ocpp/locations'
         )
+    where = "an API token" if settings.is_postgres else f"the dev token, in {settings.var_dir / 'dev-token'}"
+    console.print(f"[bold]lab:[/] open [cyan]{url}/[/] in a browser and paste {where}")
     demo_csms = None
     if demo:
         from ocpp_ledger.demo import DemoCsms, seed

@@ -328,4 +328,79 @@ def create_views(db: Database) -> None:
             cur.execute(view)
 
 
-__all__ = ["AnalyticsProjection", "Row", "create_views", "summary", "tenants"]
+def charger_sessions(cur: Cursor, charge_point_id: str, limit: int = 50) -> list[Row]:
+    """A charger's sessions, newest first."""
+    return cur.execute(
+        "SELECT transaction_id, connector_id, id_tag, id_tag_status, started_at, stopped_at, meter_start_wh, "
+        "meter_stop_wh, stop_reason, command_id FROM analytics_sessions WHERE charge_point_id = %s "
+        "ORDER BY started_at DESC LIMIT %s",
+        [charge_point_id, limit],
+    ).fetchall()
+
+
+def per_charger_stats(cur: Cursor, tenant: str, location_id: str | None = None) -> list[Row]:
+    """Sessions, energy (kWh) and faults of each charger of the tenant (or of one location)."""
+    where, params = _scope("c.", tenant, location_id, None)
+    sessions = {
+        r["charge_point_id"]: r
+        for r in cur.execute(
+            "SELECT s.charge_point_id, COUNT(*) AS sessions, "
+            "SUM(COALESCE(s.meter_stop_wh - s.meter_start_wh, 0)) AS energy_wh FROM analytics_sessions s "
+            f"JOIN analytics_chargers c ON c.charge_point_id = s.charge_point_id WHERE {where} "
+            "GROUP BY s.charge_point_id",
+            params,
+        ).fetchall()
+    }
+    faults = {
+        r["charge_point_id"]: int(r["n"])
+        for r in cur.execute(
+            "SELECT f.charge_point_id, COUNT(*) AS n FROM analytics_faults f "
+            f"JOIN analytics_chargers c ON c.charge_point_id = f.charge_point_id WHERE {where} "
+            "GROUP BY f.charge_point_id",
+            params,
+        ).fetchall()
+    }
+    rows = cur.execute(
+        f"SELECT c.charge_point_id, c.charger_id, c.identity, c.location_id FROM analytics_chargers c WHERE {where} "
+        "ORDER BY c.identity",
+        params,
+    ).fetchall()
+    return [
+        {
+            "charger_id": r["charger_id"],
+            "identity": r["identity"],
+            "location_id": r["location_id"],
+            "sessions": int(sessions.get(r["charge_point_id"], {}).get("sessions") or 0),
+            "energy_kwh": round(int(sessions.get(r["charge_point_id"], {}).get("energy_wh") or 0) / 1000, 3),
+            "faults": faults.get(r["charge_point_id"], 0),
+        }
+        for r in rows
+    ]
+
+
+def csms_error_times(
+    cur: Cursor,
+    tenant: str,
+    charger_id: str | None = None,
+    location_id: str | None = None,
+    limit: int = 10_000,
+) -> list[Row]:
+    """When the CSMS answered with a CALLERROR (the latest `limit`), and to which action."""
+    where, params = _scope("c.", tenant, location_id, charger_id)
+    return cur.execute(
+        "SELECT f.timestamp, f.action FROM ocpp_frames f JOIN analytics_chargers c ON c.charge_point_id = f.charge_point_id "
+        f"WHERE {where} AND f.direction = 'csms_to_cp' AND f.message_type = 4 ORDER BY f.position DESC LIMIT %s",
+        [*params, limit],
+    ).fetchall()
+
+
+__all__ = [
+    "AnalyticsProjection",
+    "Row",
+    "charger_sessions",
+    "create_views",
+    "csms_error_times",
+    "per_charger_stats",
+    "summary",
+    "tenants",
+]

@@ -58,7 +58,8 @@ def frames(
     start: str | None = None,
     end: str | None = None,
 ) -> tuple[list[Row], int]:
-    where, params = "charge_point_id = %s", [charge_point_id]
+    where = "charge_point_id = %s"
+    params: list[object] = [charge_point_id]
     if action:
         where += " AND action = %s"
         params.append(action)
@@ -82,3 +83,47 @@ def command_frames(cur: Cursor, command_id: str) -> list[Row]:
         "SELECT direction, action, message, timestamp FROM ocpp_frames WHERE command_id = %s ORDER BY position",
         [command_id],
     ).fetchall()
+
+
+FRAME_COLUMNS = "position, direction, message_type, message_id, action, message, command_id, timestamp"
+
+
+def frame_page(
+    cur: Cursor,
+    charge_point_id: str,
+    limit: int,
+    before: int | None = None,
+    after: int | None = None,
+    action: str | None = None,
+    direction: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    search: str | None = None,
+    command_id: str | None = None,
+) -> list[Row]:
+    """A page of a charger's frames by position (keyset: stable while frames keep arriving), oldest
+    first: the newest `limit` before `before`, or the oldest `limit` after `after`."""
+    where = "charge_point_id = %s"
+    params: list[object] = [charge_point_id]
+    for clause, value in (
+        ("position < %s", before),
+        ("position > %s", after),
+        ("action = %s", action),
+        ("direction = %s", direction),
+        ("timestamp >= %s", start),
+        ("timestamp <= %s", end),
+        ("command_id = %s", command_id),
+    ):
+        if value is not None and value != "":
+            where += f" AND {clause}"
+            params.append(value)
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where += " AND LOWER(message) LIKE %s ESCAPE '\\'"
+        params.append(f"%{escaped.lower()}%")
+    order = "ASC" if after is not None and before is None else "DESC"
+    rows = cur.execute(
+        f"SELECT {FRAME_COLUMNS} FROM ocpp_frames WHERE {where} ORDER BY position {order} LIMIT %s",
+        [*params, limit],
+    ).fetchall()
+    return rows if order == "ASC" else rows[::-1]

@@ -24,6 +24,7 @@ from projections.commands import CommandsProjection
 from projections.jobs import JobsProjection
 from projections.locations import LocationsProjection
 from projections.message_log import MessageLogProjection
+from projections.meter_samples import MeterSamplesProjection
 from projections.metrics import READ_MODELS
 from projections.runner import Projection, ProjectionRunner, create_tables
 from projections.tokens import TokensProjection
@@ -43,6 +44,7 @@ def default_projections() -> list[Projection]:
         MessageLogProjection(),
         AutoStopProjection(),
         AnalyticsProjection(),
+        MeterSamplesProjection(),
     ]
 
 

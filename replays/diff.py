@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,8 +166,9 @@ def csms_side(exchange: Exchange) -> dict[str, Any]:
     return {"request": exchange.request}
 
 
-def compare(before: Run, after: Run) -> list[Difference]:
-    differences: list[Difference] = []
+def aligned(before: Run, after: Run) -> Iterator[tuple[str, int, Exchange | None, Exchange | None, bool]]:
+    """Each charger's exchanges of both runs side by side: (charger, index, before's, after's, whether the
+    two are the same call), aligned on their labels (a missing or extra call shifts nothing after it)."""
     for charger in sorted(set(before.exchanges) | set(after.exchanges)):
         old, new = before.exchanges.get(charger, []), after.exchanges.get(charger, [])
         matcher = difflib.SequenceMatcher(
@@ -176,32 +177,38 @@ def compare(before: Run, after: Run) -> list[Difference]:
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag == "equal":
                 for offset in range(i2 - i1):
-                    a, b = old[i1 + offset], new[j1 + offset]
-                    for path, expected, actual in _paths(csms_side(a), csms_side(b)):
-                        differences.append(
-                            Difference(charger, i1 + offset + 1, a.label(), expected, actual, path)
-                        )
-            else:
-                for k in range(max(i2 - i1, j2 - j1)):
-                    recorded = old[i1 + k] if i1 + k < i2 else None
-                    replayed = new[j1 + k] if j1 + k < j2 else None
-                    either = recorded or replayed
-                    assert either is not None  # k is below the longer side's length
-                    differences.append(
-                        Difference(
-                            charger,
-                            (i1 + k + 1) if recorded else (j1 + k + 1),
-                            either.label(),
-                            None if recorded is None else recorded.answer,
-                            None if replayed is None else replayed.answer,
-                            "missing in the new run"
-                            if replayed is None
-                            else "not in the recording"
-                            if recorded is None
-                            else "different call",
-                        )
-                    )
-    return differences
+                    yield charger, i1 + offset + 1, old[i1 + offset], new[j1 + offset], True
+                continue
+            for k in range(max(i2 - i1, j2 - j1)):
+                a = old[i1 + k] if i1 + k < i2 else None
+                b = new[j1 + k] if j1 + k < j2 else None
+                yield charger, (i1 + k + 1) if a else (j1 + k + 1), a, b, False
+
+
+def differences_of(
+    charger: str, index: int, a: Exchange | None, b: Exchange | None, same_call: bool
+) -> list[Difference]:
+    """What differs in one aligned pair of exchanges."""
+    if same_call and a is not None and b is not None:
+        return [
+            Difference(charger, index, a.label(), expected, actual, path)
+            for path, expected, actual in _paths(csms_side(a), csms_side(b))
+        ]
+    what = (
+        "missing in the new run" if b is None else "not in the recording" if a is None else "different call"
+    )
+    either = a or b
+    assert either is not None  # an aligned pair has at least one side
+    label = either.label()
+    return [
+        Difference(
+            charger, index, label, None if a is None else a.answer, None if b is None else b.answer, what
+        )
+    ]
+
+
+def compare(before: Run, after: Run) -> list[Difference]:
+    return [d for pair in aligned(before, after) for d in differences_of(*pair)]
 
 
 def report(differences: list[Difference], before: Run, after: Run) -> str:

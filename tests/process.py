@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,8 +71,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(env: dict[str, str], token: str, log: Path, bridge: bool = True) -> Iterator[Server]:
-    """`ocpp-ledger serve` in a process of its own, ready to answer; killed at the end if still alive."""
+def serving(
+    env: dict[str, str], token: str, log: Path, bridge: bool = True, args: Sequence[str] = ()
+) -> Iterator[Server]:
+    """`ocpp-ledger serve [args]` in a process of its own, ready to answer; killed at the end if alive."""
     port = _free_port()
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -84,6 +86,7 @@ def serving(env: dict[str, str], token: str, log: Path, bridge: bool = True) -> 
                 "127.0.0.1",
                 "--port",
                 str(port),
+                *args,
             ],
             env=env,
             stdout=out,

@@ -332,8 +332,10 @@ async def test_a_2_0_1_transaction_ended_offline_is_delivered_first_after_the_re
         assert stopped["status"] == "completed", (stopped["error"], stopped)
         proxy.reachable()
         await lab.csms.wait_for(
-            lambda: len(boots(lab, "CP-1")) == 2
-            and any(m.action == "StatusNotification" for m in since_boot(lab, "CP-1", 2)),
+            lambda: (
+                len(boots(lab, "CP-1")) == 2
+                and any(m.action == "StatusNotification" for m in since_boot(lab, "CP-1", 2))
+            ),
             timeout=15,
         )
 
