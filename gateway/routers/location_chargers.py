@@ -40,11 +40,12 @@ _IDENTITY = re.compile(IDENTITY_PATTERN)
 
 def expand(groups: list[ChargerGroup]) -> list[services.ChargerRegistration]:
     """Each group's identities are prefix + suffix: the given suffixes (truncated to chargers_number),
-    then random hex suffixes up to chargers_number."""
+    then random hex suffixes up to chargers_number, never repeating an identity of this request."""
     total = sum(g.chargers_number for g in groups)
     if total > MAX_CHARGERS_PER_REQUEST:
         raise InvalidRequest(f"{total} chargers requested; at most {MAX_CHARGERS_PER_REQUEST} per request")
     registrations = []
+    taken: set[str] = set()
     for index, group in enumerate(groups):
         t = group.template
         try:
@@ -52,8 +53,14 @@ def expand(groups: list[ChargerGroup]) -> list[services.ChargerRegistration]:
         except UnknownCatalogModel as error:
             raise InvalidRequest(error.message, field=f"{index}.template.model_slug") from None
         suffixes = list(group.charger_ids[: group.chargers_number])
+        taken.update(t.identity_prefix + s for s in suffixes)
         while len(suffixes) < group.chargers_number:
-            suffixes.append(secrets.token_hex(4))
+            # 48 random bits: 10,000 chargers in a tenant of a million collide with odds of about 1 in 28,000
+            # (32 bits collided in about one bulk create of 10,000 in a hundred).
+            suffix = secrets.token_hex(6)
+            if t.identity_prefix + suffix not in taken:
+                taken.add(t.identity_prefix + suffix)
+                suffixes.append(suffix)
         for suffix in suffixes:
             identity = t.identity_prefix + suffix
             if not _IDENTITY.fullmatch(identity):

@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.conftest import CSMS_URL, Api, new_charger, new_location
 
-HEX_SUFFIX = re.compile(r"[0-9a-f]{8}")
+HEX_SUFFIX = re.compile(r"[0-9a-f]{12}")
 
 
 def group(
