@@ -232,7 +232,7 @@ def run_size(
                 seq += 1
                 tag = f"LAT{seq}"
                 response = api.post(
-                    "/ocpp/commands/authorize",
+                    "/ocpp/commands/authorize-id-tag",
                     json={"target": {"charger_id": random.choice(ids)}, "event": {"id_tag": tag}},
                 )
                 if response.status_code == 202:

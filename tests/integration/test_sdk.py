@@ -3,19 +3,24 @@ call of its seven clients, sync and async, with nothing changed but the base URL
 model, and what it asks for happens: frames at the test CSMS, state in the ledger.
 
 0.2.1 and 0.2.2 differ only in the version string they send (User-Agent, X-Fern-SDK-Version): their
-clients and models are the same files, so one run covers both (see docs/api.md).
+clients and models are the same files (the last test here checks it), so one run covers both.
 """
 
 from __future__ import annotations
 
 import datetime
+import importlib.metadata
 import inspect
+import subprocess
+import sys
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import ocpplab
 import pytest
 from ocpplab import AsyncOcpplabSDK, OcpplabSDK
 from ocpplab.errors import NotFoundError, UnauthorizedError, UnprocessableEntityError
@@ -43,6 +48,7 @@ from ocpplab.types import (
 )
 
 from ocpp_ledger.demo import DemoCsms
+from tests.conftest import IN_CI
 from tests.integration.test_openapi import SDK_CALLS
 from tests.process import Server, create_token, ledger_env, serving
 
@@ -413,3 +419,43 @@ async def test_every_sdk_call_works_against_serve_and_does_what_it_says(
     assert http.get(f"/ocpp/locations/{location.id}").status_code == 404
 
     assert sdk.called == {(c.group, c.method) for c in SDK_CALLS}, "every SDK call is made"
+
+
+def test_sdk_0_2_1_differs_from_the_installed_0_2_2_only_in_its_version_string(tmp_path: Path) -> None:
+    """Why one run of the test above covers both versions: every file of 0.2.1 is 0.2.2's, version aside."""
+    installed = Path(ocpplab.__file__).parent
+    assert importlib.metadata.version("ocpplab") == "0.2.2"
+    download = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "ocpplab==0.2.1",
+            "-d",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if download.returncode != 0:
+        message = f"could not download ocpplab 0.2.1: {download.stderr[-500:]}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    [wheel] = tmp_path.glob("ocpplab-0.2.1-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        old = {
+            name.removeprefix("ocpplab/"): archive.read(name).decode()
+            for name in archive.namelist()
+            if name.startswith("ocpplab/") and name.endswith(".py")
+        }
+    new = {str(p.relative_to(installed)): p.read_text() for p in installed.rglob("*.py")}
+    assert sorted(old) == sorted(new)
+    changed = {name for name in old if old[name] != new[name]}
+    assert changed == {"core/client_wrapper.py"}
+    assert old["core/client_wrapper.py"].replace("0.2.1", "0.2.2") == new["core/client_wrapper.py"]
