@@ -15,12 +15,14 @@ from domain.commands import (
     Authorize,
     ClearFault,
     CommandPayload,
+    Configuration,
     ConnectorCommand,
     InjectFault,
     LocalAuthList,
     PlugConnector,
     PowerUpdate,
     StartSession,
+    StopTransaction,
 )
 from domain.ledger import Ledger
 from domain.protocol import FaultType, OcppVersion, StopReason, fault_type_named
@@ -199,3 +201,26 @@ def test_every_payload_is_stored_and_read_back_unchanged(ledger: Ledger, payload
 )
 def test_fault_names_map_to_the_ocpp_16_error_code(name: str, code: FaultType | None) -> None:
     assert fault_type_named(name) is code
+
+
+@pytest.mark.parametrize(
+    ("model", "recorded"),
+    [
+        # as recorded before OCPPLAB's shapes: no transaction_id, configuration as a list of items
+        (StopTransaction, {"connector_id": 1, "evse_id": None, "reason": "Local"}),
+        (Configuration, {"configuration": [{"key": "HeartbeatInterval", "value": "30"}]}),
+        (
+            LocalAuthList,
+            {
+                "list_version": 3,
+                "update_type": "Differential",
+                "entries": [{"id_tag": "T", "expiry_date": None, "status": None, "parent_id_tag": None}],
+            },
+        ),
+    ],
+)
+def test_payloads_recorded_before_the_sdk_shapes_still_decode(
+    model: type[CommandPayload], recorded: dict[str, object]
+) -> None:
+    payload = model.model_validate(recorded)  # how infra.transcoding decodes a stored payload
+    assert payload.model_dump(mode="json", by_alias=True, include=set(recorded)) == recorded
