@@ -316,16 +316,16 @@ async def test_every_sdk_call_works_against_serve_and_does_what_it_says(
     only_boots = await call("chargers", "get_logs", charger_id=charger_id, event="BootNotification")
     assert only_boots.data and {e.action for e in only_boots.data} == {"BootNotification"}
 
-    # --- the charger's runtime -------------------------------------------------------------------
-    stopped = await call("chargers", "stop_runtime", charger_id=charger_id, request={})
+    # --- the charger's runtime (with the body the docstring examples send) ---------------------------
+    stopped = await call("chargers", "stop_runtime", charger_id=charger_id, request={"key": "value"})
     assert stopped.event_type == "stop_charger"
     runtime = lambda: http.get(f"/ocpp/chargers/{charger_id}").json()["runtime"]  # noqa: E731
     until(lambda: runtime()["state"] == "stopped" and not runtime()["connected"], "the charger stopped")
     boots = seen(identity, "BootNotification")
-    started = await call("chargers", "start_runtime", charger_id=charger_id, request={})
+    started = await call("chargers", "start_runtime", charger_id=charger_id, request={"key": "value"})
     assert started.event_type == "start_charger"
     wait_seen(identity, "BootNotification", boots + 1)
-    reset = await call("chargers", "reset_runtime", charger_id=charger_id, request={})
+    reset = await call("chargers", "reset_runtime", charger_id=charger_id, request={"key": "value"})
     assert reset.ocpp_version == "ocpp1.6"
     wait_seen(identity, "BootNotification", boots + 2)
 
