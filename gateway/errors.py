@@ -162,7 +162,14 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": jsonable_encoder(details)})
 
 
+async def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    # Starlette logs the exception and re-raises it after this answer: the body is only the error shape
+    # every other status has (HttpErrorResponse), not a plain-text page.
+    return JSONResponse(status_code=500, content=_body("internal error", "internal_error"))
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _internal_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(HttpError, _http_error)

@@ -122,11 +122,21 @@ class ProvisioningErrorDetail(BaseModel):
     retryable: bool | None = None
 
 
+class ProvisioningProgress(BaseModel):
+    current_step: str | None = None
+    chargers_ready: int | None = Field(None, description="ours: chargers a bridge runs")
+    chargers_total: int | None = Field(None, description="ours: chargers the job created (still there)")
+
+
 class ChargerStatusResponse(BaseModel):
+    """PROVISIONING until a bridge runs the charger's simulated charge point, then READY (its CSMS
+    connection is reported in the charger's `runtime`)."""
+
     charger_id: UUID
     status: ProvisioningStatus
     workflow_run_id: UUID | None
     error: ProvisioningErrorDetail | None
+    progress: ProvisioningProgress | None = None
     provisioned_at: datetime | None
 
 
@@ -186,12 +196,6 @@ class LocationChargerBulkAcceptedResponse(BaseModel):
     status: ProvisioningStatus
     status_url: str
     workflow_run_id: UUID
-
-
-class ProvisioningProgress(BaseModel):
-    current_step: str | None = None
-    chargers_ready: int | None = Field(None, description="ours: chargers a bridge runs")
-    chargers_total: int | None = Field(None, description="ours: chargers the job created (still there)")
 
 
 class LocationChargerBulkStatusResponse(BaseModel):
@@ -320,5 +324,8 @@ def charger_status(
         status="READY" if ready else "PROVISIONING",
         workflow_run_id=row["job_id"],
         error=None,
+        progress=None
+        if ready
+        else ProvisioningProgress(current_step="waiting for a bridge to run the charger"),
         provisioned_at=None if status is None else status["provisioned_at"],
     )

@@ -94,6 +94,11 @@ def test_the_status_route_reports_the_provisioning_workflow(api: Api) -> None:
         "status": "PROVISIONING",
         "workflow_run_id": accepted["workflow_run_id"],
         "error": None,
+        "progress": {
+            "current_step": "waiting for a bridge to run the charger",
+            "chargers_ready": None,
+            "chargers_total": None,
+        },
         "provisioned_at": None,
     }
 
