@@ -421,6 +421,103 @@ async def test_every_sdk_call_works_against_serve_and_does_what_it_says(
     assert sdk.called == {(c.group, c.method) for c in SDK_CALLS}, "every SDK call is made"
 
 
+def test_the_sdk_drives_an_ocpp_201_charger_with_the_same_calls(
+    server: tuple[Server, str], csms: DemoCsms
+) -> None:
+    """The docstring examples (evse_id=1, connector_id=1, fault OverCurrent) on a 2.0.1 charger: its own
+    messages at the CSMS (TransactionEvent, NotifyEvent with the fault's component)."""
+    running, token = server
+    http = running.client
+    client = OcpplabSDK(base_url=str(http.base_url), token=token)
+    identity = "CP-SDK-201"
+    charger = client.chargers.create(
+        identity=identity,
+        brand_slug="abb",
+        model_slug="terra-184",
+        connector_type="CCS2",
+        ws_url=csms.url,
+        ocpp_version="OCPP2.0.1",
+    )
+    csms.wait_for(lambda: csms.csms.messages(identity, "BootNotification"), DEADLINE_SECONDS)
+    assert csms.csms.messages(identity, "BootNotification")[0].version == "2.0.1"
+
+    def events(kind: str) -> list[dict[str, Any]]:
+        return [
+            m.payload
+            for m in csms.csms.messages(identity, "TransactionEvent")
+            if m.payload["event_type"] == kind
+        ]
+
+    target = CommandTarget(charger_id=identity)
+    connector = ConnectorCommandEvent(evse_id=1, connector_id=1)
+    settled(
+        http, queued_one(client.commands.plug_connector(target=target, event=connector), charger.charger_id)
+    )
+    event = StartTransactionCommandEvent(id_tag="TAG-RFID-001", evse_id=1, connector_id=1)
+    settled(
+        http, queued_one(client.commands.start_transaction(target=target, event=event), charger.charger_id)
+    )
+    csms.wait_for(
+        lambda: any(
+            e.get("id_token", {}).get("id_token") == "TAG-RFID-001"
+            for e in events("Updated") + events("Started")
+        ),
+        DEADLINE_SECONDS,
+    )
+
+    def transaction() -> str | None:
+        return http.get(f"/ocpp/chargers/{charger.charger_id}").json()["connectors"][0]["transaction_id"]
+
+    transaction_id = until(transaction, "a transaction in the ledger")
+    stop = StopTransactionCommandEvent(transaction_id=transaction_id)
+    settled(http, queued_one(client.commands.stop_transaction(target=target, event=stop), charger.charger_id))
+    # 2.0.1: the stop is authorized on the named transaction; it ends when the cable comes out
+    csms.wait_for(
+        lambda: any(
+            e["transaction_info"]["transaction_id"] == transaction_id
+            and e["trigger_reason"] == "StopAuthorized"
+            for e in events("Updated")
+        ),
+        DEADLINE_SECONDS,
+    )
+    settled(
+        http, queued_one(client.commands.unplug_connector(target=target, event=connector), charger.charger_id)
+    )
+    csms.wait_for(
+        lambda: any(e["transaction_info"]["transaction_id"] == transaction_id for e in events("Ended")),
+        DEADLINE_SECONDS,
+    )
+
+    one = ChargerCommandTarget(charger_id=identity)
+    raised = client.commands.inject_fault(
+        target=one, event=InjectFaultEvent(fault_type="OverCurrent", evse_id=1, connector_id=1)
+    )
+    assert (raised.fault_type, raised.evse_id, raised.status) == ("OverCurrentFailure", 1, "Faulted")
+
+    def fault_reported() -> bool:
+        return any(
+            d["component"]["name"] == "OverCurrentProtection"
+            for m in csms.csms.messages(identity, "NotifyEvent")
+            for d in m.payload["event_data"]
+        )
+
+    csms.wait_for(fault_reported, DEADLINE_SECONDS)
+    assert client.commands.clear_fault(target=one, event=ClearFaultEvent(evse_id=1, connector_id=1)).status
+    configured = client.commands.set_configuration(
+        target=one, event=ConfigurationUpdateEvent(configuration={"HeartbeatInterval": "30"})
+    )
+    assert configured.configured == ["HeartbeatInterval"]
+    proxied = client.commands.proxy_message(
+        target=one,
+        event=ProxyMessageEvent(action="heartbeat", ocpp_version="ocpp2.0.1", payload={}),
+    )
+    assert proxied.event_type == "heartbeat" and proxied.response["message_type"] == "CALLRESULT"
+    with pytest.raises(UnprocessableEntityError):  # a 1.6 message to a 2.0.1 charger
+        client.commands.proxy_message(
+            target=one, event=ProxyMessageEvent(action="heartbeat", ocpp_version="ocpp1.6", payload={})
+        )
+
+
 def test_sdk_0_2_1_differs_from_the_installed_0_2_2_only_in_its_version_string(tmp_path: Path) -> None:
     """Why one run of the test above covers both versions: every file of 0.2.1 is 0.2.2's, version aside."""
     installed = Path(ocpplab.__file__).parent
