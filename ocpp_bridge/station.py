@@ -118,6 +118,8 @@ class ConnectorRuntime:
     last_advance: float | None = None
     power_w: float = 0.0
     pending: dict[str, Any] = field(default_factory=dict)
+    last_sample: tuple[str | None, Reading] | None = None  # (transaction, reading) recorded last
+    energy_cap_wh: float | None = None  # the register value at which the session's energy target is met
 
 
 class Station(ABC):
@@ -652,17 +654,39 @@ class Station(ABC):
         return c.transaction_id is not None and c.plugged and c.ev_requesting and c.fault is None
 
     def settle(self, connector_id: int) -> Reading:
-        """Integrate energy up to now at the power that was flowing, then set the power for what follows."""
+        """Integrate energy up to now at the power that was flowing, then set the power for what follows.
+        A change of power during a transaction is recorded as a meter sample: power is constant between
+        samples, so the auto-stop policy can tell from the latest one when an energy target is reached."""
         runtime = self.runtime[connector_id]
         now = self.clock.monotonic()
-        if runtime.last_advance is not None:
-            runtime.meter.advance(runtime.ev, runtime.power_w, now - runtime.last_advance)
-        runtime.last_advance = now
         c = self.state(connector_id)
+        if c.transaction_id is None:
+            runtime.energy_cap_wh = None  # a session's energy target ends with its transaction
+        if runtime.last_advance is not None:
+            runtime.meter.advance(
+                runtime.ev, runtime.power_w, now - runtime.last_advance, runtime.energy_cap_wh
+            )
+        runtime.last_advance = now
+        was = runtime.power_w
         runtime.power_w = runtime.meter.power_w(
             runtime.ev, charging=self.charging(connector_id), offered_w=c.offered_power_w, limit_w=c.limit_w
         )
-        return runtime.meter.reading(runtime.ev, runtime.power_w, self.clock.now())
+        if runtime.energy_cap_wh is not None and runtime.meter.energy_wh >= runtime.energy_cap_wh:
+            runtime.power_w = 0.0
+        reading = runtime.meter.reading(runtime.ev, runtime.power_w, self.clock.now())
+        if runtime.power_w != was and c.transaction_id is not None:
+            self.record_sample(connector_id, reading)
+        return reading
+
+    def limit_energy(self, connector_id: int, target_kwh: float | None) -> None:
+        """A session with an energy target: the charger stops delivering at the target, as a car with a
+        charge limit does, whenever the auto-stop policy's stop arrives (it is queued for the instant the
+        target is reached; this makes the energy exact however late it is carried out)."""
+        state = self.state(connector_id)
+        if target_kwh is None or state.transaction_id is None or state.meter_start_wh is None:
+            return
+        self.settle(connector_id)
+        self.runtime[connector_id].energy_cap_wh = state.meter_start_wh + target_kwh * 1000.0
 
     def sample_interval(self) -> float:
         return max(1.0, float(self.config("MeterValueSampleInterval")))
@@ -696,6 +720,10 @@ class Station(ABC):
 
     def record_sample(self, connector_id: int, reading: Reading) -> None:
         state = self.state(connector_id)
+        runtime = self.runtime[connector_id]
+        if runtime.last_sample == (state.transaction_id, reading):
+            return  # recorded already (settle records a change of power; its callers may record it too)
+        runtime.last_sample = (state.transaction_id, reading)
         self.cp.meter_sampled(
             connector_id,
             state.transaction_id,
@@ -704,7 +732,7 @@ class Station(ABC):
             reading.voltage_v,
             reading.current_a,
             reading.soc,
-            iso(self.clock.now()),
+            iso(reading.taken_at or self.clock.now()),
         )
 
     def ev_arrives(self, connector_id: int, max_power_w: float | None = None) -> None:
