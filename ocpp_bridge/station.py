@@ -58,6 +58,7 @@ from ocpp_bridge import configuration, metrics
 from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection
 from ocpp_bridge.meter import EvModel, Meter, Reading
 from ocpp_bridge.security import connect_options
+from ocpp_bridge.unsupported import answer_unsupported_actions
 from ocpp_bridge.validation import SchemaViolation
 from ocpp_bridge.writer import EventWriter
 
@@ -277,6 +278,7 @@ class Station(ABC):
                     self.client = self.make_client(self.connection)
                     for route in self.client.route_map.values():
                         route["_skip_schema_validation"] = True  # the seam checks, with compiled schemas
+                    answer_unsupported_actions(self.client, self.version)  # NotSupported / NotImplemented
                     reader = asyncio.create_task(self.client.start(), name=f"{self.identity}-reader")
                     session = asyncio.create_task(self._session(), name=f"{self.identity}-session")
                     restart = asyncio.create_task(self._reconnect_now.wait())
