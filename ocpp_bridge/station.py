@@ -160,6 +160,7 @@ class Station(ABC):
         self._tasks: list[asyncio.Task[Any]] = []
         self._wake_meter = asyncio.Event()
         self._reconnect_now = asyncio.Event()
+        self._rebooting: float | None = None  # seconds a Reset keeps the charger away
         self.failed: BaseException | None = None
         per_connector_w = charger.spec.max_power_w / (
             1 if charger.spec.current_type == "ac" else charger.spec.connector_count
@@ -310,8 +311,11 @@ class Station(ABC):
                 self.reported.clear()
                 self.connection = None
             if not self.should_run.is_set() or self._reconnect_now.is_set() or reason == "restart requested":
-                self.cp.disconnected(reason, None)
+                rebooting, self._rebooting = self._rebooting, None
+                self.cp.disconnected("rebooting" if rebooting is not None else reason, rebooting)
                 self.record()
+                if rebooting:
+                    await self._offline_for(rebooting)
                 continue
             delay = min(self.settings.backoff_max, self.settings.backoff_initial * 2**attempt)
             delay = self.rng.uniform(delay / 2, delay)  # full jitter in the upper half
@@ -346,6 +350,18 @@ class Station(ABC):
 
     def restart_connection(self) -> None:
         self._reconnect_now.set()
+
+    def reboot(self) -> None:
+        """A Reset of the whole charger: the connection closes, and the charger is back after its reboot
+        duration (the RebootDuration key, in simulated seconds). CSMSs rely on a charger being away for a
+        while after a Reset (it takes seconds to minutes on a real one)."""
+        self._rebooting = max(0.0, float(self.config("RebootDuration")))
+        self.restart_connection()
+
+    async def _offline_for(self, seconds: float) -> None:
+        self._reconnect_now.clear()
+        with contextlib.suppress(TimeoutError):  # a restart requested meanwhile ends the reboot early
+            await asyncio.wait_for(self._reconnect_now.wait(), self.clock.real_seconds(seconds))
 
     async def close_connection(self) -> None:
         self.should_run.clear()

@@ -588,7 +588,7 @@ class V16Station(Station):
                 if state.transaction_id is not None:
                     await self.stop_transaction(n, reason)
             self.record()
-            self.restart_connection()
+            self.reboot()
 
         self.enqueue(FollowUp(message_id, follow_up, "Reset"))
         return "Accepted"

@@ -997,7 +997,7 @@ class V201Station(Station):
             if evse_id == 0:
                 self.boot_reason = "RemoteReset"
                 self.record()
-                self.restart_connection()
+                self.reboot()
 
         return follow_up
 
