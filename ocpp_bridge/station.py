@@ -42,7 +42,7 @@ from domain.chargepoint import (
     Outcome,
     ProxyOutcome,
 )
-from domain.charger import Charger, ChargerSettings
+from domain.charger import Charger, ChargerSettings, csms_url
 from domain.clock import Clock, iso
 from domain.commands import (
     CacheReset,
@@ -208,7 +208,7 @@ class Station(ABC):
 
     @property
     def url(self) -> str:
-        return self.charger.settings.ws_url.rstrip("/") + "/" + self.identity
+        return csms_url(self.charger.settings.ws_url, self.identity)
 
     def start(self) -> None:
         if self.charger.running:
