@@ -37,8 +37,10 @@ from websockets.headers import parse_authorization_basic
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from domain.protocol import OcppVersion
 from ocpp_bridge.connection import CALLERROR, parse_frame
 from ocpp_bridge.security import SERVER_LOGGER
+from ocpp_bridge.unsupported import answer_unsupported_actions
 
 log = logging.getLogger(__name__)
 
@@ -355,6 +357,9 @@ class Csms:
             identity, seam, response_timeout=10
         )
         session.csms = self
+        answer_unsupported_actions(
+            session, OcppVersion.V201 if ws.subprotocol == "ocpp2.0.1" else OcppVersion.V16
+        )
         self.sessions[identity] = session
         self.connections[identity] = ws
         self.connects[identity] = self.connects.get(identity, 0) + 1

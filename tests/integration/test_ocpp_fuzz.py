@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from domain.chargepoint import ChargePoint
-from domain.commands import Authorize
+from domain.commands import Authorize, ProxyMessage
 from domain.protocol import OcppVersion
 from gateway.context import Context
 from tests.lab import Lab, running_lab
@@ -142,3 +142,22 @@ async def test_an_oversized_message_closes_the_connection_and_the_charger_comes_
     await lab.csms.wait_for(lambda: len(lab.csms.messages("FUZZ-4", "BootNotification")) >= 2, timeout=15)
     disconnected = lab.events(ChargePoint.Disconnected)
     assert any("1009" in e.reason for e in disconnected), [e.reason for e in disconnected]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_the_test_csms_answers_unknown_and_unsupported_actions_the_same_way(
+    lab: Lab, version: OcppVersion
+) -> None:
+    charger = await lab.register("FUZZ-5", version)
+    await lab.booted("FUZZ-5")
+    codes = []
+    # (Reset is the CSMS's to send, not to answer)
+    for action, payload in (
+        ("MakeCoffee", {}),
+        ("Reset", {"type": "Hard" if version is OcppVersion.V16 else "Immediate"}),
+    ):
+        message = ProxyMessage(action=action, payload=payload, validate_payload=False)
+        outcome = await lab.run(charger, message)
+        assert outcome["status"] == "completed", outcome
+        codes.append(outcome["result"]["response"].get("error_code"))
+    assert codes == ["NotImplemented", "NotSupported"]
