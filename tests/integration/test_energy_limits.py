@@ -17,6 +17,7 @@ from domain.commands import (
     ConfigurationItem,
     EvRequestsEnergy,
     EvStopsEnergy,
+    PlugConnector,
     PowerUpdate,
     StartSession,
 )
@@ -131,6 +132,19 @@ async def test_the_target_holds_when_the_ev_suspends_and_resumes(lab: Lab, versi
     charger = await start_limited_session(lab, version, 0.5)
     assert (await lab.run(charger, EvStopsEnergy()))["status"] == "completed"
     assert (await lab.run(charger, EvRequestsEnergy()))["status"] == "completed"
+    await ended(lab, version)
+    assert_stopped_at_target(lab, version, 500, POWER_W)
+
+
+async def test_the_target_holds_for_a_session_started_after_the_cable_was_plugged(
+    lab: Lab, version: OcppVersion
+) -> None:
+    # On 2.0.1 the transaction begins at the plug and the session joins it at authorization.
+    charger = await lab.register(IDENTITY, version)
+    await lab.booted(IDENTITY)
+    assert (await lab.run(charger, PlugConnector()))["status"] == "completed"
+    session = StartSession(id_tag="T", target_energy_kwh=0.5, power_w=POWER_W)
+    assert (await lab.run(charger, session))["status"] == "completed"
     await ended(lab, version)
     assert_stopped_at_target(lab, version, 500, POWER_W)
 
