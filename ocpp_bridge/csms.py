@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import websockets
 from ocpp.routing import on
@@ -39,6 +38,7 @@ from websockets.typing import Subprotocol
 
 from domain.protocol import OcppVersion
 from ocpp_bridge.connection import CALLERROR, parse_frame
+from ocpp_bridge.faultproxy import identity_of
 from ocpp_bridge.security import SERVER_LOGGER
 from ocpp_bridge.unsupported import answer_unsupported_actions
 
@@ -68,14 +68,6 @@ class Behaviour:
     rejected_tags: set[str] = field(default_factory=set)
     answer_delay: float = 0.0
     slow_actions: dict[str, float] = field(default_factory=dict)  # action → seconds before answering
-
-
-def identity_of(path: str) -> str:
-    """The charge point identity of an upgrade's request path: its `cp` query parameter, or else the
-    last path segment (a trailing slash allowed)."""
-    parts = urlsplit(path)
-    cp = parse_qs(parts.query).get("cp")
-    return cp[0] if cp else unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
 
 
 @dataclass(frozen=True)
