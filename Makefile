@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run demo test lint bench soak clean
+.PHONY: run demo test lint bench bench-fleet soak clean
 
 $(BIN)/ocpp-ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ soak: $(BIN)/ocpp-ledger
 
 bench: $(BIN)/ocpp-ledger
 	$(BIN)/python bench/ingest.py
+
+# The fleet against the bare `ocpp` library's charge points, e.g. ARGS='--sizes 100,1000 --before /tmp/before'
+bench-fleet: $(BIN)/ocpp-ledger
+	$(BIN)/python bench/fleet.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
