@@ -102,9 +102,12 @@ def rss_bytes(pid: int) -> int:
 
 
 @contextlib.contextmanager
-def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    args: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT
+) -> Iterator[subprocess.Popen[bytes]]:
+    # The working directory matters: `python -c` puts it first on the import path.
     with log.open("wb") as out:
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
     try:
         yield proc
     finally:
@@ -305,6 +308,7 @@ def run_size(
                 [*cli, "serve", "--no-bridge", "--port", str(api_port)],
                 {**env, "PGAPPNAME": apps["gateway"]},
                 work / f"gateway-{tag}.log",
+                variant.root,
             ) as gateway,
             httpx.Client(
                 base_url=f"http://127.0.0.1:{api_port}",
@@ -336,6 +340,7 @@ def run_size(
                 [*cli, "bridge", "--metrics-port", str(metrics_port)],
                 {**env, "PGAPPNAME": apps["bridge"]},
                 work / f"bridge-{tag}.log",
+                variant.root,
             ) as bridge:
                 wait(lambda: booted(work, n), 600, f"{n} chargers booted")
                 boot = time.monotonic() - started
@@ -358,7 +363,10 @@ def run_size(
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    return {"variant": variant.name, "chargers": n, "boot_s": round(boot, 1), **result}
+    commit = subprocess.run(
+        ["git", "-C", str(variant.root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    return {"variant": variant.name, "commit": commit, "chargers": n, "boot_s": round(boot, 1), **result}
 
 
 def _measure(
