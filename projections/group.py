@@ -25,11 +25,14 @@ from typing import Any
 from domain.ledger import Ledger
 from infra.sql import Cursor, Database
 from projections.metrics import batch_applied
-from projections.runner import GATHER_SECONDS, ProjectionRunner
+from projections.runner import ProjectionRunner
 
 log = logging.getLogger(__name__)
 
 RETRY_SKIPPED_SECONDS = 0.05  # a tracking row locked elsewhere: look again soon
+# Woken by a save, wait this long for more before a batch (unless a reader waits: then at once). Each
+# batch costs the same handful of round trips however many events it holds.
+GROUP_GATHER_SECONDS = 0.1
 
 
 class ProjectionGroup:
@@ -40,7 +43,7 @@ class ProjectionGroup:
         runners: Sequence[ProjectionRunner],
         batch_size: int = 2000,
         poll_seconds: float = 1.0,
-        gather_seconds: float = GATHER_SECONDS,
+        gather_seconds: float = GROUP_GATHER_SECONDS,
     ) -> None:
         self.ledger, self.db = ledger, db
         self.runners = {runner.name: runner for runner in runners}
@@ -56,6 +59,7 @@ class ProjectionGroup:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._skipped = False
+        self._more = False  # the last batch stopped short of the head it read
         self._batch = threading.Lock()  # the thread's batches and a caller's catch_up take turns
         for runner in runners:
             runner.group = self
@@ -72,20 +76,22 @@ class ProjectionGroup:
         total = 0
         while True:
             covered = self.process_batch()
-            if covered == 0:
-                return total
             total += covered
+            # A batch that reached the head it read is the last: a save after that read woke us anyway.
+            if covered == 0 or not self._more:
+                return total
 
     def process_batch(self) -> int:
         """Apply the next batch to every projection that is behind; return how many positions the
         furthest-behind one moved (0: all caught up)."""
         with self._batch, contextlib.ExitStack() as held:
             # A runner busy in this process (a rebuild, a catch-up of its own) sits this batch out, and
-            # so does one whose last batch failed: it is retried on its own (`retry_failed`).
+            # so does one whose last batch failed: it is retried on its own (`_one_by_one`).
             free = [r for r in self.runners.values() if r.error is None and r._busy.acquire(blocking=False)]
             for runner in free:
                 held.callback(runner._busy.release)
             self._skipped = len(free) < len(self.runners)
+            self._more = False
             return self._apply(free) if free else 0
 
     def _committed(self, runners: list[ProjectionRunner]) -> tuple[dict[str, int], int]:
@@ -112,22 +118,21 @@ class ProjectionGroup:
             return 0
         started = time.perf_counter()
         with self.db.transaction() as cur:
-            positions = self._lock(cur, behind)
+            positions, stop = self._lock(cur, behind)
             for runner in behind:  # locked by another process: it is moving them; take what it committed
                 if runner.name not in positions:
                     self._skipped = True
                     runner._advance(max(runner.position, committed.get(runner.name, 0)))
             if not positions:
                 return 0
-            stop = self.db.max_notification_id(cur)
             after = min(positions.values())
-            # Every id up to `stop` was committed before we read it (writers serialise their inserts).
             wanted = [self._topics[name] for name in positions]
             topics = [] if None in wanted else sorted(set().union(*(t for t in wanted if t is not None)))
             notifications, looked_at = self.db.select_notifications(
                 cur, after=after, stop=stop, topics=topics, limit=self.batch_size
             )
             applied = self._apply_notifications(cur, positions, notifications)
+            self._more = looked_at < stop
             moved = {name: looked_at for name, position in positions.items() if position < looked_at}
             self._track(cur, moved)
         elapsed = time.perf_counter() - started
@@ -139,16 +144,21 @@ class ProjectionGroup:
             runner._advance(max(looked_at, positions[name]))
         return max(0, looked_at - after)
 
-    def _lock(self, cur: Cursor, runners: list[ProjectionRunner]) -> dict[str, int]:
+    def _lock(self, cur: Cursor, runners: list[ProjectionRunner]) -> tuple[dict[str, int], int]:
         """Lock the tracking rows of these projections (in name order: groups of several processes
-        never deadlock) and return their positions, the truth to apply from."""
+        never deadlock); their positions, the truth to apply from, and the log's head, in one statement.
+        Every id up to that head was committed when it was read (writers hold the events table's lock
+        until they commit), so a later read sees all of them."""
+        table, column = self.db.events_table
         marks = ", ".join(["%s"] * len(runners))
         skip = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgres" else ""
-        rows = cur.execute(
-            f"SELECT name, position FROM projection_tracking WHERE name IN ({marks}) ORDER BY name{skip}",
+        rows = cur.tuples(
+            f"SELECT name, position, (SELECT MAX({column}) FROM {table}) FROM projection_tracking "
+            f"WHERE name IN ({marks}) ORDER BY name{skip}",
             sorted(r.name for r in runners),
-        ).fetchall()
-        return {str(row["name"]): int(row["position"]) for row in rows}
+        )
+        head = max([int(row[2] or 0) for row in rows], default=0)
+        return {str(name): int(position) for name, position, _ in rows}, head
 
     def _apply_notifications(
         self, cur: Cursor, positions: dict[str, int], notifications: Sequence[Any]
