@@ -58,39 +58,57 @@ class FastPostgresApplicationRecorder(PostgresApplicationRecorder):
         # Each NOTIFY names the recorder that saved, so that a listener beside it can skip the saves its
         # own process already knows of (Ledger.on_saved tells them, with their topics).
         self.notify_token = uuid4().hex
+        # Saves whose every topic starts with one of these prefixes NOTIFY on a second channel, which
+        # only listeners that want them LISTEN to (the ledger puts the bridge's observations there:
+        # the bridge's own follower has no use for them, and was woken by each of its own saves).
+        self.second_channel_prefixes: tuple[str, ...] = ()
+        self.second_channel_name = f"{self.channel_name}_2"
         # No parameters: psycopg sends it with the simple query protocol, which runs several statements.
-        self._begin_locked = (
-            f"BEGIN; SET LOCAL lock_timeout = '{self.datastore.lock_timeout}s'; "
-            f"LOCK TABLE {table} IN EXCLUSIVE MODE; "
-            f"NOTIFY \"{self.channel_name}\", '{self.notify_token}'"
-        )
+        self._begin_locked = {
+            channel: (
+                f"BEGIN; SET LOCAL lock_timeout = '{self.datastore.lock_timeout}s'; "
+                f"LOCK TABLE {table} IN EXCLUSIVE MODE; "
+                f"NOTIFY \"{channel}\", '{self.notify_token}'"
+            )
+            for channel in (self.channel_name, self.second_channel_name)
+        }
         function = f'"{self.datastore.schema}"."{self.events_table_name}_append"'
         create = (
             f"CREATE OR REPLACE FUNCTION {function}(ids {id_type}[], versions bigint[], "  # noqa: S608
-            "topics text[], states bytea[], token text) RETURNS SETOF bigint LANGUAGE plpgsql AS $$ "
+            "topics text[], states bytea[], channel text, token text) RETURNS SETOF bigint "
+            "LANGUAGE plpgsql AS $$ "
             f"BEGIN PERFORM set_config('lock_timeout', '{self.datastore.lock_timeout}s', true); "
             f"LOCK TABLE {table} IN EXCLUSIVE MODE; "
-            f"PERFORM pg_notify('{self.channel_name}', token); "
+            "PERFORM pg_notify(channel, token); "
             f"RETURN QUERY INSERT INTO {table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(ids, versions, topics, states) RETURNING notification_id; END $$"
         )
         self.sql_create_statements.append(Composed([SQL(create)]))
         self._append = (
             f"SELECT notification_id FROM {function}(%s::{id_type}[], %s::bigint[], %s::text[], "  # noqa: S608
-            "%s::bytea[], %s) AS notification_id"
+            "%s::bytea[], %s, %s) AS notification_id"
         )
         self._has_append = True  # until the database says otherwise
+
+    def use_second_channel_for(self, prefixes: tuple[str, ...]) -> None:
+        self.second_channel_prefixes = prefixes
+
+    def _channel(self, stored_events: Sequence[StoredEvent]) -> str:
+        prefixes = self.second_channel_prefixes
+        if prefixes and all(e.topic.startswith(prefixes) for e in stored_events):
+            return self.second_channel_name
+        return self.channel_name
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events:
             return None
+        channel = self._channel(stored_events)
         if self._has_append:
             try:
                 with self.datastore.get_connection() as conn, conn.cursor() as curs:
-                    curs.execute(
-                        self._append, (*self._columns(stored_events), self.notify_token), binary=True
-                    )
+                    parameters = (*self._columns(stored_events), channel, self.notify_token)
+                    curs.execute(self._append, parameters, binary=True)
                     return [int(row["notification_id"]) for row in curs.fetchall()]
             except ProgrammingError as error:
                 if not isinstance(error.__cause__, psycopg.errors.UndefinedFunction):
@@ -102,7 +120,7 @@ class FastPostgresApplicationRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             # The pool's connections are in autocommit mode: the transaction is ours to end.
             try:
-                curs.execute(self._begin_locked)
+                curs.execute(self._begin_locked[channel])
                 self._insert_stored_events(curs, stored_events, **kwargs)
                 ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
                 curs.execute("COMMIT")

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
+from domain.chargepoint import ChargePoint
 from domain.location import Location, LocationDetails
 from gateway.context import Context, build_context, upgrade_database
 from infra.postgres import FastPostgresApplicationRecorder
@@ -74,3 +76,24 @@ def test_a_ledger_without_the_append_function_is_saved_to_in_a_transaction(
     assert save_one(ctx, "b") == first + 1
     assert not recorder(ctx)._has_append
     assert [n.id for n in ctx.ledger.notification_log.select(start=1, limit=10)] == [first, first + 1]
+
+
+def test_saves_of_observations_only_notify_the_second_channel(pg: tuple[Context, str, str]) -> None:
+    ctx, url, _ = pg
+    recorder_ = recorder(ctx)
+    first, second = recorder_.channel_name, recorder_.second_channel_name
+    with psycopg.connect(url, autocommit=True) as listening:
+        for channel in (first, second):
+            listening.execute(f'LISTEN "{channel}"')
+        ctx.ledger.save(
+            ChargePoint(charger_id=uuid.uuid4(), tenant="acme", identity="O-1", connector_count=1)
+        )
+        save_one(ctx, "an intent")
+        heard: list[str] = []
+        # Other tests on this database notify the same channels: only this ledger's saves count.
+        for notify in listening.notifies(timeout=10):
+            if notify.payload == recorder_.notify_token:
+                heard.append(notify.channel)
+            if len(heard) == 2:
+                break
+    assert heard == [second, first]
