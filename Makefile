@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 # The SDK versions the compatibility tests are written against (0.2.1 differs from it only in its version string).
 OCPPLAB_SDK = ocpplab==0.2.2
 
-.PHONY: run demo test lint bench soak clean
+.PHONY: run demo test lint bench bench-fleet soak clean
 
 $(BIN)/ocpp-ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ soak: $(BIN)/ocpp-ledger
 
 bench: $(BIN)/ocpp-ledger
 	$(BIN)/python bench/ingest.py
+
+# The fleet against the bare `ocpp` library's charge points, e.g. ARGS='--sizes 100,1000 --before /tmp/before'
+bench-fleet: $(BIN)/ocpp-ledger
+	$(BIN)/python bench/fleet.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

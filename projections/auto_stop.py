@@ -37,6 +37,17 @@ class AutoStopProjection(Projection):
     tables = ("auto_stop_sessions",)
     version = 3  # 2: sessions joining a transaction begun at the plug (2.0.1); 3: power of the sample
 
+    def __init__(self) -> None:
+        # The charge points with a limited session, read once per batch (its cursor): most sessions have
+        # no limit, and an UPDATE per meter sample that matches no row was most of this model's cost.
+        self._batch: tuple[Cursor, set[str]] | None = None
+
+    def _limited(self, cur: Cursor) -> set[str]:
+        if self._batch is None or self._batch[0] is not cur:
+            rows = cur.execute("SELECT DISTINCT charge_point_id FROM auto_stop_sessions").fetchall()
+            self._batch = (cur, {r["charge_point_id"] for r in rows})
+        return self._batch[1]
+
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
             "CREATE TABLE IF NOT EXISTS auto_stop_sessions ("
@@ -56,6 +67,7 @@ class AutoStopProjection(Projection):
             return
         if payload.duration_seconds is None and payload.target_energy_kwh is None:
             return
+        self._limited(cur).add(str(charge_point_id(e.originator_id)))
         cur.execute(
             "INSERT INTO auto_stop_sessions (command_id, tenant, charger_id, charge_point_id, connector_id, "
             "duration_seconds, target_wh) VALUES (%s, %s, %s, %s, %s, %s, %s)",
@@ -93,7 +105,7 @@ class AutoStopProjection(Projection):
 
     @handles(ChargePoint.MeterSampled)
     def meter_sampled(self, e: Any, cur: Cursor, position: int) -> None:
-        if e.transaction_id is None:
+        if e.transaction_id is None or str(e.originator_id) not in self._limited(cur):
             return
         cur.execute(
             "UPDATE auto_stop_sessions SET energy_wh = %s, power_w = %s, sampled_at = %s, "
@@ -191,7 +203,7 @@ class AutoStopPolicy:
 
     def check(self) -> float:
         """Queue the due stops; return how many real seconds until the next deadline."""
-        with self.db.reader() as cur:
+        with self.db.statement() as cur:  # one round trip, outside any transaction
             rows = cur.execute("SELECT * FROM auto_stop_sessions WHERE transaction_id IS NOT NULL").fetchall()
         now = self.clock.now()
         next_deadline = 3600.0
