@@ -19,7 +19,7 @@ import random
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -48,14 +48,17 @@ from domain.commands import (
     CacheReset,
     ClearLocalAuthList,
     CommandPayload,
+    CommandType,
     Configuration,
     LocalAuthList,
     ProxyMessage,
 )
+from domain.failures import FailureCode
 from domain.logs import log_context
 from domain.protocol import OcppVersion
 from ocpp_bridge import configuration, metrics
 from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection
+from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.meter import EvModel, Meter, Reading
 from ocpp_bridge.security import connect_options
 from ocpp_bridge.validation import SchemaViolation
@@ -80,15 +83,6 @@ LOCAL_COMMANDS = frozenset(
         "restart_charger",
     }
 )
-
-
-class CommandError(Exception):
-    """A command the charger could not carry out; `code` is what the API reports."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass
@@ -120,9 +114,15 @@ class ConnectorRuntime:
     pending: dict[str, Any] = field(default_factory=dict)
 
 
+# How a command is carried out on a charger: an (unbound) station method taking the command's payload.
+CommandHandler = Callable[[Any, Any], Awaitable[Outcome]]
+
+
 class Station(ABC):
     version: ClassVar[OcppVersion]
     subprotocol: ClassVar[str]
+    # Every CommandType → its handler on this version (tests/unit/cores check that none is missing).
+    commands: ClassVar[Mapping[CommandType, CommandHandler]]
 
     @property
     def schema_version(self) -> str:
@@ -353,11 +353,12 @@ class Station(ABC):
         """One CALL through the library, errors as exceptions (never suppressed)."""
         if require_online and not self.online.is_set():
             raise CommandError(
-                "charger_not_connected", "the charger is not connected to its CSMS (or not accepted)"
+                FailureCode.CHARGER_NOT_CONNECTED,
+                "the charger is not connected to its CSMS (or not accepted)",
             )
         client, connection = self.client, self.connection
         if client is None:
-            raise CommandError("charger_not_connected", "the charger is not connected to its CSMS")
+            raise CommandError(FailureCode.CHARGER_NOT_CONNECTED, "the charger is not connected to its CSMS")
         async with self.call_lock:
             try:
                 # The seam validates (compiled schemas); the library's interpreter would do it again.
@@ -365,19 +366,19 @@ class Station(ABC):
                 return await (request if connection is None else connection.unless_closed(request))
             except SchemaViolation as error:
                 raise CommandError(
-                    "invalid_message", f"the message would break its schema: {error.message}"
+                    FailureCode.INVALID_MESSAGE, f"the message would break its schema: {error.message}"
                 ) from error
             except OCPPError as error:
                 raise CommandError(
-                    "csms_error", f"CSMS answered CALLERROR {error.code}: {error.description}"
+                    FailureCode.CSMS_ERROR, f"CSMS answered CALLERROR {error.code}: {error.description}"
                 ) from error
             except TimeoutError as error:
                 raise CommandError(
-                    "csms_timeout", f"no answer from the CSMS in {self.settings.response_timeout}s"
+                    FailureCode.CSMS_TIMEOUT, f"no answer from the CSMS in {self.settings.response_timeout}s"
                 ) from error
             except ConnectionClosed as error:
                 raise CommandError(
-                    "charger_not_connected", "the connection closed during the call"
+                    FailureCode.CHARGER_NOT_CONNECTED, "the connection closed during the call"
                 ) from error
 
     async def deliver_queued(self, queue: list[Any]) -> None:
@@ -388,7 +389,7 @@ class Station(ABC):
             try:
                 await self.call(message)
             except CommandError as error:
-                if error.code != "csms_error":
+                if error.code != FailureCode.CSMS_ERROR:
                     raise
                 kind = type(message).__name__
                 log.warning("%s: the CSMS refused a queued %s: %s", self.identity, kind, error)
@@ -399,7 +400,7 @@ class Station(ABC):
         import json
 
         if not self.online.is_set() or self.connection is None:
-            raise CommandError("charger_not_connected", "the charger is not connected to its CSMS")
+            raise CommandError(FailureCode.CHARGER_NOT_CONNECTED, "the charger is not connected to its CSMS")
         connection = self.connection
         message_id = self.new_message_id()
         async with self.call_lock:
@@ -414,11 +415,11 @@ class Station(ABC):
                 )
             except TimeoutError as error:
                 raise CommandError(
-                    "csms_timeout", f"no answer from the CSMS in {self.settings.response_timeout}s"
+                    FailureCode.CSMS_TIMEOUT, f"no answer from the CSMS in {self.settings.response_timeout}s"
                 ) from error
             except ConnectionClosed as error:
                 raise CommandError(
-                    "charger_not_connected", "the connection closed during the call"
+                    FailureCode.CHARGER_NOT_CONNECTED, "the connection closed during the call"
                 ) from error
             finally:
                 connection.forget_answer(message_id)
@@ -498,16 +499,18 @@ class Station(ABC):
             # after the restart: nothing of it was sent. (One group commit less per command.)
             self.record()
             token = _running_command.set(command_id)
-            code = "interrupted"  # until an outcome is known: a station stopped meanwhile cancels us
+            code = (
+                FailureCode.INTERRUPTED.value
+            )  # until an outcome is known: a station stopped meanwhile cancels us
             try:
                 outcome = await self.execute(str(event_type), payload)
             except CommandError as error:
-                code = error.code
-                self.cp.command_failed(command_id, error.code, error.message)
+                code = error.code.value
+                self.cp.command_failed(command_id, code, error.message)
             except Exception as error:
-                code = "internal_error"
+                code = FailureCode.INTERNAL_ERROR.value
                 log.exception("%s: command %s failed", self.identity, command_id)
-                self.cp.command_failed(command_id, "internal_error", f"{type(error).__name__}: {error}")
+                self.cp.command_failed(command_id, code, f"{type(error).__name__}: {error}")
             else:
                 code = ""
                 self.cp.command_completed(command_id, outcome)
@@ -519,10 +522,12 @@ class Station(ABC):
         self.record()
 
     async def execute(self, event_type: str, payload: CommandPayload | None) -> Outcome:
-        handler = getattr(self, f"cmd_{event_type}", None)
+        handler = self.commands.get(CommandType(event_type))
         if handler is None:
-            raise CommandError("not_supported", f"{event_type} is not supported on {self.version.value}")
-        return await handler(payload)
+            raise CommandError(
+                FailureCode.NOT_SUPPORTED, f"{event_type} is not supported on {self.version.value}"
+            )
+        return await handler(self, payload)
 
     # --- runtime commands ------------------------------------------------------------------------------
 
@@ -623,7 +628,8 @@ class Station(ABC):
             known = self.local_authorization(id_tag) if self.config_bool("LocalAuthorizeOffline") else None
             if known is None:
                 raise CommandError(
-                    "charger_not_connected", "offline, and the tag is in neither the local list nor the cache"
+                    FailureCode.CHARGER_NOT_CONNECTED,
+                    "offline, and the tag is in neither the local list nor the cache",
                 )
             self.cp.authorized(id_tag, known, "local", self.current_command)
             return known
@@ -641,7 +647,7 @@ class Station(ABC):
     def connector_number(self, payload: Any) -> int:
         number = payload.connector()
         if number != 0 and number not in self.cp.connectors:
-            raise CommandError("connector_not_found", f"connector {number} does not exist")
+            raise CommandError(FailureCode.CONNECTOR_NOT_FOUND, f"connector {number} does not exist")
         return number
 
     def state(self, connector_id: int) -> ConnectorState:
@@ -732,6 +738,20 @@ class Station(ABC):
 
     @abstractmethod
     async def send_meter_values(self, connector_id: int, reading: Reading, context: str) -> None: ...
+
+
+# The commands both versions carry out the same way: the runtime commands, the charger's own configuration
+# and lists (no frame), and proxy-message.
+SHARED_COMMANDS: dict[CommandType, CommandHandler] = {
+    CommandType.START_CHARGER: Station.cmd_start_charger,
+    CommandType.STOP_CHARGER: Station.cmd_stop_charger,
+    CommandType.RESTART_CHARGER: Station.cmd_restart_charger,
+    CommandType.CONFIGURATION: Station.cmd_configuration,
+    CommandType.CACHE_RESET: Station.cmd_cache_reset,
+    CommandType.LOCAL_AUTH_LIST: Station.cmd_local_auth_list,
+    CommandType.CLEAR_LOCAL_AUTH_LIST: Station.cmd_clear_local_auth_list,
+    CommandType.PROXY_MESSAGE: Station.cmd_proxy_message,
+}
 
 
 def _connection_settings(settings: ChargerSettings) -> tuple[Any, ...]:

@@ -23,6 +23,7 @@ from domain.clock import iso
 from domain.commands import (
     Authorize,
     ClearFault,
+    CommandType,
     EvRequestsEnergy,
     EvStopsEnergy,
     InjectFault,
@@ -35,12 +36,14 @@ from domain.commands import (
     UnlockConnector,
     UnplugConnector,
 )
+from domain.failures import FailureCode
 from domain.protocol import OcppVersion
 from infra import patches
 from ocpp_bridge import configuration
 from ocpp_bridge.connection import RecordingConnection
+from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.meter import Reading
-from ocpp_bridge.station import CommandError, FollowUp, Station
+from ocpp_bridge.station import SHARED_COMMANDS, FollowUp, Station
 
 FIRMWARE = "ocpp-ledger 0.1"
 MEASURAND_UNITS = {
@@ -196,7 +199,7 @@ class V16Station(Station):
     def ensure_usable(self, connector_id: int) -> None:
         c = self.state(connector_id)
         if self.faulted(connector_id) or not c.operative:
-            raise CommandError("connector_unavailable", f"connector {connector_id} is {c.status}")
+            raise CommandError(FailureCode.CONNECTOR_UNAVAILABLE, f"connector {connector_id} is {c.status}")
 
     async def authorize_remote(self, id_tag: str) -> str:
         response = await self.call(call.Authorize(id_tag=id_tag))
@@ -286,19 +289,19 @@ class V16Station(Station):
         state = self.state(connector_id)
         if state.transaction_id is not None:
             raise CommandError(
-                "transaction_running",
+                FailureCode.TRANSACTION_RUNNING,
                 f"connector {connector_id} already has transaction {state.transaction_id}",
             )
         self.ensure_usable(connector_id)
         if not self.online.is_set():
-            raise CommandError("charger_not_connected", "the charger is not connected to its CSMS")
+            raise CommandError(FailureCode.CHARGER_NOT_CONNECTED, "the charger is not connected to its CSMS")
         await self.plug(connector_id, ev_max_power_w)
         runtime = self.runtime[connector_id]
         runtime.pending.pop("finished", None)
         if meter_start_wh is not None:
             if meter_start_wh < int(runtime.meter.energy_wh):
                 raise CommandError(
-                    "meter_start_below_register",
+                    FailureCode.METER_START_BELOW_REGISTER,
                     f"the register already reads {int(runtime.meter.energy_wh)} Wh",
                 )
             runtime.meter.energy_wh = float(meter_start_wh)
@@ -334,7 +337,7 @@ class V16Station(Station):
     async def stop_transaction(self, connector_id: int, reason: str) -> int:
         state = self.state(connector_id)
         if state.transaction_id is None:
-            raise CommandError("no_transaction", f"connector {connector_id} has no transaction")
+            raise CommandError(FailureCode.NO_TRANSACTION, f"connector {connector_id} has no transaction")
         reading = self.settle(connector_id)
         stopped_at = iso(self.clock.now())
         transaction_id, id_tag = state.transaction_id, state.id_tag
@@ -373,7 +376,7 @@ class V16Station(Station):
             try:
                 await self.call(message)
             except CommandError as error:
-                if error.code != "charger_not_connected":
+                if error.code != FailureCode.CHARGER_NOT_CONNECTED:
                     raise
                 self.queued_transaction_messages.append(message)
         else:
@@ -395,14 +398,14 @@ class V16Station(Station):
     async def cmd_plug_connector(self, payload: PlugConnector) -> Outcome:
         connector_id = self.connector_number(payload)
         if self.state(connector_id).plugged:
-            raise CommandError("already_plugged", f"connector {connector_id} is already plugged")
+            raise CommandError(FailureCode.ALREADY_PLUGGED, f"connector {connector_id} is already plugged")
         await self.plug(connector_id)
         return GenericOutcome(status=self.state(connector_id).status, msg="cable plugged")
 
     async def cmd_unplug_connector(self, payload: UnplugConnector) -> Outcome:
         connector_id = self.connector_number(payload)
         if not self.state(connector_id).plugged:
-            raise CommandError("not_plugged", f"connector {connector_id} has no cable plugged")
+            raise CommandError(FailureCode.NOT_PLUGGED, f"connector {connector_id} has no cable plugged")
         await self.unplug(connector_id)
         return GenericOutcome(status=self.state(connector_id).status, msg="cable unplugged")
 
@@ -436,7 +439,7 @@ class V16Station(Station):
         state = self.state(connector_id)
         if state.transaction_id is not None:
             raise CommandError(
-                "transaction_running",
+                FailureCode.TRANSACTION_RUNNING,
                 f"connector {connector_id} already has transaction {state.transaction_id}",
             )
         self.ensure_usable(connector_id)
@@ -446,12 +449,14 @@ class V16Station(Station):
         status = await self.authorize_tag(payload.id_tag)
         if status != "Accepted":
             await self.unplug(connector_id)
-            raise CommandError("id_tag_rejected", f"the CSMS answered {status} for id tag {payload.id_tag}")
+            raise CommandError(
+                FailureCode.ID_TAG_REJECTED, f"the CSMS answered {status} for id tag {payload.id_tag}"
+            )
         transaction_id, status = await self.start_transaction(connector_id, payload.id_tag)
         if status != "Accepted":
             await self.unplug(connector_id)
             raise CommandError(
-                "id_tag_rejected", f"StartTransaction answered {status} for id tag {payload.id_tag}"
+                FailureCode.ID_TAG_REJECTED, f"StartTransaction answered {status} for id tag {payload.id_tag}"
             )
         return GenericOutcome(status="Charging", msg="session started", transaction_id=transaction_id)
 
@@ -516,7 +521,7 @@ class V16Station(Station):
         targets = list(self.cp.connectors) if connector_id == 0 else [connector_id]
         was = self.cp.charger_fault if connector_id == 0 else self.state(connector_id).fault
         if was is None:
-            raise CommandError("no_fault", f"connector {connector_id} has no fault")
+            raise CommandError(FailureCode.NO_FAULT, f"connector {connector_id} has no fault")
         self.cp.fault_cleared(connector_id, self.current_command)
         if connector_id == 0:
             await self.report_charger_status(force=False)
@@ -759,6 +764,26 @@ class V16Station(Station):
             else:
                 known.append({"key": name, "readonly": key.readonly, "value": self.config(name)})
         return known, unknown
+
+
+# Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every
+# CommandType has one).
+V16Station.commands = {
+    **SHARED_COMMANDS,
+    CommandType.PLUG_CONNECTOR: V16Station.cmd_plug_connector,
+    CommandType.UNPLUG_CONNECTOR: V16Station.cmd_unplug_connector,
+    CommandType.UNLOCK_CONNECTOR: V16Station.cmd_unlock_connector,
+    CommandType.START_TRANSACTION: V16Station.cmd_start_transaction,
+    CommandType.STOP_TRANSACTION: V16Station.cmd_stop_transaction,
+    CommandType.START_SESSION: V16Station.cmd_start_session,
+    CommandType.STOP_SESSION: V16Station.cmd_stop_session,
+    CommandType.AUTHORIZE: V16Station.cmd_authorize,
+    CommandType.EV_REQUESTS_ENERGY: V16Station.cmd_ev_requests_energy,
+    CommandType.EV_STOPS_ENERGY: V16Station.cmd_ev_stops_energy,
+    CommandType.POWER_UPDATE: V16Station.cmd_power_update,
+    CommandType.INJECT_FAULT: V16Station.cmd_inject_fault,
+    CommandType.CLEAR_FAULT: V16Station.cmd_clear_fault,
+}
 
 
 class V16Client(OcppChargePoint):

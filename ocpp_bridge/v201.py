@@ -30,6 +30,7 @@ from domain.clock import Clock, iso
 from domain.commands import (
     Authorize,
     ClearFault,
+    CommandType,
     EvRequestsEnergy,
     EvStopsEnergy,
     InjectFault,
@@ -42,12 +43,14 @@ from domain.commands import (
     UnlockConnector,
     UnplugConnector,
 )
+from domain.failures import FailureCode
 from domain.protocol import OcppVersion
 from infra import patches
 from ocpp_bridge import configuration
 from ocpp_bridge.connection import RecordingConnection
+from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.meter import Reading
-from ocpp_bridge.station import CommandError, FollowUp, Station, StationSettings
+from ocpp_bridge.station import SHARED_COMMANDS, FollowUp, Station, StationSettings
 from ocpp_bridge.writer import EventWriter
 
 FIRMWARE = "ocpp-ledger 0.1"
@@ -486,7 +489,7 @@ class V201Station(Station):
         try:
             return await self.call(message)
         except CommandError as error:
-            if error.code != "charger_not_connected":
+            if error.code != FailureCode.CHARGER_NOT_CONNECTED:
                 raise
             self.queued_transaction_events.append(message)  # it may have arrived: the CSMS dedups by seqNo
             return None
@@ -557,7 +560,9 @@ class V201Station(Station):
             if state.plugged:
                 return
             if state.fault is not None or self.cp.charger_fault or not state.operative:
-                raise CommandError("connector_unavailable", f"connector {connector_id} is {state.status}")
+                raise CommandError(
+                    FailureCode.CONNECTOR_UNAVAILABLE, f"connector {connector_id} is {state.status}"
+                )
             self.cp.cable_plugged(connector_id, self.current_command)
             self.ev_arrives(connector_id, ev_max_power_w)
             await self.refresh_status(connector_id)
@@ -653,7 +658,7 @@ class V201Station(Station):
         """TransactionEvent Ended; the caller holds tx_lock, and calls after_transaction once released."""
         state = self.state(connector_id)
         if state.transaction_id is None:
-            raise CommandError("no_transaction", f"connector {connector_id} has no transaction")
+            raise CommandError(FailureCode.NO_TRANSACTION, f"connector {connector_id} has no transaction")
         transaction_id = state.transaction_id
         reading = self.settle(connector_id)
         stopped_at = iso(self.clock.now())
@@ -695,26 +700,28 @@ class V201Station(Station):
         state = self.state(connector_id)
         if self.authorized_transaction(connector_id):
             raise CommandError(
-                "transaction_running",
+                FailureCode.TRANSACTION_RUNNING,
                 f"connector {connector_id} already has transaction {state.transaction_id}",
             )
         if state.stop_authorized:
             raise CommandError(
-                "transaction_running",
+                FailureCode.TRANSACTION_RUNNING,
                 f"transaction {state.transaction_id} on connector {connector_id} was stopped and ends "
                 "when the EV is unplugged",
             )
         if state.fault is not None or self.cp.charger_fault or not state.operative:
-            raise CommandError("connector_unavailable", f"connector {connector_id} is {state.status}")
+            raise CommandError(
+                FailureCode.CONNECTOR_UNAVAILABLE, f"connector {connector_id} is {state.status}"
+            )
         if not self.online.is_set():
-            raise CommandError("charger_not_connected", "the charger is not connected to its CSMS")
+            raise CommandError(FailureCode.CHARGER_NOT_CONNECTED, "the charger is not connected to its CSMS")
 
     # --- commands from the API ----------------------------------------------------------------------
 
     async def cmd_plug_connector(self, payload: PlugConnector) -> Outcome:
         connector_id = self.connector_number(payload)
         if self.state(connector_id).plugged:
-            raise CommandError("already_plugged", f"connector {connector_id} is already plugged")
+            raise CommandError(FailureCode.ALREADY_PLUGGED, f"connector {connector_id} is already plugged")
         await self.plug(connector_id)
         return GenericOutcome(
             status=self.state(connector_id).status,
@@ -725,7 +732,7 @@ class V201Station(Station):
     async def cmd_unplug_connector(self, payload: UnplugConnector) -> Outcome:
         connector_id = self.connector_number(payload)
         if not self.state(connector_id).plugged:
-            raise CommandError("not_plugged", f"connector {connector_id} has no cable plugged")
+            raise CommandError(FailureCode.NOT_PLUGGED, f"connector {connector_id} has no cable plugged")
         transaction_id = self.state(connector_id).transaction_id
         energy = await self.unplug(connector_id)
         return GenericOutcome(
@@ -767,13 +774,13 @@ class V201Station(Station):
         if payload.meter_start_wh is not None:
             if state.transaction_id is not None:
                 raise CommandError(
-                    "transaction_running",
+                    FailureCode.TRANSACTION_RUNNING,
                     f"transaction {state.transaction_id} started when the EV connected, at "
                     f"{state.meter_start_wh} Wh",
                 )
             if payload.meter_start_wh < int(runtime.meter.energy_wh):
                 raise CommandError(
-                    "meter_start_below_register",
+                    FailureCode.METER_START_BELOW_REGISTER,
                     f"the register already reads {int(runtime.meter.energy_wh)} Wh",
                 )
             self.settle(connector_id)
@@ -791,7 +798,7 @@ class V201Station(Station):
         state = self.state(connector_id)
         transaction_id = state.transaction_id
         if transaction_id is None:
-            raise CommandError("no_transaction", f"connector {connector_id} has no transaction")
+            raise CommandError(FailureCode.NO_TRANSACTION, f"connector {connector_id} has no transaction")
         if payload.reason is None and self.authorized_transaction(connector_id) and state.plugged:
             energy = await self.stop_authorize(connector_id)
             msg = "transaction stopped; it ends when the EV is unplugged"
@@ -820,7 +827,9 @@ class V201Station(Station):
         if self.state(connector_id).transaction_id is not None:
             await self.end_transaction(connector_id, "Deauthorized", "DeAuthorized")
         await self.unplug(connector_id)
-        raise CommandError("id_tag_rejected", f"the CSMS answered {status} for id token {payload.id_tag}")
+        raise CommandError(
+            FailureCode.ID_TAG_REJECTED, f"the CSMS answered {status} for id token {payload.id_tag}"
+        )
 
     async def cmd_stop_session(self, payload: StopSession) -> Outcome:
         connector_id = self.connector_number(payload)
@@ -901,7 +910,7 @@ class V201Station(Station):
         targets = self.scope(connector_id)
         was = self.cp.charger_fault if connector_id == 0 else self.state(connector_id).fault
         if was is None:
-            raise CommandError("no_fault", f"connector {connector_id} has no fault")
+            raise CommandError(FailureCode.NO_FAULT, f"connector {connector_id} has no fault")
         async with self.tx_lock:
             self.cp.fault_cleared(connector_id, self.current_command)
             await self.notify_event([self.fault_event(connector_id, was, False, None)])
@@ -1363,6 +1372,26 @@ class V201Station(Station):
         self.cp.auth_cache_cleared(len(self.cp.auth_cache), None)
         self.record()
         return "Accepted"
+
+
+# Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every
+# CommandType has one).
+V201Station.commands = {
+    **SHARED_COMMANDS,
+    CommandType.PLUG_CONNECTOR: V201Station.cmd_plug_connector,
+    CommandType.UNPLUG_CONNECTOR: V201Station.cmd_unplug_connector,
+    CommandType.UNLOCK_CONNECTOR: V201Station.cmd_unlock_connector,
+    CommandType.START_TRANSACTION: V201Station.cmd_start_transaction,
+    CommandType.STOP_TRANSACTION: V201Station.cmd_stop_transaction,
+    CommandType.START_SESSION: V201Station.cmd_start_session,
+    CommandType.STOP_SESSION: V201Station.cmd_stop_session,
+    CommandType.AUTHORIZE: V201Station.cmd_authorize,
+    CommandType.EV_REQUESTS_ENERGY: V201Station.cmd_ev_requests_energy,
+    CommandType.EV_STOPS_ENERGY: V201Station.cmd_ev_stops_energy,
+    CommandType.POWER_UPDATE: V201Station.cmd_power_update,
+    CommandType.INJECT_FAULT: V201Station.cmd_inject_fault,
+    CommandType.CLEAR_FAULT: V201Station.cmd_clear_fault,
+}
 
 
 class V201Client(OcppChargePoint):
