@@ -14,125 +14,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import BaseModel, ConfigDict
 
 from domain.aggregates import topic
+from domain.connector_state import ConnectorState, LocalListEntry
 from domain.ids import charge_point_id
-
-
-class ConnectorState(BaseModel):
-    """One connector (on OCPP 2.0.1: one EVSE with connector 1)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    connector_id: int
-    status: str = "Available"
-    error_code: str = "NoError"
-    plugged: bool = False
-    ev_requesting: bool = True
-    fault: str | None = None
-    operative: bool = True
-    offered_power_w: float | None = None  # power update from the API
-    limit_w: float | None = None  # charging profile from the CSMS
-    energy_wh: int = 0  # the energy register: monotone, whole Wh
-    power_w: float = 0.0
-    soc: float | None = None
-    transaction_id: str | None = None
-    id_tag: str | None = None
-    meter_start_wh: int | None = None
-    started_at: str | None = None  # simulated clock, ISO-8601
-    session_command_id: UUID | None = None
-    seq_no: int = 0  # OCPP 2.0.1 TransactionEvent sequence number
-    ev_max_power_w: float | None = None
-    stop_authorized: bool = False  # OCPP 2.0.1: stop authorized; the transaction ends when the EV leaves
-
-
-class LocalListEntry(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id_tag: str
-    status: str
-    expiry_date: str | None = None
-    parent_id_tag: str | None = None
-
-
-# --- typed outcomes of commands ----------------------------------------------------------------------
-
-
-class Outcome(BaseModel):
-    """Base of what a completed command returns; each command has its own shape."""
-
-    model_config = ConfigDict(frozen=True)
-
-    def public(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"kind"})
-
-
-class GenericOutcome(Outcome):
-    kind: str = "generic"
-    status: str
-    msg: str = ""
-    transaction_id: str | None = None
-    energy_wh: int | None = None
-
-
-class ProxyOutcome(Outcome):
-    kind: str = "proxy"
-    response: dict[str, Any]
-
-
-class ConfigurationKeyOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    key: str
-    status: str
-
-
-class ConfigurationOutcome(Outcome):
-    kind: str = "configuration"
-    status: str
-    configured: list[str]
-    msg: str
-    results: list[ConfigurationKeyOutcome]
-
-
-class CacheResetOutcome(Outcome):
-    kind: str = "cache_reset"
-    msg: str
-    cleared_entries: int
-
-
-class LocalListOutcome(Outcome):
-    kind: str = "local_list"
-    status: str
-    list_version: int
-    entries_received: int
-
-
-class ClearLocalListOutcome(Outcome):
-    kind: str = "clear_local_list"
-    msg: str
-    entries_deleted: int
-
-
-class FaultOutcome(Outcome):
-    kind: str = "fault"
-    msg: str
-    fault_type: str | None
-    evse_id: int | None
-    connector_id: int
-    status: str
-
-
-OUTCOME_TYPES: tuple[type[Outcome], ...] = (
-    GenericOutcome,
-    ProxyOutcome,
-    ConfigurationOutcome,
-    CacheResetOutcome,
-    LocalListOutcome,
-    ClearLocalListOutcome,
-    FaultOutcome,
-)
+from domain.outcomes import Outcome
 
 
 class ChargePoint(Aggregate):
@@ -254,7 +140,7 @@ class ChargePoint(Aggregate):
 
     @event(CablePlugged)
     def cable_plugged(self, connector_id: int, command_id: UUID | None) -> None:
-        self._set(connector_id, plugged=True)
+        self._set(connector_id, plugged=True, finishing=False)
 
     class CableUnplugged(Aggregate.Event):
         TOPIC = topic("ChargePoint.CableUnplugged")
@@ -263,7 +149,9 @@ class ChargePoint(Aggregate):
 
     @event(CableUnplugged)
     def cable_unplugged(self, connector_id: int, command_id: UUID | None) -> None:
-        self._set(connector_id, plugged=False, soc=None, ev_max_power_w=None, ev_requesting=True)
+        self._set(
+            connector_id, plugged=False, soc=None, ev_max_power_w=None, ev_requesting=True, finishing=False
+        )
 
     class EvDemandChanged(Aggregate.Event):
         TOPIC = topic("ChargePoint.EvDemandChanged")
@@ -289,14 +177,16 @@ class ChargePoint(Aggregate):
         TOPIC = topic("ChargePoint.ChargingLimitChanged")
         connector_id: int
         limit_w: float | None
+        purpose: str | None = None  # recorded since issue 10; older events read as None
 
     @event(ChargingLimitChanged)
-    def charging_limit_changed(self, connector_id: int, limit_w: float | None) -> None:
-        if connector_id == 0:
-            for n in self.connectors:
-                self._set(n, limit_w=limit_w)
-        else:
-            self._set(connector_id, limit_w=limit_w)
+    def charging_limit_changed(
+        self, connector_id: int, limit_w: float | None, purpose: str | None = None
+    ) -> None:
+        """A charging profile's limit, or none (connector 0: every connector)."""
+        purpose = None if limit_w is None else purpose
+        for n in list(self.connectors) if connector_id == 0 else [connector_id]:
+            self._set(n, limit_w=limit_w, limit_purpose=purpose)
 
     class AvailabilityChanged(Aggregate.Event):
         TOPIC = topic("ChargePoint.AvailabilityChanged")
@@ -448,6 +338,7 @@ class ChargePoint(Aggregate):
             ev_max_power_w=ev_max_power_w,
             soc=soc,
             stop_authorized=False,
+            finishing=False,
         )
 
     class TransactionAuthorized(Aggregate.Event):
@@ -515,6 +406,7 @@ class ChargePoint(Aggregate):
             power_w=0.0,
             energy_wh=meter_stop_wh,
             stop_authorized=False,
+            finishing=True,
         )
 
     class MeterSampled(Aggregate.Event):

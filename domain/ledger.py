@@ -22,7 +22,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from pydantic import BaseModel
 
-from domain.chargepoint import OUTCOME_TYPES, ConfigurationKeyOutcome, ConnectorState, LocalListEntry
 from domain.charger import ChargerSettings, ChargerSpec
 from domain.commands import (
     PAYLOAD_TYPES,
@@ -31,9 +30,11 @@ from domain.commands import (
     LocalAuthListEntry,
     Rejection,
 )
+from domain.connector_state import ConnectorState, LocalListEntry
 from domain.errors import Conflict
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
+from domain.outcomes import OUTCOME_TYPES, ConfigurationKeyOutcome
 from infra.transcoding import FastUUIDAsHex, PydanticTranscoding
 
 log = logging.getLogger(__name__)

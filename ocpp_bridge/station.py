@@ -21,7 +21,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -29,19 +29,7 @@ import websockets
 from ocpp.exceptions import OCPPError
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from domain.chargepoint import (
-    CacheResetOutcome,
-    ChargePoint,
-    ClearLocalListOutcome,
-    ConfigurationKeyOutcome,
-    ConfigurationOutcome,
-    ConnectorState,
-    GenericOutcome,
-    LocalListEntry,
-    LocalListOutcome,
-    Outcome,
-    ProxyOutcome,
-)
+from domain.chargepoint import ChargePoint
 from domain.charger import Charger, ChargerSettings
 from domain.clock import Clock, iso
 from domain.commands import (
@@ -53,13 +41,25 @@ from domain.commands import (
     LocalAuthList,
     ProxyMessage,
 )
+from domain.connector_state import ConnectorState, LocalListEntry
 from domain.failures import FailureCode
 from domain.logs import log_context
+from domain.outcomes import (
+    CacheResetOutcome,
+    ClearLocalListOutcome,
+    ConfigurationKeyOutcome,
+    ConfigurationOutcome,
+    GenericOutcome,
+    LocalListOutcome,
+    Outcome,
+    ProxyOutcome,
+)
 from domain.protocol import OcppVersion
 from ocpp_bridge import configuration, metrics
 from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection
+from ocpp_bridge.core import guards
 from ocpp_bridge.core.errors import CommandError
-from ocpp_bridge.meter import EvModel, Meter, Reading
+from ocpp_bridge.core.meter import EvModel, Meter, Reading
 from ocpp_bridge.security import connect_options
 from ocpp_bridge.validation import SchemaViolation
 from ocpp_bridge.writer import EventWriter
@@ -111,7 +111,6 @@ class ConnectorRuntime:
     ev: EvModel | None = None
     last_advance: float | None = None
     power_w: float = 0.0
-    pending: dict[str, Any] = field(default_factory=dict)
 
 
 # How a command is carried out on a charger: an (unbound) station method taking the command's payload.
@@ -645,10 +644,7 @@ class Station(ABC):
     # --- connectors and meter --------------------------------------------------------------------------
 
     def connector_number(self, payload: Any) -> int:
-        number = payload.connector()
-        if number != 0 and number not in self.cp.connectors:
-            raise CommandError(FailureCode.CONNECTOR_NOT_FOUND, f"connector {number} does not exist")
-        return number
+        return guards.connector_exists(self.cp, payload.connector())
 
     def state(self, connector_id: int) -> ConnectorState:
         return self.cp.connectors[connector_id]

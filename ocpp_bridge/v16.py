@@ -18,7 +18,6 @@ from ocpp.v16 import ChargePoint as OcppChargePoint
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 
-from domain.chargepoint import FaultOutcome, GenericOutcome, LocalListEntry, Outcome
 from domain.clock import iso
 from domain.commands import (
     Authorize,
@@ -36,13 +35,16 @@ from domain.commands import (
     UnlockConnector,
     UnplugConnector,
 )
+from domain.connector_state import LocalListEntry
 from domain.failures import FailureCode
+from domain.outcomes import FaultOutcome, GenericOutcome, Outcome
 from domain.protocol import OcppVersion
 from infra import patches
 from ocpp_bridge import configuration
 from ocpp_bridge.connection import RecordingConnection
+from ocpp_bridge.core import guards
 from ocpp_bridge.core.errors import CommandError
-from ocpp_bridge.meter import Reading
+from ocpp_bridge.core.meter import Reading
 from ocpp_bridge.station import SHARED_COMMANDS, FollowUp, Station
 
 FIRMWARE = "ocpp-ledger 0.1"
@@ -181,7 +183,7 @@ class V16Station(Station):
         return "Charging"
 
     def faulted(self, connector_id: int) -> bool:
-        return self.state(connector_id).fault is not None or self.cp.charger_fault is not None
+        return guards.faulted(self.cp, self.state(connector_id))
 
     def resting_status(self, connector_id: int) -> str:
         """The status a connector shows when no fault overrides it: a transaction's charging state,
@@ -193,13 +195,11 @@ class V16Station(Station):
         if not c.operative:
             return "Unavailable"
         if c.plugged:
-            return "Finishing" if self.runtime[connector_id].pending.get("finished") else "Preparing"
+            return "Finishing" if c.finishing else "Preparing"
         return "Available"
 
     def ensure_usable(self, connector_id: int) -> None:
-        c = self.state(connector_id)
-        if self.faulted(connector_id) or not c.operative:
-            raise CommandError(FailureCode.CONNECTOR_UNAVAILABLE, f"connector {connector_id} is {c.status}")
+        guards.usable(self.cp, self.state(connector_id))
 
     async def authorize_remote(self, id_tag: str) -> str:
         response = await self.call(call.Authorize(id_tag=id_tag))
@@ -256,7 +256,6 @@ class V16Station(Station):
             return
         self.ensure_usable(connector_id)
         self.cp.cable_plugged(connector_id, self.current_command)
-        self.runtime[connector_id].pending.pop("finished", None)
         self.ev_arrives(connector_id, ev_max_power_w)
         await self.status_notification(connector_id, "Preparing")
 
@@ -273,7 +272,6 @@ class V16Station(Station):
                 await self.status_notification(connector_id, "Finishing", info="EV side disconnected")
             await self.stop_transaction(connector_id, "EVDisconnected")
         self.cp.cable_unplugged(connector_id, self.current_command)
-        self.runtime[connector_id].pending.pop("finished", None)
         self.ev_leaves(connector_id)
         self.settle(connector_id)
         if not self.faulted(connector_id):
@@ -286,24 +284,13 @@ class V16Station(Station):
         meter_start_wh: int | None = None,
         ev_max_power_w: float | None = None,
     ) -> tuple[str, str]:
-        state = self.state(connector_id)
-        if state.transaction_id is not None:
-            raise CommandError(
-                FailureCode.TRANSACTION_RUNNING,
-                f"connector {connector_id} already has transaction {state.transaction_id}",
-            )
+        guards.no_transaction_running(self.state(connector_id))
         self.ensure_usable(connector_id)
-        if not self.online.is_set():
-            raise CommandError(FailureCode.CHARGER_NOT_CONNECTED, "the charger is not connected to its CSMS")
+        guards.online(self.online.is_set())
         await self.plug(connector_id, ev_max_power_w)
         runtime = self.runtime[connector_id]
-        runtime.pending.pop("finished", None)
         if meter_start_wh is not None:
-            if meter_start_wh < int(runtime.meter.energy_wh):
-                raise CommandError(
-                    FailureCode.METER_START_BELOW_REGISTER,
-                    f"the register already reads {int(runtime.meter.energy_wh)} Wh",
-                )
+            guards.meter_start_not_below(runtime.meter.energy_wh, meter_start_wh)
             runtime.meter.energy_wh = float(meter_start_wh)
         reading = self.settle(connector_id)
         started_at = iso(self.clock.now())
@@ -336,21 +323,18 @@ class V16Station(Station):
 
     async def stop_transaction(self, connector_id: int, reason: str) -> int:
         state = self.state(connector_id)
-        if state.transaction_id is None:
-            raise CommandError(FailureCode.NO_TRANSACTION, f"connector {connector_id} has no transaction")
+        transaction_id = guards.transaction_running(state)
         reading = self.settle(connector_id)
         stopped_at = iso(self.clock.now())
-        transaction_id, id_tag = state.transaction_id, state.id_tag
+        id_tag = state.id_tag
         energy = reading.energy_wh - (state.meter_start_wh or 0)
         # The charger stops now: energy stops flowing before the message goes out, whatever the CSMS says.
         self.record_sample(connector_id, reading)
         self.cp.transaction_stopped(
             connector_id, transaction_id, reading.energy_wh, reason, stopped_at, self.current_command
         )
-        runtime = self.runtime[connector_id]
-        if runtime.pending.pop("tx_profile", False):  # a TxProfile ends with its transaction
+        if self.state(connector_id).limit_purpose == "TxProfile":  # a TxProfile ends with its transaction
             self.cp.charging_limit_changed(connector_id, None)
-        runtime.pending["finished"] = True
         self.settle(connector_id)
         message = call.StopTransaction(
             meter_stop=reading.energy_wh,
@@ -397,15 +381,13 @@ class V16Station(Station):
 
     async def cmd_plug_connector(self, payload: PlugConnector) -> Outcome:
         connector_id = self.connector_number(payload)
-        if self.state(connector_id).plugged:
-            raise CommandError(FailureCode.ALREADY_PLUGGED, f"connector {connector_id} is already plugged")
+        guards.unplugged(self.state(connector_id))
         await self.plug(connector_id)
         return GenericOutcome(status=self.state(connector_id).status, msg="cable plugged")
 
     async def cmd_unplug_connector(self, payload: UnplugConnector) -> Outcome:
         connector_id = self.connector_number(payload)
-        if not self.state(connector_id).plugged:
-            raise CommandError(FailureCode.NOT_PLUGGED, f"connector {connector_id} has no cable plugged")
+        guards.plugged(self.state(connector_id))
         await self.unplug(connector_id)
         return GenericOutcome(status=self.state(connector_id).status, msg="cable unplugged")
 
@@ -436,12 +418,7 @@ class V16Station(Station):
 
     async def cmd_start_session(self, payload: StartSession) -> Outcome:
         connector_id = self.connector_number(payload)
-        state = self.state(connector_id)
-        if state.transaction_id is not None:
-            raise CommandError(
-                FailureCode.TRANSACTION_RUNNING,
-                f"connector {connector_id} already has transaction {state.transaction_id}",
-            )
+        guards.no_transaction_running(self.state(connector_id))
         self.ensure_usable(connector_id)
         await self.plug(connector_id, payload.power_w)
         if payload.power_w is not None and self.runtime[connector_id].ev is not None:
@@ -519,9 +496,7 @@ class V16Station(Station):
         (Finishing if the fault ended a transaction and the cable is still in)."""
         connector_id = self.connector_number(payload)
         targets = list(self.cp.connectors) if connector_id == 0 else [connector_id]
-        was = self.cp.charger_fault if connector_id == 0 else self.state(connector_id).fault
-        if was is None:
-            raise CommandError(FailureCode.NO_FAULT, f"connector {connector_id} has no fault")
+        was = guards.has_fault(self.cp, connector_id)
         self.cp.fault_cleared(connector_id, self.current_command)
         if connector_id == 0:
             await self.report_charger_status(force=False)
@@ -563,8 +538,7 @@ class V16Station(Station):
                     charging_profile.get("charging_schedule", {}), self.charger.spec.current_type
                 )
                 self.settle(target)
-                self.cp.charging_limit_changed(target, limit)
-                self.runtime[target].pending["tx_profile"] = True
+                self.cp.charging_limit_changed(target, limit, "TxProfile")
             await self.plug(target)
             authorize = self.config_bool("AuthorizeRemoteTxRequests")
             if authorize and await self.authorize_tag(id_tag) != "Accepted":
@@ -695,11 +669,9 @@ class V16Station(Station):
         targets = list(self.cp.connectors) if connector_id == 0 else [connector_id]
         for n in targets:
             self.settle(n)
-        self.cp.charging_limit_changed(connector_id, limit)
+        self.cp.charging_limit_changed(connector_id, limit, purpose)
         for n in targets:
             self.settle(n)
-            if purpose == "TxProfile":
-                self.runtime[n].pending["tx_profile"] = True
         self.record()
         self.enqueue(FollowUp(message_id, self._report_charging, "SetChargingProfile"))
         return "Accepted"
@@ -717,7 +689,6 @@ class V16Station(Station):
         for n in had:
             self.settle(n)
             self.cp.charging_limit_changed(n, None)
-            self.runtime[n].pending.pop("tx_profile", None)
             self.settle(n)
         if not had:
             return "Unknown"

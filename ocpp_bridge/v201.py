@@ -24,7 +24,7 @@ from ocpp.v201 import ChargePoint as OcppChargePoint
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 
-from domain.chargepoint import ChargePoint, FaultOutcome, GenericOutcome, LocalListEntry, Outcome
+from domain.chargepoint import ChargePoint
 from domain.charger import Charger
 from domain.clock import Clock, iso
 from domain.commands import (
@@ -43,13 +43,16 @@ from domain.commands import (
     UnlockConnector,
     UnplugConnector,
 )
+from domain.connector_state import LocalListEntry
 from domain.failures import FailureCode
+from domain.outcomes import FaultOutcome, GenericOutcome, Outcome
 from domain.protocol import OcppVersion
 from infra import patches
 from ocpp_bridge import configuration
 from ocpp_bridge.connection import RecordingConnection
+from ocpp_bridge.core import guards
 from ocpp_bridge.core.errors import CommandError
-from ocpp_bridge.meter import Reading
+from ocpp_bridge.core.meter import Reading
 from ocpp_bridge.station import SHARED_COMMANDS, FollowUp, Station, StationSettings
 from ocpp_bridge.writer import EventWriter
 
@@ -559,10 +562,7 @@ class V201Station(Station):
             state = self.state(connector_id)
             if state.plugged:
                 return
-            if state.fault is not None or self.cp.charger_fault or not state.operative:
-                raise CommandError(
-                    FailureCode.CONNECTOR_UNAVAILABLE, f"connector {connector_id} is {state.status}"
-                )
+            guards.usable(self.cp, state)
             self.cp.cable_plugged(connector_id, self.current_command)
             self.ev_arrives(connector_id, ev_max_power_w)
             await self.refresh_status(connector_id)
@@ -657,9 +657,7 @@ class V201Station(Station):
     async def _end(self, connector_id: int, trigger: str, reason: str) -> tuple[str, int]:
         """TransactionEvent Ended; the caller holds tx_lock, and calls after_transaction once released."""
         state = self.state(connector_id)
-        if state.transaction_id is None:
-            raise CommandError(FailureCode.NO_TRANSACTION, f"connector {connector_id} has no transaction")
-        transaction_id = state.transaction_id
+        transaction_id = guards.transaction_running(state)
         reading = self.settle(connector_id)
         stopped_at = iso(self.clock.now())
         energy = reading.energy_wh - (state.meter_start_wh or 0)
@@ -709,19 +707,14 @@ class V201Station(Station):
                 f"transaction {state.transaction_id} on connector {connector_id} was stopped and ends "
                 "when the EV is unplugged",
             )
-        if state.fault is not None or self.cp.charger_fault or not state.operative:
-            raise CommandError(
-                FailureCode.CONNECTOR_UNAVAILABLE, f"connector {connector_id} is {state.status}"
-            )
-        if not self.online.is_set():
-            raise CommandError(FailureCode.CHARGER_NOT_CONNECTED, "the charger is not connected to its CSMS")
+        guards.usable(self.cp, state)
+        guards.online(self.online.is_set())
 
     # --- commands from the API ----------------------------------------------------------------------
 
     async def cmd_plug_connector(self, payload: PlugConnector) -> Outcome:
         connector_id = self.connector_number(payload)
-        if self.state(connector_id).plugged:
-            raise CommandError(FailureCode.ALREADY_PLUGGED, f"connector {connector_id} is already plugged")
+        guards.unplugged(self.state(connector_id))
         await self.plug(connector_id)
         return GenericOutcome(
             status=self.state(connector_id).status,
@@ -731,8 +724,7 @@ class V201Station(Station):
 
     async def cmd_unplug_connector(self, payload: UnplugConnector) -> Outcome:
         connector_id = self.connector_number(payload)
-        if not self.state(connector_id).plugged:
-            raise CommandError(FailureCode.NOT_PLUGGED, f"connector {connector_id} has no cable plugged")
+        guards.plugged(self.state(connector_id))
         transaction_id = self.state(connector_id).transaction_id
         energy = await self.unplug(connector_id)
         return GenericOutcome(
@@ -778,11 +770,7 @@ class V201Station(Station):
                     f"transaction {state.transaction_id} started when the EV connected, at "
                     f"{state.meter_start_wh} Wh",
                 )
-            if payload.meter_start_wh < int(runtime.meter.energy_wh):
-                raise CommandError(
-                    FailureCode.METER_START_BELOW_REGISTER,
-                    f"the register already reads {int(runtime.meter.energy_wh)} Wh",
-                )
+            guards.meter_start_not_below(runtime.meter.energy_wh, payload.meter_start_wh)
             self.settle(connector_id)
             runtime.meter.energy_wh = float(payload.meter_start_wh)
         await self.plug(connector_id)
@@ -796,9 +784,7 @@ class V201Station(Station):
     async def cmd_stop_transaction(self, payload: StopTransaction) -> Outcome:
         connector_id = self.connector_number(payload)
         state = self.state(connector_id)
-        transaction_id = state.transaction_id
-        if transaction_id is None:
-            raise CommandError(FailureCode.NO_TRANSACTION, f"connector {connector_id} has no transaction")
+        transaction_id = guards.transaction_running(state)
         if payload.reason is None and self.authorized_transaction(connector_id) and state.plugged:
             energy = await self.stop_authorize(connector_id)
             msg = "transaction stopped; it ends when the EV is unplugged"
@@ -908,9 +894,7 @@ class V201Station(Station):
     async def cmd_clear_fault(self, payload: ClearFault) -> Outcome:
         connector_id = self.connector_number(payload)
         targets = self.scope(connector_id)
-        was = self.cp.charger_fault if connector_id == 0 else self.state(connector_id).fault
-        if was is None:
-            raise CommandError(FailureCode.NO_FAULT, f"connector {connector_id} has no fault")
+        was = guards.has_fault(self.cp, connector_id)
         async with self.tx_lock:
             self.cp.fault_cleared(connector_id, self.current_command)
             await self.notify_event([self.fault_event(connector_id, was, False, None)])

@@ -1,0 +1,40 @@
+"""The charger's state is the ChargePoint aggregate's, rebuilt from its events: nothing kept only in memory."""
+
+from __future__ import annotations
+
+from tests.unit.cores.charger import charge_point
+
+
+def test_a_connector_is_finishing_from_the_end_of_its_transaction_until_the_cable_comes_out() -> None:
+    cp = charge_point()
+    cp.cable_plugged(1, None)
+    assert not cp.connector(1).finishing
+    cp.transaction_started(1, "7", "TAG", 0, "2026-01-01T00:00:00Z", "Accepted", None, None, None)
+    cp.transaction_stopped(1, "7", 500, "Local", "2026-01-01T01:00:00Z", None)
+    assert cp.connector(1).finishing
+    cp.cable_unplugged(1, None)
+    assert not cp.connector(1).finishing
+
+
+def test_a_limit_remembers_the_purpose_of_its_profile_and_loses_it_with_the_limit() -> None:
+    cp = charge_point(connectors=2)
+    cp.charging_limit_changed(1, 3_000.0, "TxProfile")
+    assert (cp.connector(1).limit_w, cp.connector(1).limit_purpose) == (3_000.0, "TxProfile")
+    cp.charging_limit_changed(0, 7_000.0, "ChargePointMaxProfile")
+    assert [c.limit_purpose for c in cp.connectors.values()] == ["ChargePointMaxProfile"] * 2
+    cp.charging_limit_changed(1, None, "TxProfile")
+    assert (cp.connector(1).limit_w, cp.connector(1).limit_purpose) == (None, None)
+
+
+def test_the_state_is_the_same_when_rebuilt_from_the_events() -> None:
+    cp = charge_point()
+    cp.cable_plugged(1, None)
+    cp.charging_limit_changed(1, 3_000.0, "TxProfile")
+    cp.transaction_started(1, "7", "TAG", 0, "2026-01-01T00:00:00Z", "Accepted", None, None, None)
+    cp.transaction_stopped(1, "7", 500, "Local", "2026-01-01T01:00:00Z", None)
+    events = cp.collect_events()
+    rebuilt = None
+    for event in events:
+        rebuilt = event.mutate(rebuilt)
+    assert rebuilt is not None
+    assert rebuilt.connectors == cp.connectors
