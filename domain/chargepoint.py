@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.aggregates import topic
-from domain.connector_state import ConnectorState, LocalListEntry
+from domain.connector_state import ConnectorState, LocalListEntry, QueuedMessage
 from domain.ids import charge_point_id
 from domain.outcomes import Outcome
 
@@ -51,6 +51,9 @@ class ChargePoint(Aggregate):
         self.in_flight: UUID | None = None
         self.connected = False
         self.boot_status: str | None = None
+        # Transaction messages waiting for delivery, oldest first (ocpp_bridge.core.transaction_messages).
+        self.outbox: tuple[QueuedMessage, ...] = ()
+        self.outbox_serial = 0
 
     @staticmethod
     def create_id(charger_id: UUID, tenant: str, identity: str, connector_count: int) -> UUID:
@@ -442,6 +445,57 @@ class ChargePoint(Aggregate):
     @event(SequenceAdvanced)
     def sequence_advanced(self, connector_id: int, seq_no: int) -> None:
         self._set(connector_id, seq_no=seq_no)
+
+    # --- transaction messages waiting for delivery ----------------------------------------------
+
+    class TransactionMessageQueued(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionMessageQueued")
+        connector_id: int
+        action: str
+        payload: dict[str, Any]
+
+    @event(TransactionMessageQueued)
+    def transaction_message_queued(self, connector_id: int, action: str, payload: dict[str, Any]) -> None:
+        """Queued while offline, behind another, or when its first try failed (then followed by a
+        TransactionMessageFailed)."""
+        self.outbox_serial += 1
+        message = QueuedMessage(
+            number=self.outbox_serial, connector_id=connector_id, action=action, payload=payload
+        )
+        self.outbox = (*self.outbox, message)
+
+    class TransactionMessageFailed(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionMessageFailed")
+        number: int
+        attempt: int
+        code: str
+        message: str
+
+    @event(TransactionMessageFailed)
+    def transaction_message_failed(self, number: int, attempt: int, code: str, message: str) -> None:
+        """A try failed (CALLERROR or no answer): it is retried after the retry interval."""
+        self.outbox = tuple(
+            m.model_copy(update={"attempts": attempt}) if m.number == number else m for m in self.outbox
+        )
+
+    class TransactionMessageDelivered(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionMessageDelivered")
+        number: int
+        attempt: int
+
+    @event(TransactionMessageDelivered)
+    def transaction_message_delivered(self, number: int, attempt: int) -> None:
+        self.outbox = tuple(m for m in self.outbox if m.number != number)
+
+    class TransactionMessageDropped(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionMessageDropped")
+        number: int
+        reason: str
+
+    @event(TransactionMessageDropped)
+    def transaction_message_dropped(self, number: int, reason: str) -> None:
+        """Its attempts ran out (TransactionMessageAttempts): OCPP says to give up on it."""
+        self.outbox = tuple(m for m in self.outbox if m.number != number)
 
     # --- the wire -----------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ ever replaces them."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -45,3 +46,15 @@ class LocalListEntry(BaseModel):
     status: str
     expiry_date: str | None = None
     parent_id_tag: str | None = None
+
+
+class QueuedMessage(BaseModel):
+    """A transaction message waiting for delivery: queued offline, behind another, or after a try failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int  # per charge point, in queueing order
+    connector_id: int
+    action: str  # the ocpp library's call class: StopTransaction, MeterValues, TransactionEvent, ...
+    payload: dict[str, Any]  # its fields (snake_case, as the library names them)
+    attempts: int = 0  # tries that failed (a CALLERROR or no answer); a dropped line is not one

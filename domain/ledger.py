@@ -30,7 +30,7 @@ from domain.commands import (
     LocalAuthListEntry,
     Rejection,
 )
-from domain.connector_state import ConnectorState, LocalListEntry
+from domain.connector_state import ConnectorState, LocalListEntry, QueuedMessage
 from domain.errors import Conflict
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
@@ -57,6 +57,7 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
     "FailedCharger": FailedCharger,
     "ConnectorState": ConnectorState,
     "LocalListEntry": LocalListEntry,
+    "QueuedMessage": QueuedMessage,
     "ConfigurationKeyOutcome": ConfigurationKeyOutcome,
     **{f"outcome.{outcome.__name__}": outcome for outcome in OUTCOME_TYPES},
 }

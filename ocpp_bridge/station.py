@@ -22,7 +22,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from types import ModuleType
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 import websockets
@@ -57,14 +58,17 @@ from domain.outcomes import (
 from domain.protocol import OcppVersion
 from ocpp_bridge import configuration, metrics
 from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection
-from ocpp_bridge.core import guards
+from ocpp_bridge.core import guards, transaction_messages
+from ocpp_bridge.core.effects import Answered, Failed, Result, SendCall, Step
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.meter import EvModel, Meter, Reading
+from ocpp_bridge.core.transaction_messages import RetryPolicy
 from ocpp_bridge.security import connect_options
 from ocpp_bridge.validation import SchemaViolation
 from ocpp_bridge.writer import EventWriter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The command being carried out by the current task (the intent worker), so that what the session,
 # heartbeat and meter tasks do meanwhile is not attributed to it.
@@ -120,6 +124,7 @@ CommandHandler = Callable[[Any, Any], Awaitable[Outcome]]
 class Station(ABC):
     version: ClassVar[OcppVersion]
     subprotocol: ClassVar[str]
+    calls: ClassVar[ModuleType]  # the ocpp library's call payloads of this version
     # Every CommandType → its handler on this version (tests/unit/cores check that none is missing).
     commands: ClassVar[Mapping[CommandType, CommandHandler]]
 
@@ -151,6 +156,8 @@ class Station(ABC):
         self.connection: RecordingConnection | None = None
         self.client: Any = None
         self.call_lock = asyncio.Lock()
+        self.outbox_lock = asyncio.Lock()  # one delivery of the queued transaction messages at a time
+        self._outbox_task: asyncio.Task[None] | None = None
         self._call_commands: dict[str, UUID | None] = {}
         self.heartbeat_interval = int(self.config("HeartbeatInterval"))
         self._tasks: list[asyncio.Task[Any]] = []
@@ -222,6 +229,8 @@ class Station(ABC):
         another bridge and nothing more may be written to it from here."""
         self.should_run.clear()
         metrics.STATIONS.stopped(self)
+        if self._outbox_task is not None:
+            self._tasks.append(self._outbox_task)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -380,19 +389,67 @@ class Station(ABC):
                     FailureCode.CHARGER_NOT_CONNECTED, "the connection closed during the call"
                 ) from error
 
-    async def deliver_queued(self, queue: list[Any]) -> None:
-        """Send transaction messages queued while offline, oldest first. One the CSMS refuses is dropped
-        (logged); one that cannot be delivered stays first in line for the next connection."""
-        while queue:
-            message = queue[0]
+    # --- steps of the charger core, and the transaction messages it owes the CSMS -------------------
+
+    async def run_step(self, step: Step[T]) -> T:
+        """Drive a step of the charger core: perform each effect it yields and hand it the result. What
+        the step changed is recorded before the effect is performed (a frame never runs ahead of the
+        state it reports)."""
+        result: Result = None
+        while True:
             try:
-                await self.call(message)
-            except CommandError as error:
-                if error.code != FailureCode.CSMS_ERROR:
-                    raise
-                kind = type(message).__name__
-                log.warning("%s: the CSMS refused a queued %s: %s", self.identity, kind, error)
-            queue.pop(0)
+                effect = step.send(result)
+            except StopIteration as done:
+                self.record()
+                return cast(T, done.value)
+            self.record()
+            if isinstance(effect, SendCall):
+                try:
+                    result = Answered(await self.call(effect.payload))
+                except CommandError as error:
+                    result = Failed(error.code, error.message)
+            else:
+                await asyncio.sleep(self.clock.real_seconds(effect.seconds))
+                result = None
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            attempts=max(1, int(self.config("TransactionMessageAttempts"))),
+            interval_s=max(0.0, float(self.config("TransactionMessageRetryInterval"))),
+        )
+
+    async def transact(self, payload: Any, connector_id: int) -> Answered | Failed | None:
+        """Send a transaction message, or queue it (offline, behind others, or its try failed: it is
+        retried in order). None when it was queued without a try."""
+        result = await self.run_step(
+            transaction_messages.send_or_queue(
+                self.cp, payload, self.retry_policy(), connector_id, online=self.online.is_set()
+            )
+        )
+        if self.cp.outbox and self.reported.is_set():
+            self._deliver_later()
+        return result
+
+    async def deliver_outbox(self) -> None:
+        """Deliver the queued transaction messages, oldest first, with their retries; raises
+        charger_not_connected if the connection drops (the rest waits for the next one)."""
+        async with self.outbox_lock:
+            failed = await self.run_step(
+                transaction_messages.deliver_queued(self.cp, self.retry_policy(), self.calls)
+            )
+        if failed is not None:
+            raise CommandError(failed.code, failed.message)
+
+    def _deliver_later(self) -> None:
+        """Deliver what a failed try queued in the background, while the session goes on."""
+        if self._outbox_task is not None and not self._outbox_task.done():
+            return
+
+        async def deliver() -> None:
+            with contextlib.suppress(CommandError):
+                await self.deliver_outbox()
+
+        self._outbox_task = asyncio.create_task(deliver(), name=f"{self.identity}-outbox")
 
     async def raw_call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send a CALL exactly as given (proxy-message) and return the CSMS answer as a dict."""

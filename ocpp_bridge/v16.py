@@ -11,6 +11,7 @@ be sent is queued and delivered after the next boot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from ocpp.routing import on
@@ -36,13 +37,13 @@ from domain.commands import (
     UnplugConnector,
 )
 from domain.connector_state import LocalListEntry
-from domain.failures import FailureCode
 from domain.outcomes import FaultOutcome, GenericOutcome, Outcome
 from domain.protocol import OcppVersion
 from infra import patches
 from ocpp_bridge import configuration
 from ocpp_bridge.connection import RecordingConnection
-from ocpp_bridge.core import guards
+from ocpp_bridge.core import guards, transaction_messages
+from ocpp_bridge.core.effects import Failed
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.meter import Reading
 from ocpp_bridge.station import SHARED_COMMANDS, FollowUp, Station
@@ -71,12 +72,10 @@ def _limit_watts(schedule: dict[str, Any], current_type: str) -> float | None:
 class V16Station(Station):
     version = OcppVersion.V16
     subprotocol = "ocpp1.6"
+    calls = call
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # StopTransaction messages that could not be sent (offline), delivered in order after the next
-        # boot. In memory only: a bridge restart loses them (OCPP: "must be queued while offline").
-        self.queued_transaction_messages: list[call.StopTransaction] = []
         self.charger_reported: tuple[str, str] | None = None  # connector 0's last reported status
 
     def make_client(self, connection: RecordingConnection) -> OcppChargePoint:
@@ -113,7 +112,7 @@ class V16Station(Station):
 
     async def report_all(self) -> None:
         """After a boot: deliver what was queued offline, then the status of connector 0 and each one."""
-        await self.deliver_queued(self.queued_transaction_messages)
+        await self.deliver_outbox()
         await self.report_charger_status()
         for connector_id, state in self.cp.connectors.items():
             await self.status_notification(connector_id, state.status, state.error_code, force=True)
@@ -231,15 +230,15 @@ class V16Station(Station):
             if measurand == "SoC":
                 item["location"] = "EV"
             sampled.append(item)
-        await self.call(
-            call.MeterValues(
-                connector_id=connector_id,
-                transaction_id=None if state.transaction_id is None else int(state.transaction_id),
-                meter_value=[
-                    {"timestamp": iso(reading.taken_at or self.clock.now()), "sampled_value": sampled}
-                ],
-            )
+        message = call.MeterValues(
+            connector_id=connector_id,
+            transaction_id=None if state.transaction_id is None else int(state.transaction_id),
+            meter_value=[{"timestamp": iso(reading.taken_at or self.clock.now()), "sampled_value": sampled}],
         )
+        if state.transaction_id is None:
+            await self.call(message)
+        else:  # a transaction message: retried in order if it fails
+            await self.transact(message, connector_id)
 
     # --- transactions --------------------------------------------------------------------------------
 
@@ -292,13 +291,24 @@ class V16Station(Station):
         if meter_start_wh is not None:
             guards.meter_start_not_below(runtime.meter.energy_wh, meter_start_wh)
             runtime.meter.energy_wh = float(meter_start_wh)
+        await self.deliver_outbox()  # the StopTransaction of an earlier transaction goes first
         reading = self.settle(connector_id)
         started_at = iso(self.clock.now())
-        response = await self.call(
-            call.StartTransaction(
-                connector_id=connector_id, id_tag=id_tag, meter_start=reading.energy_wh, timestamp=started_at
+        # Retried as a transaction message, but awaited: the transaction exists once the CSMS gave its id.
+        result = await self.run_step(
+            transaction_messages.send_with_retries(
+                call.StartTransaction(
+                    connector_id=connector_id,
+                    id_tag=id_tag,
+                    meter_start=reading.energy_wh,
+                    timestamp=started_at,
+                ),
+                self.retry_policy(),
             )
         )
+        if isinstance(result, Failed):
+            raise CommandError(result.code, result.message)
+        response = result.payload
         status = str(response.id_tag_info["status"])
         ev = runtime.ev
         self.cp.transaction_started(
@@ -356,15 +366,9 @@ class V16Station(Station):
                 }
             ],
         )
-        if self.online.is_set():
-            try:
-                await self.call(message)
-            except CommandError as error:
-                if error.code != FailureCode.CHARGER_NOT_CONNECTED:
-                    raise
-                self.queued_transaction_messages.append(message)
-        else:
-            self.queued_transaction_messages.append(message)
+        # Sent, or queued to be retried in order (offline, behind others, or its try failed): the
+        # transaction has ended here whatever the CSMS answers.
+        await self.transact(message, connector_id)
         if not self.faulted(connector_id):
             await self.status_notification(connector_id, self.resting_status(connector_id))
             await self.report_charger_status(force=False)  # a scheduled Inoperative of the charger
@@ -421,20 +425,19 @@ class V16Station(Station):
         guards.no_transaction_running(self.state(connector_id))
         self.ensure_usable(connector_id)
         await self.plug(connector_id, payload.power_w)
-        if payload.power_w is not None and self.runtime[connector_id].ev is not None:
-            self.runtime[connector_id].ev.max_power_w = payload.power_w  # type: ignore[union-attr]
-        status = await self.authorize_tag(payload.id_tag)
-        if status != "Accepted":
-            await self.unplug(connector_id)
-            raise CommandError(
-                FailureCode.ID_TAG_REJECTED, f"the CSMS answered {status} for id tag {payload.id_tag}"
-            )
-        transaction_id, status = await self.start_transaction(connector_id, payload.id_tag)
-        if status != "Accepted":
-            await self.unplug(connector_id)
-            raise CommandError(
-                FailureCode.ID_TAG_REJECTED, f"StartTransaction answered {status} for id tag {payload.id_tag}"
-            )
+        ev = self.runtime[connector_id].ev
+        if payload.power_w is not None and ev is not None:
+            ev.max_power_w = payload.power_w
+        try:
+            guards.tag_accepted(await self.authorize_tag(payload.id_tag), payload.id_tag)
+            transaction_id, status = await self.start_transaction(connector_id, payload.id_tag)
+            guards.tag_accepted(status, payload.id_tag, "StartTransaction")
+        except CommandError:
+            # Refused or failed: the session leaves nothing behind, the cable comes out again (and a
+            # transaction the CSMS refused ends with it).
+            with contextlib.suppress(CommandError):
+                await self.unplug(connector_id)
+            raise
         return GenericOutcome(status="Charging", msg="session started", transaction_id=transaction_id)
 
     async def cmd_stop_session(self, payload: StopSession) -> Outcome:

@@ -51,6 +51,7 @@ from infra import patches
 from ocpp_bridge import configuration
 from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.core import guards
+from ocpp_bridge.core.effects import Answered
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.meter import Reading
 from ocpp_bridge.station import SHARED_COMMANDS, FollowUp, Station, StationSettings
@@ -189,6 +190,7 @@ DATA_TYPES = {"int": "integer", "bool": "boolean", "csl": "MemberList", "str": "
 class V201Station(Station):
     version = OcppVersion.V201
     subprotocol = "ocpp2.0.1"
+    calls = call
 
     def __init__(
         self,
@@ -204,9 +206,6 @@ class V201Station(Station):
         self.boot_reason = "PowerUp"
         self._boot_now = asyncio.Event()
         self.reported_charging: dict[int, str] = {}  # last chargingState sent per connector
-        # TransactionEvents that could not be sent (offline, or the line cut during the call), delivered
-        # in order, before anything else, after the next boot. In memory only, as in 1.6.
-        self.queued_transaction_events: list[call.TransactionEvent] = []
         self.token_types: dict[str, str] = {}  # idToken types the CSMS used (remote start, local list)
         self.profiles: dict[int, tuple[int, str]] = {}  # charging profile id -> (evse id, purpose)
         self.pending_availability: dict[int, bool] = {}  # Scheduled ChangeAvailability per connector
@@ -457,8 +456,9 @@ class V201Station(Station):
         remote_start_id: int | None = None,
         meter: dict[str, Any] | None = None,
     ) -> Any:
-        """One TransactionEvent with the next seqNo; the caller holds tx_lock. Offline (or cut off during
-        the call) it is queued for the next connection, flagged offline, and the answer is None."""
+        """One TransactionEvent with the next seqNo; the caller holds tx_lock. The answer, or None when it
+        was queued: offline (flagged offline), behind queued ones, or because its try failed (it is retried
+        in order, and the step goes on as if it had been delivered, as offline)."""
         assert self.tx_lock.locked()
         state = self.state(connector_id)
         transaction_id = transaction_id or state.transaction_id
@@ -468,8 +468,6 @@ class V201Station(Station):
         self.cp.sequence_advanced(connector_id, seq_no + 1)  # consumed before it leaves: never sent twice
         if charging_state is not None:
             self.reported_charging[connector_id] = charging_state
-        # Behind queued events it waits its turn too: the CSMS gets a transaction's events in seqNo order.
-        offline = not self.online.is_set() or bool(self.queued_transaction_events)
         message = call.TransactionEvent(
             event_type=event_type,
             timestamp=iso(self.clock.now()),
@@ -486,21 +484,15 @@ class V201Station(Station):
             evse={"id": connector_id, "connector_id": 1},
             id_token=id_token,
         )
-        if offline:
-            self.queued_transaction_events.append(message)
-            return None
-        try:
-            return await self.call(message)
-        except CommandError as error:
-            if error.code != FailureCode.CHARGER_NOT_CONNECTED:
-                raise
-            self.queued_transaction_events.append(message)  # it may have arrived: the CSMS dedups by seqNo
-            return None
+        # Behind queued events it waits its turn: the CSMS gets a transaction's events in seqNo order. One
+        # cut off during the call may have arrived: it is sent again, and the CSMS dedups by seqNo.
+        result = await self.transact(message, connector_id)
+        return result.payload if isinstance(result, Answered) else None
 
     async def deliver_queued_transaction_events(self) -> None:
-        """After a boot, before anything else: what was queued while offline, in order."""
+        """After a boot, before anything else: what was queued, in order, with its retries."""
         async with self.tx_lock:  # no new TransactionEvent overtakes the queued ones
-            await self.deliver_queued(self.queued_transaction_events)
+            await self.deliver_outbox()
 
     async def _start(
         self,

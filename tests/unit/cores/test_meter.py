@@ -1,4 +1,4 @@
-"""The meter model: energy is power × simulated time, power is the least of every cap."""
+"""The meter model: energy is power times simulated time, power is the least of every cap."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The charger's state is the ChargePoint aggregate's, rebuilt from its events: nothing kept only in memory."""
+"""The charger's state is the ChargePoint aggregate's, rebuilt from its events: none only in memory."""
 
 from __future__ import annotations
 
