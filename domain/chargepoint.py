@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.aggregates import topic
-from domain.connector_state import ConnectorState, LocalListEntry, QueuedMessage
+from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
 from domain.ids import charge_point_id
 from domain.outcomes import Outcome
 
@@ -54,6 +54,13 @@ class ChargePoint(Aggregate):
         # Transaction messages waiting for delivery, oldest first (ocpp_bridge.core.transaction_messages).
         self.outbox: tuple[QueuedMessage, ...] = ()
         self.outbox_serial = 0
+        # OCPP 2.0.1
+        self.charger_fault_event_id: int | None = None
+        self.token_types: dict[
+            str, str
+        ] = {}  # idToken → the type the CSMS gave it (remote start, local list)
+        self.profiles: dict[int, InstalledProfile] = {}  # charging profile id → where and what for
+        self.scheduled_reset: int | None = None  # a Reset OnIdle waiting for EVSE N (0: the station) to idle
 
     @staticmethod
     def create_id(charger_id: UUID, tenant: str, identity: str, connector_count: int) -> UUID:
@@ -209,6 +216,7 @@ class ChargePoint(Aggregate):
         info: str | None
         vendor_error_code: str | None
         command_id: UUID | None
+        event_id: int | None = None  # OCPP 2.0.1 NotifyEvent eventId (recorded since issue 10)
 
     @event(FaultRaised)
     def fault_raised(
@@ -218,11 +226,13 @@ class ChargePoint(Aggregate):
         info: str | None,
         vendor_error_code: str | None,
         command_id: UUID | None,
+        event_id: int | None = None,
     ) -> None:
         if connector_id == 0:
             self.charger_fault = fault_type
+            self.charger_fault_event_id = event_id
         else:
-            self._set(connector_id, fault=fault_type)
+            self._set(connector_id, fault=fault_type, fault_event_id=event_id)
 
     class FaultCleared(Aggregate.Event):
         TOPIC = topic("ChargePoint.FaultCleared")
@@ -233,8 +243,9 @@ class ChargePoint(Aggregate):
     def fault_cleared(self, connector_id: int, command_id: UUID | None) -> None:
         if connector_id == 0:
             self.charger_fault = None
+            self.charger_fault_event_id = None
         else:
-            self._set(connector_id, fault=None)
+            self._set(connector_id, fault=None, fault_event_id=None)
 
     # --- authorization ------------------------------------------------------------------------------
 
@@ -342,6 +353,7 @@ class ChargePoint(Aggregate):
             soc=soc,
             stop_authorized=False,
             finishing=False,
+            reported_charging_state=None,
         )
 
     class TransactionAuthorized(Aggregate.Event):
@@ -410,6 +422,7 @@ class ChargePoint(Aggregate):
             energy_wh=meter_stop_wh,
             stop_authorized=False,
             finishing=True,
+            reported_charging_state=None,
         )
 
     class MeterSampled(Aggregate.Event):
@@ -441,10 +454,65 @@ class ChargePoint(Aggregate):
         TOPIC = topic("ChargePoint.SequenceAdvanced")
         connector_id: int
         seq_no: int
+        charging_state: str | None = None  # the chargingState it reports, if any (recorded since issue 10)
 
     @event(SequenceAdvanced)
-    def sequence_advanced(self, connector_id: int, seq_no: int) -> None:
-        self._set(connector_id, seq_no=seq_no)
+    def sequence_advanced(self, connector_id: int, seq_no: int, charging_state: str | None = None) -> None:
+        """OCPP 2.0.1: a TransactionEvent took its seqNo (before it leaves: a seqNo is never used twice)."""
+        state = self.connectors[connector_id]
+        if charging_state is not None and state.transaction_id is not None:
+            self._set(connector_id, seq_no=seq_no, reported_charging_state=charging_state)
+        else:
+            self._set(connector_id, seq_no=seq_no)
+
+    # --- OCPP 2.0.1: what the CSMS set up that the station must remember ----------------------------
+
+    class IdTokenTypeUsed(Aggregate.Event):
+        TOPIC = topic("ChargePoint.IdTokenTypeUsed")
+        id_tag: str
+        token_type: str
+
+    @event(IdTokenTypeUsed)
+    def id_token_type_used(self, id_tag: str, token_type: str) -> None:
+        """The CSMS named an idToken with this type: the station presents it so from now on."""
+        self.token_types = {**self.token_types, id_tag: token_type}
+
+    class ChargingProfileInstalled(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ChargingProfileInstalled")
+        profile_id: int
+        evse_id: int
+        purpose: str
+
+    @event(ChargingProfileInstalled)
+    def charging_profile_installed(self, profile_id: int, evse_id: int, purpose: str) -> None:
+        self.profiles = {**self.profiles, profile_id: InstalledProfile(evse_id=evse_id, purpose=purpose)}
+
+    class ChargingProfilesRemoved(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ChargingProfilesRemoved")
+        profile_ids: list[int]
+
+    @event(ChargingProfilesRemoved)
+    def charging_profiles_removed(self, profile_ids: list[int]) -> None:
+        self.profiles = {k: v for k, v in self.profiles.items() if k not in profile_ids}
+
+    class AvailabilityScheduled(Aggregate.Event):
+        TOPIC = topic("ChargePoint.AvailabilityScheduled")
+        connector_id: int
+        operative: bool | None
+
+    @event(AvailabilityScheduled)
+    def availability_scheduled(self, connector_id: int, operative: bool | None) -> None:
+        """A change of availability waits for the connector's transaction to end (None: no longer)."""
+        self._set(connector_id, scheduled_operative=operative)
+
+    class ResetScheduled(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ResetScheduled")
+        evse_id: int | None
+
+    @event(ResetScheduled)
+    def reset_scheduled(self, evse_id: int | None) -> None:
+        """A Reset OnIdle waits for EVSE N (0: the station) to be idle (None: it is carried out)."""
+        self.scheduled_reset = evse_id
 
     # --- transaction messages waiting for delivery ----------------------------------------------
 

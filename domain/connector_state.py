@@ -37,6 +37,10 @@ class ConnectorState(BaseModel):
     stop_authorized: bool = False  # OCPP 2.0.1: stop authorized; the transaction ends when the EV leaves
     finishing: bool = False  # a transaction ended with the cable still in (OCPP 1.6 Finishing)
     limit_purpose: str | None = None  # the purpose of the profile behind limit_w (a TxProfile ends with it)
+    # OCPP 2.0.1
+    reported_charging_state: str | None = None  # the last chargingState sent in the transaction
+    scheduled_operative: bool | None = None  # a ChangeAvailability Scheduled until the transaction ends
+    fault_event_id: int | None = None  # the eventId of the NotifyEvent that raised the fault
 
 
 class LocalListEntry(BaseModel):
@@ -58,3 +62,12 @@ class QueuedMessage(BaseModel):
     action: str  # the ocpp library's call class: StopTransaction, MeterValues, TransactionEvent, ...
     payload: dict[str, Any]  # its fields (snake_case, as the library names them)
     attempts: int = 0  # tries that failed (a CALLERROR or no answer); a dropped line is not one
+
+
+class InstalledProfile(BaseModel):
+    """OCPP 2.0.1: a charging profile the CSMS set, kept (as one limit per connector) until cleared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    evse_id: int
+    purpose: str

@@ -30,7 +30,7 @@ from domain.commands import (
     LocalAuthListEntry,
     Rejection,
 )
-from domain.connector_state import ConnectorState, LocalListEntry, QueuedMessage
+from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
 from domain.errors import Conflict
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
@@ -58,6 +58,7 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
     "ConnectorState": ConnectorState,
     "LocalListEntry": LocalListEntry,
     "QueuedMessage": QueuedMessage,
+    "InstalledProfile": InstalledProfile,
     "ConfigurationKeyOutcome": ConfigurationKeyOutcome,
     **{f"outcome.{outcome.__name__}": outcome for outcome in OUTCOME_TYPES},
 }

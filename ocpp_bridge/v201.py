@@ -205,12 +205,6 @@ class V201Station(Station):
         self.tx_lock = asyncio.Lock()
         self.boot_reason = "PowerUp"
         self._boot_now = asyncio.Event()
-        self.reported_charging: dict[int, str] = {}  # last chargingState sent per connector
-        self.token_types: dict[str, str] = {}  # idToken types the CSMS used (remote start, local list)
-        self.profiles: dict[int, tuple[int, str]] = {}  # charging profile id -> (evse id, purpose)
-        self.pending_availability: dict[int, bool] = {}  # Scheduled ChangeAvailability per connector
-        self.pending_reset: int | None = None  # Scheduled OnIdle reset: 0 = station, N = EVSE N
-        self.fault_events: dict[int, int] = {}  # eventId of the NotifyEvent that raised a fault
         # NotifyEvent eventIds: from the seeded randomness (seeded per aggregate version, so a restarted
         # station does not repeat the ids of the previous run), then counting.
         self._event_ids = itertools.count(self.rng.randrange(1, 2**30))
@@ -311,17 +305,27 @@ class V201Station(Station):
             "variable": {"name": "AvailabilityState"},
         }
 
-    def fault_event(self, connector_id: int, code: str, active: bool, info: str | None) -> dict[str, Any]:
+    def fault_event_id(self, connector_id: int) -> int | None:
+        """The eventId of the NotifyEvent that raised the fault of the connector (0: the station)."""
+        if connector_id == 0:
+            return self.cp.charger_fault_event_id
+        return self.state(connector_id).fault_event_id
+
+    def fault_event(
+        self,
+        connector_id: int,
+        code: str,
+        event_id: int,
+        info: str | None,
+        *,
+        active: bool = True,
+        cause: int | None = None,
+    ) -> dict[str, Any]:
+        """A fault raised, or cleared (its cause: the eventId of the NotifyEvent that raised it)."""
         fault = FAULTS.get(code, FaultEvent("ChargingStation", "Problem"))
         evse = None
         if connector_id != 0:
             evse = {"id": connector_id, "connector_id": 1 if fault.on_connector else None}
-        event_id = next(self._event_ids)
-        cause = None
-        if active:
-            self.fault_events[connector_id] = event_id
-        else:
-            cause = self.fault_events.pop(connector_id, None)
         return {
             "event_id": event_id,
             "timestamp": iso(self.clock.now()),
@@ -342,8 +346,12 @@ class V201Station(Station):
 
     # --- authorization and meter values ---------------------------------------------------------------
 
+    def token_type_used(self, id_tag: str, token_type: str) -> None:
+        if self.cp.token_types.get(id_tag) != token_type:
+            self.cp.id_token_type_used(id_tag, token_type)
+
     def id_token(self, id_tag: str) -> dict[str, str]:
-        return {"id_token": id_tag, "type": self.token_types.get(id_tag, TOKEN_TYPE)}
+        return {"id_token": id_tag, "type": self.cp.token_types.get(id_tag, TOKEN_TYPE)}
 
     async def authorize_remote(self, id_tag: str) -> str:
         response = await self.call(call.Authorize(id_token=self.id_token(id_tag)))
@@ -405,7 +413,7 @@ class V201Station(Station):
                 reading = fresh
                 self.record_sample(connector_id, reading)
             now_state = self.charging_state(connector_id)
-            if self.reported_charging.get(connector_id) != now_state:
+            if self.state(connector_id).reported_charging_state != now_state:
                 await self._send(connector_id, "Updated", "ChargingStateChanged", charging_state=now_state)
             await self._send(
                 connector_id,
@@ -465,9 +473,8 @@ class V201Station(Station):
         if transaction_id is None:
             return None
         seq_no = state.seq_no
-        self.cp.sequence_advanced(connector_id, seq_no + 1)  # consumed before it leaves: never sent twice
-        if charging_state is not None:
-            self.reported_charging[connector_id] = charging_state
+        # Consumed before it leaves: never sent twice. The chargingState it reports is the one on record.
+        self.cp.sequence_advanced(connector_id, seq_no + 1, charging_state)
         message = call.TransactionEvent(
             event_type=event_type,
             timestamp=iso(self.clock.now()),
@@ -517,7 +524,6 @@ class V201Station(Station):
             None if ev is None else ev.max_power_w,
             None if ev is None else ev.soc,
         )
-        self.reported_charging.pop(connector_id, None)
         response = await self._send(
             connector_id,
             "Started",
@@ -535,7 +541,7 @@ class V201Station(Station):
         if self.state(connector_id).transaction_id is None:
             return
         now_state = self.charging_state(connector_id)
-        if self.reported_charging.get(connector_id) != now_state:
+        if self.state(connector_id).reported_charging_state != now_state:
             await self._send(connector_id, "Updated", "ChargingStateChanged", charging_state=now_state)
 
     async def update_charging(self, connector_id: int, change: Callable[[], None] | None = None) -> None:
@@ -668,19 +674,21 @@ class V201Station(Station):
             stopped_reason=reason,
             meter=self.meter_value(reading, "Transaction.End", self.measurands("StopTxnSampledData")),
         )
-        self.reported_charging.pop(connector_id, None)
         return transaction_id, energy
 
     def after_transaction(self, connector_id: int) -> None:
         """Carry out what was Scheduled until the transaction ended (ChangeAvailability, Reset OnIdle)."""
-        if connector_id in self.pending_availability and not self.busy(connector_id):
-            operative = self.pending_availability.pop(connector_id)
+        operative = self.state(connector_id).scheduled_operative
+        if operative is not None and not self.busy(connector_id):
+            self.cp.availability_scheduled(connector_id, None)
             self.cp.availability_changed(connector_id, operative)
             self.record()
             follow_up = self.availability_follow_up(connector_id)
             self.enqueue(FollowUp(None, follow_up, "ChangeAvailability (scheduled)"))
-        if self.pending_reset is not None and not self.busy(self.pending_reset):
-            scope, self.pending_reset = self.pending_reset, None
+        scope = self.cp.scheduled_reset
+        if scope is not None and not self.busy(scope):
+            self.cp.reset_scheduled(None)
+            self.record()
             self.enqueue(FollowUp(None, self.reset_follow_up(scope), "Reset OnIdle (scheduled)"))
 
     def busy(self, evse_id: int) -> bool:
@@ -861,13 +869,14 @@ class V201Station(Station):
         async with self.tx_lock:
             for target in targets:
                 self.settle(target)
+            event_id = next(self._event_ids)
             self.cp.fault_raised(
-                connector_id, code, payload.info, payload.vendor_error_code, self.current_command
+                connector_id, code, payload.info, payload.vendor_error_code, self.current_command, event_id
             )
             for target in targets:
                 self.settle(target)  # energy stops with the fault
                 await self.status_notification(target, "Faulted", code)
-            await self.notify_event([self.fault_event(connector_id, code, True, info)])
+            await self.notify_event([self.fault_event(connector_id, code, event_id, info)])
             for target in targets:
                 if self.state(target).transaction_id is not None:
                     await self._end(target, "AbnormalCondition", reason)
@@ -888,8 +897,12 @@ class V201Station(Station):
         targets = self.scope(connector_id)
         was = guards.has_fault(self.cp, connector_id)
         async with self.tx_lock:
+            cause = self.fault_event_id(connector_id)  # the NotifyEvent that raised it
             self.cp.fault_cleared(connector_id, self.current_command)
-            await self.notify_event([self.fault_event(connector_id, was, False, None)])
+            event = self.fault_event(
+                connector_id, was, next(self._event_ids), None, active=False, cause=cause
+            )
+            await self.notify_event([event])
             for target in targets:
                 await self.refresh_status(target)
                 await self._report_charging(target)
@@ -937,14 +950,14 @@ class V201Station(Station):
         if target is None:
             return "Rejected", None
         tag = str(id_token["id_token"])
-        self.token_types[tag] = str(id_token["type"])
+        self.token_type_used(tag, str(id_token["type"]))
 
         async def follow_up() -> None:
             if charging_profile is not None:
                 limit = limit_watts(charging_profile.get("charging_schedule"), self.charger.spec.current_type)
                 self.settle(target)
                 self.cp.charging_limit_changed(target, limit)
-                self.profiles[int(charging_profile["id"])] = (target, "TxProfile")
+                self.cp.charging_profile_installed(int(charging_profile["id"]), target, "TxProfile")
             if self.config_bool("AuthorizeRemoteTxRequests") and await self.authorize_tag(tag) != "Accepted":
                 return
             _, status = await self.authorize_transaction(
@@ -990,7 +1003,8 @@ class V201Station(Station):
             return "Rejected"
         scope = evse_id or 0
         if kind == "OnIdle" and self.busy(scope):
-            self.pending_reset = scope
+            self.cp.reset_scheduled(scope)
+            self.record()
             return "Scheduled"
         self.enqueue(FollowUp(message_id, self.reset_follow_up(scope), f"Reset {kind}"))
         return "Accepted"
@@ -1087,10 +1101,11 @@ class V201Station(Station):
         targets = list(self.cp.connectors) if evse_id == 0 else [evse_id]
         if operative:
             for n in targets:
-                self.pending_availability.pop(n, None)
+                if self.state(n).scheduled_operative is not None:
+                    self.cp.availability_scheduled(n, None)
         scheduled = [n for n in targets if not operative and self.state(n).transaction_id is not None]
         for n in scheduled:
-            self.pending_availability[n] = False
+            self.cp.availability_scheduled(n, False)
         if not scheduled:
             self.cp.availability_changed(evse_id, operative)
         else:
@@ -1122,7 +1137,7 @@ class V201Station(Station):
         for n in targets:
             self.settle(n)
         self.cp.charging_limit_changed(evse_id, limit)
-        self.profiles[int(profile["id"])] = (evse_id, str(purpose))
+        self.cp.charging_profile_installed(int(profile["id"]), evse_id, str(purpose))
         self.record()
         self.enqueue(FollowUp(message_id, self._charging_follow_up(targets), "SetChargingProfile"))
         return "Accepted"
@@ -1139,20 +1154,21 @@ class V201Station(Station):
     ) -> str:
         """Profiles are kept as one limit per connector: clearing any profile of a connector lifts it."""
         if profile_id is not None:
-            known = self.profiles.pop(profile_id, None)
+            known = self.cp.profiles.get(profile_id)
             if known is None:
                 return "Unknown"
-            scope = known[0]
+            self.cp.charging_profiles_removed([profile_id])
+            scope = known.evse_id
         else:
             criteria = criteria or {}
             scope, purpose = criteria.get("evse_id") or 0, criteria.get("charging_profile_purpose")
             matched = [
                 pid
-                for pid, (evse_id, kind) in self.profiles.items()
-                if scope in (0, evse_id) and purpose in (None, kind)
+                for pid, profile in self.cp.profiles.items()
+                if scope in (0, profile.evse_id) and purpose in (None, profile.purpose)
             ]
-            for pid in matched:
-                del self.profiles[pid]
+            if matched:
+                self.cp.charging_profiles_removed(matched)
             limited = [n for n in self.scope(scope) if self.cp.connectors[n].limit_w is not None]
             if not matched and (purpose is not None or not limited):
                 return "Unknown"
@@ -1323,7 +1339,7 @@ class V201Station(Station):
         kept, removed = [], []
         for entry in entries or []:
             token = entry["id_token"]
-            self.token_types[token["id_token"]] = token["type"]
+            self.token_type_used(str(token["id_token"]), str(token["type"]))
             info = entry.get("id_token_info")
             if info is None:
                 removed.append(token["id_token"])
