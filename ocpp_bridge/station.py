@@ -29,6 +29,7 @@ from uuid import UUID
 import websockets
 from ocpp.exceptions import OCPPError
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.typing import Subprotocol
 
 from domain.chargepoint import ChargePoint
 from domain.charger import Charger, ChargerSettings
@@ -269,7 +270,7 @@ class Station(ABC):
             try:
                 async with websockets.connect(
                     self.url,
-                    subprotocols=[self.subprotocol],  # type: ignore[list-item]
+                    subprotocols=[Subprotocol(self.subprotocol)],
                     compression=None,  # ~45 KB per connection otherwise; OCPP frames are small
                     open_timeout=self.settings.connect_timeout,
                     ping_interval=None,
@@ -294,8 +295,9 @@ class Station(ABC):
                             task.cancel()
                         await asyncio.gather(*tasks, return_exceptions=True)
                     for task in done:
-                        if task is not restart and not task.cancelled() and task.exception() is not None:
-                            raise task.exception()  # type: ignore[misc]
+                        error = None if task is restart or task.cancelled() else task.exception()
+                        if error is not None:
+                            raise error
                     reason = "restart requested" if restart in done else "closed"
             except ConnectionClosed as closed:
                 reason = "connection closed (" + _close_codes(closed) + ")"

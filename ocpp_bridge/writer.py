@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -45,7 +45,7 @@ class EventWriter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="event-writer")
 
-    def submit(self, events: list[Any]) -> asyncio.Future[None]:
+    def submit(self, events: Sequence[Any]) -> asyncio.Future[None]:
         """Queue events for the next save; the future resolves once they are committed."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if events:
