@@ -10,6 +10,7 @@ from ocpp.v16 import call
 from domain.connector_state import LocalListEntry
 from ocpp_bridge import configuration
 from ocpp_bridge.station import FollowUp
+from ocpp_bridge.v16 import csms_answers as answers
 from ocpp_bridge.v16.commands import V16Commands
 from ocpp_bridge.v16.rules import FIRMWARE, limit_watts
 
@@ -17,24 +18,10 @@ from ocpp_bridge.v16.rules import FIRMWARE, limit_watts
 class V16CsmsCalls(V16Commands):
     """Answers to CSMS-initiated calls: immediate, with follow-ups through the intent worker."""
 
-    def _free_connector(self, requested: int | None) -> int | None:
-        candidates = [requested] if requested else list(self.cp.connectors)
-        for n in candidates:
-            state = self.cp.connectors.get(n)
-            if (
-                state
-                and state.transaction_id is None
-                and state.fault is None
-                and state.operative
-                and not self.cp.charger_fault
-            ):
-                return n
-        return None
-
     def remote_start(
         self, id_tag: str, connector_id: int | None, charging_profile: dict[str, Any] | None, message_id: str
     ) -> str:
-        target = self._free_connector(connector_id)
+        target = answers.remote_start_target(self.cp, connector_id)
         if target is None:
             return "Rejected"
 
@@ -55,15 +42,15 @@ class V16CsmsCalls(V16Commands):
         return "Accepted"
 
     def remote_stop(self, transaction_id: int, message_id: str) -> str:
-        for n, state in self.cp.connectors.items():
-            if state.transaction_id == str(transaction_id):
+        target = answers.remote_stop_target(self.cp, transaction_id)
+        if target is None:
+            return "Rejected"
 
-                async def follow_up(n: int = n) -> None:
-                    await self.stop_transaction(n, "Remote")
+        async def follow_up() -> None:
+            await self.stop_transaction(target, "Remote")
 
-                self.enqueue(FollowUp(message_id, follow_up, "RemoteStopTransaction"))
-                return "Accepted"
-        return "Rejected"
+        self.enqueue(FollowUp(message_id, follow_up, "RemoteStopTransaction"))
+        return "Accepted"
 
     def reset(self, kind: str, message_id: str) -> str:
         async def follow_up() -> None:
@@ -78,8 +65,9 @@ class V16CsmsCalls(V16Commands):
         return "Accepted"
 
     def trigger(self, requested: str, connector_id: int | None, message_id: str) -> str:
-        if connector_id is not None and connector_id != 0 and connector_id not in self.cp.connectors:
-            return "Rejected"
+        answer = answers.trigger_answer(self.cp, requested, connector_id)
+        if answer != "Accepted":
+            return answer
 
         async def follow_up() -> None:
             if requested == "BootNotification":
@@ -113,38 +101,28 @@ class V16CsmsCalls(V16Commands):
             elif requested == "FirmwareStatusNotification":
                 await self.call(call.FirmwareStatusNotification(status="Idle"))
 
-        if requested not in (
-            "BootNotification",
-            "Heartbeat",
-            "StatusNotification",
-            "MeterValues",
-            "DiagnosticsStatusNotification",
-            "FirmwareStatusNotification",
-        ):
-            return "NotImplemented"
         self.enqueue(FollowUp(message_id, follow_up, f"TriggerMessage {requested}"))
         return "Accepted"
 
     def unlock(self, connector_id: int, message_id: str) -> str:
-        if connector_id not in self.cp.connectors:
-            return "NotSupported"
-        if self.state(connector_id).transaction_id is not None:
+        answer = answers.unlock_answer(self.cp, connector_id)
+        if answer == "Unlocked" and self.state(connector_id).transaction_id is not None:
 
             async def follow_up() -> None:
                 await self.stop_transaction(connector_id, "UnlockCommand")
 
             self.enqueue(FollowUp(message_id, follow_up, "UnlockConnector"))
-        return "Unlocked"
+        return answer
 
     def change_availability(self, connector_id: int, kind: str, message_id: str) -> str:
         """Accepted, or Scheduled when a transaction runs on a connector concerned: the change is on
         record at once (it survives a reboot) and such a connector becomes Unavailable when its
         transaction ends."""
-        if connector_id != 0 and connector_id not in self.cp.connectors:
-            return "Rejected"
         operative = kind == "Operative"
+        answer = answers.availability_answer(self.cp, connector_id, operative)
+        if answer == "Rejected":
+            return answer
         targets = list(self.cp.connectors) if connector_id == 0 else [connector_id]
-        busy = [n for n in targets if self.state(n).transaction_id is not None]
         self.cp.availability_changed(connector_id, operative)
         self.record()
 
@@ -155,23 +133,16 @@ class V16CsmsCalls(V16Commands):
                     await self.status_notification(n, self.resting_status(n))
 
         self.enqueue(FollowUp(message_id, follow_up, "ChangeAvailability"))
-        return "Scheduled" if busy and not operative else "Accepted"
+        return answer
 
     def set_charging_profile(self, connector_id: int, profile: dict[str, Any], message_id: str) -> str:
         """The profile's first period caps the power of the connector (0: every connector)."""
-        purpose = profile.get("charging_profile_purpose")
-        if connector_id != 0 and connector_id not in self.cp.connectors:
-            return "Rejected"
-        if purpose == "ChargePointMaxProfile" and connector_id != 0:
-            return "Rejected"
-        if purpose == "TxProfile":
-            running = None if connector_id == 0 else self.state(connector_id).transaction_id
-            wanted = profile.get("transaction_id")
-            if running is None or (wanted is not None and str(wanted) != running):
-                return "Rejected"
-        limit = limit_watts(profile.get("charging_schedule", {}), self.charger.spec.current_type)
+        answer, limit = answers.charging_profile_answer(
+            self.cp, connector_id, profile, self.charger.spec.current_type
+        )
         if limit is None:
-            return "Rejected"
+            return answer
+        purpose = profile.get("charging_profile_purpose")
         targets = list(self.cp.connectors) if connector_id == 0 else [connector_id]
         for n in targets:
             self.settle(n)
@@ -188,10 +159,7 @@ class V16CsmsCalls(V16Commands):
             await self.change_charging(n)
 
     def clear_charging_profile(self, connector_id: int | None, message_id: str) -> str:
-        targets = [
-            n for n in ([connector_id] if connector_id else self.cp.connectors) if n in self.cp.connectors
-        ]
-        had = [n for n in targets if self.cp.connectors[n].limit_w is not None]
+        had = answers.clear_profile_targets(self.cp, connector_id)
         for n in had:
             self.settle(n)
             self.cp.charging_limit_changed(n, None)
@@ -205,10 +173,10 @@ class V16CsmsCalls(V16Commands):
     def send_local_list(
         self, list_version: int, update_type: str, entries: list[dict[str, Any]] | None
     ) -> str:
-        if not self.config_bool("LocalAuthListEnabled"):
-            return "NotSupported"
-        if update_type == "Differential" and list_version <= self.cp.local_list_version:
-            return "VersionMismatch"
+        enabled = self.config_bool("LocalAuthListEnabled")
+        answer = answers.local_list_answer(self.cp, enabled, list_version, update_type)
+        if answer != "Accepted":
+            return answer
         kept = [
             LocalListEntry(
                 id_tag=e["id_tag"],
