@@ -7,7 +7,7 @@ import pytest
 from domain.failures import FailureCode
 from ocpp_bridge.core import guards
 from ocpp_bridge.core.errors import CommandError
-from tests.unit.cores.charger import charge_point
+from tests.unit.cores.charger import BREAKDOWNS, break_down, charge_point
 
 
 def refused(code: FailureCode) -> pytest.RaisesExc[CommandError]:
@@ -50,16 +50,11 @@ def test_a_cable_cannot_be_plugged_twice_nor_unplugged_when_out() -> None:
         guards.unplugged(cp.connector(1))
 
 
-@pytest.mark.parametrize("breakdown", ["connector fault", "charger fault", "inoperative"])
+@pytest.mark.parametrize("breakdown", BREAKDOWNS)
 def test_a_faulted_or_inoperative_connector_is_unavailable(breakdown: str) -> None:
     cp = charge_point()
     guards.usable(cp, cp.connector(1))
-    if breakdown == "connector fault":
-        cp.fault_raised(1, "GroundFailure", None, None, None)
-    elif breakdown == "charger fault":
-        cp.fault_raised(0, "GroundFailure", None, None, None)
-    else:
-        cp.availability_changed(1, False)
+    break_down(cp, 1, breakdown)
     with refused(FailureCode.CONNECTOR_UNAVAILABLE):
         guards.usable(cp, cp.connector(1))
     assert guards.faulted(cp, cp.connector(1)) is (breakdown != "inoperative")

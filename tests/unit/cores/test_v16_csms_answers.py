@@ -6,7 +6,7 @@ import pytest
 
 from domain.chargepoint import ChargePoint
 from ocpp_bridge.v16 import csms_answers as answers
-from tests.unit.cores.charger import charge_point
+from tests.unit.cores.charger import BREAKDOWNS, break_down, charge_point
 
 W_7400 = {"charging_rate_unit": "W", "charging_schedule_period": [{"start_period": 0, "limit": 7400}]}
 
@@ -28,15 +28,10 @@ def test_remote_start_takes_the_connector_asked_for_or_the_first_free_one() -> N
     assert answers.remote_start_target(cp, 3) is None  # unknown
 
 
-@pytest.mark.parametrize("breakdown", ["connector fault", "charger fault", "inoperative"])
+@pytest.mark.parametrize("breakdown", BREAKDOWNS)
 def test_remote_start_is_rejected_where_energy_cannot_flow(breakdown: str) -> None:
     cp = charge_point(connectors=1)
-    if breakdown == "connector fault":
-        cp.fault_raised(1, "GroundFailure", None, None, None)
-    elif breakdown == "charger fault":
-        cp.fault_raised(0, "GroundFailure", None, None, None)
-    else:
-        cp.availability_changed(1, False)
+    break_down(cp, 1, breakdown)
     assert answers.remote_start_target(cp, None) is None
 
 
