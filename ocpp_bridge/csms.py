@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import websockets
+from ocpp.exceptions import InternalError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Csms16Base
 from ocpp.v16 import call_result as result16
@@ -68,6 +69,9 @@ class Behaviour:
     rejected_tags: set[str] = field(default_factory=set)
     answer_delay: float = 0.0
     slow_actions: dict[str, float] = field(default_factory=dict)  # action → seconds before answering
+    # action → how many of its next calls are answered CALLERROR InternalError (counts down): a CSMS that
+    # fails to process a message, as CitrineOS did with a TransactionEvent.
+    failing_actions: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,10 @@ class _Handlers:
         )
         if delay:
             await asyncio.sleep(delay)
+        failing = self.csms.behaviour.failing_actions
+        if failing.get(action, 0) > 0:
+            failing[action] -= 1
+            raise InternalError(description=f"{action} could not be processed (test CSMS)")
 
 
 class Csms16(_Handlers, Csms16Base):
