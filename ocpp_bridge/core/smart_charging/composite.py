@@ -1,0 +1,328 @@
+"""The limit in force on an EVSE at each moment: GetCompositeSchedule, and what the meter must follow.
+
+At any instant, per purpose, the prevailing profile is the valid one (validFrom ≤ t < validTo) whose
+schedule has a period at t and whose stack level is highest (1.6 3.13.2, 2.0.1 K08): a schedule that
+ended (its duration passed) lets the next lower level prevail. A TxProfile overrules the TxDefaultProfile
+while it has a period; the result is capped by the station maximum (ChargePointMaxProfile /
+ChargingStationMaxProfile), the external constraints (2.0.1) and what the hardware delivers.
+
+- Absolute schedules start at startSchedule. 1.6 defines an Absolute one without it as "relative to the
+  start of charging" and so treats it as Relative here.
+- Relative schedules start with the EVSE's transaction, or — with none running — at the start of the
+  window asked for (what would apply if charging started then).
+- Recurring schedules restart every day/week from startSchedule (before it too: the recurrence has no
+  first day; validFrom says when a profile begins). A 1.6 one without startSchedule recurs from midnight
+  UTC (Daily) or Monday 00:00 UTC (Weekly), the "beginning of the next day / week" of the 1.6 enum.
+- A TxDefaultProfile installed on a 1.6 connector replaces the connector-0 ones for that connector only
+  (1.6 ChargingProfilePurposeType); in 2.0.1 both stack, and at one level the EVSE's own wins.
+
+Amps and watts: each constraint's limit is per phase (A) or total (W); on AC the phases used are the
+fewest any constraint allows (numberPhases, default 3, never more than the EVSE has), the current the
+least any allows at that many phases, and the power current * 230 V * phases. DC: W = A * 400 V. The
+station maximum caps each EVSE as a whole here; sharing it between EVSEs is the caller's business.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domain.clock import iso
+from domain.protocol import OcppVersion
+
+from .model import (
+    DEFAULT_PHASES,
+    InstalledProfile,
+    ProfileKind,
+    Purpose,
+    RateUnit,
+    Rejection,
+    SchedulePeriod,
+    Station,
+    Supply,
+)
+from .store import ProfileStore
+
+# 1970-01-05 was a Monday: a whole number of days and of weeks before any 1.6 recurrence without a start.
+_RECURRENCE_ORIGIN = datetime(1970, 1, 5, tzinfo=UTC)
+_NEXT_CHANGE_HORIZON = timedelta(days=8)  # covers a weekly recurrence and a day more
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """One period of one profile placed in time: [start, end)."""
+
+    start: datetime
+    end: datetime
+    limit: float
+    unit: RateUnit
+    phases: int | None
+    entry: InstalledProfile
+    rank: tuple[int, int, int]  # who prevails within a purpose: stack level, EVSE's own, newest
+
+
+@dataclass(frozen=True)
+class ActiveLimit:
+    """The cap at one instant, in both units: what the EVSE may deliver."""
+
+    power_w: float
+    current_a: float  # per phase on AC, total on DC
+    phases: int | None  # AC phases in use; None on DC
+    by_profile: bool  # False: no profile is in force, only the hardware's maximum
+
+    def follow(self, ev_accepted_w: float) -> float:
+        """The power the meter delivers: what the EV takes, never more than the limit."""
+        return max(0.0, min(ev_accepted_w, self.power_w))
+
+
+@dataclass(frozen=True)
+class CompositeSchedule:
+    evse_id: int
+    start: datetime  # whole seconds
+    duration: int
+    rate_unit: RateUnit
+    periods: tuple[SchedulePeriod, ...]
+
+    def v16_payload(self) -> dict[str, Any]:
+        """GetCompositeSchedule.conf keyword arguments (status Accepted)."""
+        return {
+            "status": "Accepted",
+            "connector_id": self.evse_id,
+            "schedule_start": iso(self.start),
+            "charging_schedule": {
+                "duration": self.duration,
+                "start_schedule": iso(self.start),
+                "charging_rate_unit": self.rate_unit.value,
+                "charging_schedule_period": [_period_payload(p) for p in self.periods],
+            },
+        }
+
+    def v201_payload(self) -> dict[str, Any]:
+        """GetCompositeScheduleResponse keyword arguments (status Accepted)."""
+        return {
+            "status": "Accepted",
+            "schedule": {
+                "evse_id": self.evse_id,
+                "duration": self.duration,
+                "schedule_start": iso(self.start),
+                "charging_rate_unit": self.rate_unit.value,
+                "charging_schedule_period": [_period_payload(p) for p in self.periods],
+            },
+        }
+
+
+def _period_payload(period: SchedulePeriod) -> dict[str, Any]:
+    out: dict[str, Any] = {"start_period": period.start_period, "limit": period.limit}
+    if period.number_phases is not None:
+        out["number_phases"] = period.number_phases
+    return out
+
+
+def _anchors(
+    entry: InstalledProfile, start: datetime, end: datetime, relative_to: datetime
+) -> list[datetime]:
+    """Where each run of the profile's schedule starts, for runs that may reach into [start, end)."""
+    profile = entry.profile
+    schedule = profile.schedule
+    kind = profile.kind
+    if kind is ProfileKind.ABSOLUTE and schedule.start_schedule is not None:
+        return [schedule.start_schedule]
+    if kind is not ProfileKind.RECURRING or profile.recurrency is None:
+        return [relative_to]  # Relative, or a 1.6 Absolute without a start
+    every = timedelta(seconds=profile.recurrency.seconds)
+    origin = schedule.start_schedule or _RECURRENCE_ORIGIN
+    first = math.floor((start - origin) / every)
+    last = math.floor((end - origin) / every)
+    return [origin + k * every for k in range(first, last + 1)]
+
+
+def _segments(
+    entry: InstalledProfile, rank: tuple[int, int, int], start: datetime, end: datetime, relative_to: datetime
+) -> list[_Segment]:
+    profile = entry.profile
+    schedule = profile.schedule
+    lo = max(start, profile.valid_from) if profile.valid_from else start
+    hi = min(end, profile.valid_to) if profile.valid_to else end
+    if lo >= hi:
+        return []
+    run_s = schedule.duration
+    if profile.kind is ProfileKind.RECURRING and profile.recurrency is not None:
+        run_s = min(run_s if run_s is not None else profile.recurrency.seconds, profile.recurrency.seconds)
+    out: list[_Segment] = []
+    for anchor in _anchors(entry, start, end, relative_to):
+        run_end = hi if run_s is None else min(hi, anchor + timedelta(seconds=run_s))
+        periods = schedule.periods
+        for period, following in zip(periods, (*periods[1:], None), strict=True):
+            seg_start = max(lo, anchor + timedelta(seconds=period.start_period))
+            seg_end = (
+                run_end
+                if following is None
+                else min(run_end, anchor + timedelta(seconds=following.start_period))
+            )
+            if seg_start < seg_end:
+                out.append(
+                    _Segment(
+                        seg_start,
+                        seg_end,
+                        period.limit,
+                        schedule.rate_unit,
+                        period.number_phases,
+                        entry,
+                        rank,
+                    )
+                )
+    return out
+
+
+def _applicable(
+    store: ProfileStore, station: Station, evse_id: int
+) -> list[tuple[InstalledProfile, tuple[int, int, int]]]:
+    """The installed profiles that limit this EVSE, each with its rank within its purpose."""
+    mine = [(n, e) for n, e in enumerate(store.installed) if e.evse_id in (0, evse_id)]
+    if evse_id == 0:
+        mine = [
+            (n, e)
+            for n, e in mine
+            if e.profile.purpose in (Purpose.STATION_MAX, Purpose.EXTERNAL_CONSTRAINTS)
+        ]
+    elif station.version is OcppVersion.V16 and any(
+        e.evse_id == evse_id and e.profile.purpose is Purpose.TX_DEFAULT for _, e in mine
+    ):
+        mine = [(n, e) for n, e in mine if not (e.evse_id == 0 and e.profile.purpose is Purpose.TX_DEFAULT)]
+    return [(e, (e.profile.stack_level, int(e.evse_id != 0), n)) for n, e in mine]
+
+
+def _combine(segments: list[_Segment], supply: Supply) -> ActiveLimit:
+    """The limit where these segments (the prevailing one per purpose) are in force, with the hardware's."""
+    volts = supply.volts
+    if supply.current_type == "dc":
+        watts = min(
+            [supply.max_power_w]
+            + [s.limit if s.unit is RateUnit.WATTS else s.limit * volts for s in segments]
+        )
+        return ActiveLimit(watts, watts / volts, None, bool(segments))
+    phases = min([supply.phases] + [s.phases or DEFAULT_PHASES for s in segments])
+    per_phase = volts * phases
+    amps = min(
+        [supply.max_power_w / per_phase]
+        + [s.limit if s.unit is RateUnit.AMPS else s.limit / per_phase for s in segments]
+    )
+    return ActiveLimit(amps * per_phase, amps, phases, bool(segments))
+
+
+def _prevailing(segments: list[_Segment], at: datetime) -> list[_Segment]:
+    """At `at`: per purpose the highest-ranked segment in force, a TxProfile hiding the TxDefaultProfile."""
+    best: dict[Purpose, _Segment] = {}
+    for s in segments:
+        if s.start <= at < s.end:
+            purpose = s.entry.profile.purpose
+            if purpose not in best or s.rank > best[purpose].rank:
+                best[purpose] = s
+    if Purpose.TX in best:
+        best.pop(Purpose.TX_DEFAULT, None)
+    return list(best.values())
+
+
+def _relative_start(station: Station, evse_id: int, otherwise: datetime) -> datetime:
+    running = station.transactions.get(evse_id)
+    return running.started_at if running is not None else otherwise
+
+
+def _all_segments(
+    store: ProfileStore, station: Station, evse_id: int, start: datetime, end: datetime
+) -> list[_Segment]:
+    relative_to = _relative_start(station, evse_id, start)
+    return [
+        seg
+        for e, rank in _applicable(store, station, evse_id)
+        for seg in _segments(e, rank, start, end, relative_to)
+    ]
+
+
+def limit_at(store: ProfileStore, station: Station, evse_id: int, at: datetime) -> ActiveLimit:
+    """The cap on `evse_id` at `at` (0: the whole charger): `by_profile` False where no profile rules."""
+    end = at + timedelta(seconds=1)
+    segments = _all_segments(store, station, evse_id, at, end)
+    return _combine(_prevailing(segments, at), station.supply(evse_id))
+
+
+def _floor_1dp(value: float) -> float:
+    """Limits carry at most one decimal (2.0.1 schema); rounding down never exceeds the real cap."""
+    return math.floor(value * 10 + 1e-6) / 10
+
+
+def composite_schedule(
+    store: ProfileStore, station: Station, evse_id: int, start: datetime, duration: int, unit: RateUnit
+) -> CompositeSchedule:
+    """The limits in force on `evse_id` from `start` for `duration` seconds, merged into periods."""
+    start = start.replace(microsecond=0)
+    end = start + timedelta(seconds=duration)
+    supply = station.supply(evse_id)
+    segments = _all_segments(store, station, evse_id, start, end)
+    cuts = sorted({start} | {t for s in segments for t in (s.start, s.end) if start < t < end})
+    by_offset: dict[int, SchedulePeriod] = {}
+    for cut in cuts:
+        prevailing = _prevailing(segments, cut)
+        limit = _combine(prevailing, supply)
+        value = _floor_1dp(limit.power_w if unit is RateUnit.WATTS else limit.current_a)
+        stated = any(s.phases is not None for s in prevailing)
+        phases = (
+            limit.phases if limit.phases is not None and (stated or limit.phases != DEFAULT_PHASES) else None
+        )
+        offset = round((cut - start).total_seconds())
+        by_offset[offset] = SchedulePeriod(offset, value, phases)  # cuts within a second: the last one
+    periods: list[SchedulePeriod] = []
+    for period in by_offset.values():
+        if not periods or (periods[-1].limit, periods[-1].number_phases) != (
+            period.limit,
+            period.number_phases,
+        ):
+            periods.append(period)
+    return CompositeSchedule(evse_id, start, duration, unit, tuple(periods))
+
+
+def next_change(store: ProfileStore, station: Station, evse_id: int, after: datetime) -> datetime | None:
+    """When the limit on `evse_id` next changes after `after` (within 8 days): when to look again."""
+    end = after + _NEXT_CHANGE_HORIZON
+    supply = station.supply(evse_id)
+    segments = _all_segments(store, station, evse_id, after, end)
+    current = _combine(_prevailing(segments, after), supply)
+    for cut in sorted({t for s in segments for t in (s.start, s.end) if after < t < end}):
+        limit = _combine(_prevailing(segments, cut), supply)
+        if (limit.power_w, limit.phases) != (current.power_w, current.phases):
+            return cut
+    return None
+
+
+def default_unit(station: Station, evse_id: int) -> RateUnit | None:
+    """The unit a GetCompositeSchedule without one is answered in: amps on AC, watts on DC, if supported."""
+    units = station.capabilities.rate_units
+    preferred = RateUnit.AMPS if station.supply(evse_id).current_type == "ac" else RateUnit.WATTS
+    if preferred in units:
+        return preferred
+    return next(iter(sorted(units)), None)
+
+
+def get_composite_schedule(
+    store: ProfileStore,
+    station: Station,
+    evse_id: int,
+    duration: int,
+    unit: str | None,
+    now: datetime,
+) -> CompositeSchedule | Rejection:
+    """GetCompositeSchedule from the handler's arguments: the schedule, or why a charger rejects it."""
+    if evse_id != 0 and evse_id not in station.evses:
+        return Rejection("InvalidValue", f"evse {evse_id} does not exist")
+    if duration < 0:
+        return Rejection("InvalidValue", "duration is negative")
+    wanted = (
+        default_unit(station, evse_id)
+        if unit is None
+        else next((u for u in RateUnit if u.value == unit), None)
+    )
+    if wanted is None or wanted not in station.capabilities.rate_units:
+        return Rejection("UnsupportedRateUnit", f"rate unit {unit} is not supported")
+    return composite_schedule(store, station, evse_id, now, duration, wanted)
