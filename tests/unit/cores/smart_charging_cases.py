@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.protocol import OcppVersion
@@ -22,7 +22,7 @@ MONDAY = datetime(2026, 11, 30, tzinfo=UTC)  # a Monday, 00:00 UTC
 
 def at(hour: int, minute: int = 0, second: int = 0, *, day: int = 0) -> datetime:
     """A moment in the week of MONDAY (day 0 = Monday)."""
-    return MONDAY.replace(day=MONDAY.day + day, hour=hour, minute=minute, second=second)
+    return MONDAY + timedelta(days=day, hours=hour, minutes=minute, seconds=second)
 
 
 def periods(*pairs: tuple[int, float] | tuple[int, float, int]) -> list[dict[str, Any]]:

@@ -23,9 +23,11 @@ from ocpp_bridge.core.smart_charging.model import (
     purpose_name,
 )
 from ocpp_bridge.core.smart_charging.payloads import ProfileFormatError, parse_profile, profile_payload
+from ocpp_bridge.core.smart_charging.reports import ProfileQuery, ReportStatus, report_charging_profiles
 from ocpp_bridge.core.smart_charging.rules import check_profile, set_profile
 from ocpp_bridge.core.smart_charging.store import ClearCriteria, ClearStatus, ProfileStore
 
+from .schemas import assert_conforms
 from .smart_charging_cases import MONDAY, V16, V201, station, v16, v16_payload, v201, v201_payload
 
 EMPTY = ProfileStore()
@@ -513,3 +515,107 @@ def test_the_store_reads_profiles_by_id_and_by_evse() -> None:
     assert [e.profile.id for e in store.applying_to(1)] == [1, 2, 3, 4]
     assert [e.profile.id for e in store.applying_to(2)] == [1, 2]
     assert [e.profile.id for e in store.applying_to(0)] == [1, 2]
+
+
+# --- GetChargingProfiles → ReportChargingProfiles (2.0.1 K09) ------------------------------------
+
+
+def reported_store() -> ProfileStore:
+    st = station(V201, evses=2, transactions={1: ("tx-1", MONDAY)})
+    ems = InstalledProfile(v201(50, "ChargingStationExternalConstraints", (0, 30_000)), 0, LimitSource.EMS)
+    store = EMPTY.install(ems, V201)
+    for profile, evse in [
+        (v201(1, "ChargingStationMaxProfile", (0, 40_000)), 0),
+        (v201(2, "TxDefaultProfile", (0, 11_000)), 0),
+        (v201(3, "TxDefaultProfile", (0, 7_400), stack_level=1), 1),
+        (v201(4, "TxProfile", (0, 3_700), stack_level=1, transaction_id="tx-1"), 1),
+        (v201(5, "TxDefaultProfile", (0, 7_400), stack_level=1), 2),
+    ]:
+        store, rejection = set_profile(store, profile, evse, st)
+        assert rejection is None, rejection
+    return store
+
+
+def reported(query: ProfileQuery, per_message: int = 20) -> list[tuple[int, str, list[int], bool]]:
+    status, reports = report_charging_profiles(reported_store(), 77, query, per_message)
+    assert (status is ReportStatus.ACCEPTED) == bool(reports)
+    for report in reports:
+        assert report["request_id"] == 77
+        assert_conforms("ReportChargingProfiles", report, V201)
+    return [
+        (r["evse_id"], r["charging_limit_source"], [p["id"] for p in r["charging_profile"]], r["tbc"])
+        for r in reports
+    ]
+
+
+def test_all_profiles_are_reported_per_evse_and_source_with_tbc_on_all_but_the_last() -> None:
+    assert reported(ProfileQuery.from_v201()) == [
+        (0, "CSO", [1, 2], True),
+        (0, "EMS", [50], True),
+        (1, "CSO", [3, 4], True),
+        (2, "CSO", [5], False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"evse_id": 0}, [(0, "CSO", [1, 2], True), (0, "EMS", [50], False)]),
+        ({"evse_id": 1}, [(1, "CSO", [3, 4], False)]),
+        (
+            {"charging_profile": {"charging_profile_purpose": "TxDefaultProfile"}},
+            [(0, "CSO", [2], True), (1, "CSO", [3], True), (2, "CSO", [5], False)],
+        ),
+        ({"charging_profile": {"stack_level": 1}}, [(1, "CSO", [3, 4], True), (2, "CSO", [5], False)]),
+        (
+            {"charging_profile": {"charging_profile_id": [4, 5, 99]}},
+            [(1, "CSO", [4], True), (2, "CSO", [5], False)],
+        ),
+        ({"charging_profile": {"charging_limit_source": ["EMS", "SO"]}}, [(0, "EMS", [50], False)]),
+        (
+            {"evse_id": 1, "charging_profile": {"charging_profile_purpose": "TxProfile", "stack_level": 1}},
+            [(1, "CSO", [4], False)],
+        ),
+    ],
+)
+def test_the_criteria_select_what_is_reported(kwargs, expected) -> None:
+    assert reported(ProfileQuery.from_v201(**kwargs)) == expected
+
+
+def test_reports_are_chunked() -> None:
+    assert reported(
+        ProfileQuery.from_v201(evse_id=0, charging_profile={"charging_limit_source": ["CSO"]}), 1
+    ) == [
+        (0, "CSO", [1], True),
+        (0, "CSO", [2], False),
+    ]
+    with pytest.raises(ValueError, match="per_message"):
+        report_charging_profiles(reported_store(), 1, ProfileQuery(), 0)
+
+
+def test_when_nothing_matches_the_answer_is_no_profiles_and_nothing_is_reported() -> None:
+    assert report_charging_profiles(
+        reported_store(), 1, ProfileQuery.from_v201(evse_id=2, charging_profile={"stack_level": 0})
+    ) == (ReportStatus.NO_PROFILES, [])
+    assert report_charging_profiles(EMPTY, 1, ProfileQuery()) == (ReportStatus.NO_PROFILES, [])
+
+
+@pytest.mark.parametrize("version", [V16, V201])
+def test_a_written_profile_is_a_valid_set_charging_profile_payload(version) -> None:
+    build = v16 if version is V16 else v201
+    profile = build(
+        9,
+        "TxDefaultProfile",
+        (0, 32.0, 1),
+        (900, 16.5),
+        unit="A",
+        kind="Recurring",
+        recurrency_kind="Weekly",
+        duration=1800,
+        valid_to="2027-01-01T00:00:00Z",
+    )
+    if version is V16:
+        request = {"connector_id": 0, "cs_charging_profiles": profile_payload(profile, version)}
+    else:
+        request = {"evse_id": 0, "charging_profile": profile_payload(profile, version)}
+    assert_conforms("SetChargingProfile", request, version)
