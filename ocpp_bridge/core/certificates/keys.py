@@ -70,3 +70,14 @@ def sign_certificate_payload(csr_pem: str, version: OcppVersion, use: SigningUse
     if version is OcppVersion.V16:
         return {"csr": csr_pem}
     return {"csr": csr_pem, "certificate_type": use.value}
+
+
+def sign_retry_delay(attempt: int, wait_minimum_s: int, repeat_times: int) -> int | None:
+    """Seconds to wait for CertificateSigned after SignCertificate attempt number `attempt` (from 1)
+    before sending it again, or None when no attempt is left (2.0.1 A02/A03: SecurityCtrlr
+    CertSigningWaitMinimum, doubled after each attempt, CertSigningRepeatTimes repeats)."""
+    if attempt < 1 or wait_minimum_s < 0 or repeat_times < 0:
+        raise ValueError("attempt counts from 1; the wait and the repeats cannot be negative")
+    if attempt > repeat_times + 1:
+        return None
+    return wait_minimum_s << (attempt - 1)  # doubled after each attempt

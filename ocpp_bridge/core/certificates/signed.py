@@ -107,5 +107,5 @@ def certificate_signed(
             store, installed=(*kept, InstalledCertificate(CertificateUse.V2G_CHAIN, normalized))
         )
     else:
-        updated = replace(store, station_chain=normalized)
+        updated = replace(store, station_chain=normalized, station_key=pending.key_pem)
     return updated, SignedOutcome(SignedStatus.ACCEPTED, "", None)

@@ -87,9 +87,8 @@ class CertificateStore:
     """The certificates a charger holds: installed CA certificates and its own signed chains."""
 
     installed: tuple[InstalledCertificate, ...] = ()
-    station_chain: str | None = (
-        None  # our ChargingStationCertificate chain (leaf first), after CertificateSigned
-    )
+    station_chain: str | None = None  # our ChargingStationCertificate chain, leaf first
+    station_key: str | None = None  # the private key (PEM) of that chain's leaf
     capacity: int = 20  # 1.6 CertificateStoreMaxLength / 2.0.1 SecurityCtrlr.CertificateEntries
 
     def certificates(self, use: CertificateUse) -> list[x509.Certificate]:
@@ -164,3 +163,25 @@ class CertificateStore:
             if entry.use is use and load_chain(entry.pem)[:1] == load_chain(pem)[:1]:
                 return self._hash(entry, HashAlgorithm.SHA256)
         return None
+
+    def trust_bundle(self, use: CertificateUse = CertificateUse.CSMS_ROOT) -> str:
+        """The installed certificates of a use as one PEM text (e.g. `ssl` cadata to verify the CSMS)."""
+        return "".join(e.pem for e in self.installed if e.use is use)
+
+    def roots_in_use(self, server_certificate_der: bytes) -> list[CertificateHashData]:
+        """The CSMS roots the current TLS connection relies on, for DeleteCertificate's `in_use`.
+
+        The one that issued the server's certificate; if none did directly (an intermediate we cannot
+        see), every CSMS root: a real charger would rather refuse than cut itself off from its CSMS.
+        """
+        server = x509.load_der_x509_certificate(server_certificate_der)
+        roots = [e for e in self.installed if e.use is CertificateUse.CSMS_ROOT]
+        direct = [e for e in roots if issued_by(server, load_chain(e.pem)[0])]
+        return [self._hash(e, HashAlgorithm.SHA256) for e in (direct or roots)]
+
+    def client_identity(self, now: datetime) -> tuple[str, str] | None:
+        """Security profile 3: our certificate chain and key (PEM) for the TLS client, when valid at `now`."""
+        chain = load_chain(self.station_chain or "")
+        if not chain or self.station_key is None or not valid_at(chain[0], now):
+            return None
+        return self.station_chain or "", self.station_key

@@ -24,7 +24,13 @@ from ocpp_bridge.core.certificates.events import (
     security_event_notification,
 )
 from ocpp_bridge.core.certificates.hashing import CertificateHashData, HashAlgorithm, hash_data
-from ocpp_bridge.core.certificates.keys import SigningUse, build_csr, derive_key, sign_certificate_payload
+from ocpp_bridge.core.certificates.keys import (
+    SigningUse,
+    build_csr,
+    derive_key,
+    sign_certificate_payload,
+    sign_retry_delay,
+)
 from ocpp_bridge.core.certificates.signed import PendingCsr, SignedStatus, certificate_signed
 from ocpp_bridge.core.certificates.store import (
     CertificateStore,
@@ -464,3 +470,54 @@ def test_every_event_has_a_rule_and_the_critical_ones_are_those_of_the_specifica
         "MaintenanceLoginAccepted",
         "MaintenanceLoginFailed",
     }
+
+
+# --- what the connection needs (security profiles 2 and 3) ----------------------------------------
+
+
+def test_security_profile_3_uses_our_chain_and_key_while_the_leaf_is_valid(ca, pending: PendingCsr) -> None:
+    leaf = signed_leaf(pending, ca, not_before=NOW - timedelta(days=1), not_after=NOW + timedelta(days=30))
+    assert CertificateStore().client_identity(NOW) is None
+    store, _ = certificate_signed(CertificateStore(), pem(leaf, ca[0]), pending, NOW)
+    assert store.client_identity(NOW) == (pem(leaf, ca[0]), pending.key_pem)
+    assert store.client_identity(NOW + timedelta(days=31)) is None
+    assert store.client_identity(NOW - timedelta(days=2)) is None
+
+
+def test_the_trust_bundle_holds_the_installed_roots_of_a_use() -> None:
+    store, roots = three_roots()
+    assert store.trust_bundle() == pem(roots[0])
+    assert store.trust_bundle(CertificateUse.V2G_ROOT) == pem(roots[2])
+    assert CertificateStore().trust_bundle() == ""
+
+
+def test_the_root_in_use_is_the_one_that_issued_the_servers_certificate() -> None:
+    store, roots = three_roots()
+    csms_key = ec.generate_private_key(ec.SECP256R1())
+    second_key = ec.generate_private_key(ec.SECP256R1())
+    second = issue(name("Second CSMS Root"), second_key.public_key(), key=second_key)
+    store, _ = store.install(CertificateUse.CSMS_ROOT, pem(second), NOW)
+    server = issue(name("csms.example"), csms_key.public_key(), (second, second_key), ca=False)
+    der = server.public_bytes(serialization.Encoding.DER)
+    assert store.roots_in_use(der) == [hash_data(second)]
+    stranger_key = ec.generate_private_key(ec.SECP256R1())
+    unknown = issue(
+        name("csms.example"), csms_key.public_key(), (root("Intermediate")[0], stranger_key), ca=False
+    )
+    assert store.roots_in_use(unknown.public_bytes(serialization.Encoding.DER)) == [
+        hash_data(roots[0]),
+        hash_data(second),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("attempt", "delay"),
+    [(1, 60), (2, 120), (3, 240), (4, None)],
+)
+def test_sign_certificate_is_repeated_with_a_doubling_wait(attempt: int, delay: int | None) -> None:
+    assert sign_retry_delay(attempt, wait_minimum_s=60, repeat_times=2) == delay
+
+
+def test_sign_retry_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="attempt"):
+        sign_retry_delay(0, 60, 2)
