@@ -180,7 +180,14 @@ def _applicable(
     store: ProfileStore, station: Station, evse_id: int
 ) -> list[tuple[InstalledProfile, tuple[int, int, int]]]:
     """The installed profiles that limit this EVSE, each with its rank within its purpose."""
-    mine = [(n, e) for n, e in enumerate(store.installed) if e.evse_id in (0, evse_id)]
+    running = station.transactions.get(evse_id)
+    current = None if running is None else running.transaction_id
+
+    def in_force(e: InstalledProfile) -> bool:
+        # A TxProfile limits its own transaction only (or the one a remote start is about to begin).
+        return e.profile.purpose is not Purpose.TX or e.transaction_id in (None, current)
+
+    mine = [(n, e) for n, e in enumerate(store.installed) if e.evse_id in (0, evse_id) and in_force(e)]
     if evse_id == 0:
         mine = [
             (n, e)
@@ -296,13 +303,11 @@ def next_change(store: ProfileStore, station: Station, evse_id: int, after: date
     return None
 
 
-def default_unit(station: Station, evse_id: int) -> RateUnit | None:
-    """The unit a GetCompositeSchedule without one is answered in: amps on AC, watts on DC, if supported."""
+def default_unit(station: Station) -> RateUnit | None:
+    """The unit a GetCompositeSchedule without one is answered in: watts if supported (what the charger
+    answered before profiles were stacked), else amps."""
     units = station.capabilities.rate_units
-    preferred = RateUnit.AMPS if station.supply(evse_id).current_type == "ac" else RateUnit.WATTS
-    if preferred in units:
-        return preferred
-    return next(iter(sorted(units)), None)
+    return RateUnit.WATTS if RateUnit.WATTS in units else next(iter(units), None)
 
 
 def get_composite_schedule(
@@ -319,7 +324,7 @@ def get_composite_schedule(
     if duration < 0:
         return Rejection("InvalidValue", "duration is negative")
     wanted = (
-        default_unit(station, evse_id)
+        default_unit(station)
         if unit is None
         else next((u for u in RateUnit if u.value == unit), None)
     )

@@ -162,6 +162,9 @@ class Capabilities:
     max_periods: int = 24  # ChargingScheduleMaxPeriods / SmartChargingCtrlr.PeriodsPerSchedule
     rate_units: frozenset[RateUnit] = frozenset({RateUnit.AMPS, RateUnit.WATTS})  # ...AllowedChargingRateUnit
     phase_switching: bool = False  # 2.0.1 SmartChargingCtrlr.ACPhaseSwitchingSupported
+    # Accept a 2.0.1 TxProfile without transactionId for the running transaction (as 1.6 does): some
+    # chargers do; the specification has the CSMS name it (K01.FR.03) and strict chargers reject it.
+    tx_profile_without_transaction_id: bool = False
 
 
 @dataclass(frozen=True)

@@ -98,19 +98,26 @@ def _check_purpose(
     if profile.purpose is Purpose.STATION_MAX:
         if evse_id != 0:  # 1.6: "ChargePointMaxProfile can only be set at ConnectorId 0"; 2.0.1 likewise
             return _reject("InvalidValue", f"{profile.purpose} must be installed on evse 0")
-        if v201 and profile.kind is ProfileKind.RELATIVE:  # K01: a station maximum is Absolute or Recurring
+        if v201 and profile.kind is ProfileKind.RELATIVE:  # K01.FR.38
             return _reject("InvalidValue", f"{profile.purpose} cannot be Relative")
     if profile.purpose is Purpose.TX:
-        if evse_id <= 0:  # 1.6: "TxProfile SHALL only be set at ConnectorId >0"; 2.0.1 likewise (EVSE > 0)
+        if evse_id <= 0:  # 1.6: "TxProfile SHALL only be set at ConnectorId >0"; K01.FR.16
             return _reject("InvalidValue", "a TxProfile needs an evse/connector id above 0")
         if remote_start:
             return None  # its transaction does not exist yet: it is bound when it starts
         running = station.transactions.get(evse_id)
-        if v201 and profile.transaction_id is None:  # 2.0.1: a TxProfile SHALL name its transaction
+        # K01.FR.03 (the CSMS SHALL name the transaction; chargers reject it otherwise, unless lenient)
+        if (
+            v201
+            and profile.transaction_id is None
+            and not station.capabilities.tx_profile_without_transaction_id
+        ):
             return _reject("MissingParam", "a TxProfile needs a transactionId")
-        if running is None:  # 1.6: "no transaction active ... SHALL discard it and return an error"
+        if running is None:  # 1.6: "no transaction active ... SHALL discard it"; K01.FR.09
             return _reject("TxNotFound", f"no transaction is running on evse {evse_id}")
-        if profile.transaction_id is not None and profile.transaction_id != running.transaction_id:
+        if (
+            profile.transaction_id is not None and profile.transaction_id != running.transaction_id
+        ):  # K01.FR.33
             return _reject(
                 "TxNotFound", f"transaction {profile.transaction_id} is not running on evse {evse_id}"
             )

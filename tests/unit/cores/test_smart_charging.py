@@ -194,9 +194,13 @@ def test_a_tx_profile_naming_another_transaction_is_rejected() -> None:
     assert reason(v201(1, "TxProfile", (0, 7_400), transaction_id="tx-a"), 1, st201) is None
 
 
-def test_201_a_tx_profile_must_name_its_transaction() -> None:
+def test_201_a_tx_profile_must_name_its_transaction_unless_the_charger_is_lenient() -> None:
     st = station(V201, transactions={1: ("tx-a", MONDAY)})
     assert reason(v201(1, "TxProfile", (0, 7_400)), 1, st) == "MissingParam"
+    lenient = replace(st, capabilities=Capabilities(tx_profile_without_transaction_id=True))
+    store, rejection = set_profile(EMPTY, v201(1, "TxProfile", (0, 7_400)), 1, lenient)
+    assert rejection is None
+    assert store.installed[0].transaction_id == "tx-a"
 
 
 def test_a_tx_profile_is_never_set_on_the_whole_charger() -> None:

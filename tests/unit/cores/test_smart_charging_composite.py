@@ -371,11 +371,11 @@ def test_16_get_composite_schedule_answers_in_the_unit_asked_for_and_conforms_to
 def test_201_get_composite_schedule_conforms_to_the_schema() -> None:
     st = station(V201)
     store = load(st, (v201(1, "TxDefaultProfile", (0, 16, 1), unit="A"), 1))
-    answer = get_composite_schedule(store, st, 1, HOUR, None, at(7))
+    answer = get_composite_schedule(store, st, 1, HOUR, "A", at(7))
     assert not isinstance(answer, Rejection)
     payload = answer.v201_payload()
     assert payload["schedule"]["evse_id"] == 1
-    assert payload["schedule"]["charging_rate_unit"] == "A"  # AC: amps unless asked otherwise
+    assert payload["schedule"]["charging_rate_unit"] == "A"  # the profile's unit does not decide: A asked
     assert payload["schedule"]["charging_schedule_period"] == [
         {"start_period": 0, "limit": 16.0, "number_phases": 1}
     ]
@@ -395,7 +395,26 @@ def test_get_composite_schedule_rejects_an_unknown_evse_and_an_unsupported_unit(
     assert isinstance(negative, Rejection)
 
 
-def test_the_default_unit_is_amps_on_ac_and_watts_on_dc_when_supported() -> None:
-    assert default_unit(station(V16), 1) is A
-    assert default_unit(station(V16, current_type="dc"), 1) is W
-    assert default_unit(station(V16, capabilities=Capabilities(rate_units=frozenset({W}))), 1) is W
+def test_the_default_unit_is_watts_when_supported() -> None:
+    assert default_unit(station(V16)) is W
+    assert default_unit(station(V16, current_type="dc")) is W
+    assert default_unit(station(V16, capabilities=Capabilities(rate_units=frozenset({A})))) is A
+
+
+def test_a_tx_profile_left_from_another_transaction_limits_nothing() -> None:
+    st = station(V16, transactions={1: ("9", at(10))})
+    stale = ProfileStore().install(
+        InstalledProfile(v16(2, "TxProfile", (0, 1_000), start=None), 1, transaction_id="8"), V16
+    )
+    assert limit_at(stale, st, 1, at(11)).power_w == 22_000.0
+    assert limit_at(stale, station(V16), 1, at(11)).power_w == 22_000.0
+    pending = ProfileStore().install(InstalledProfile(v16(2, "TxProfile", (0, 1_000), start=None), 1), V16)
+    assert limit_at(pending, station(V16), 1, at(11)).power_w == 1_000.0  # a remote start's, before it starts
+
+
+def test_get_composite_schedule_without_a_unit_answers_in_watts() -> None:
+    st = station(V16)
+    store = load(st, (v16(1, "TxDefaultProfile", (0, 16), unit="A"), 1))
+    answer = get_composite_schedule(store, st, 1, HOUR, None, at(7))
+    assert not isinstance(answer, Rejection)
+    assert (answer.rate_unit, answer.periods[0].limit) == (W, 11_040.0)
