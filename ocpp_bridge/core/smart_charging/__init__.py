@@ -6,5 +6,6 @@
 - `store`: the installed profiles and how Set/Clear/transactions change them;
 - `composite`: the limit in force at each moment (GetCompositeSchedule, the meter's cap);
 - `reports`: 2.0.1 GetChargingProfiles → ReportChargingProfiles;
-- `external`: limits from an EMS or the grid (K12/K13), the ISO 15118 EV's needs and schedule (K15-K17).
+- `external`: limits from an EMS or the grid (K12/K13), the ISO 15118 EV's needs and schedule (K15-K17);
+- `answers`: each CSMS-initiated call, from the handler's arguments to the new store and the answer.
 """

@@ -323,11 +323,7 @@ def get_composite_schedule(
         return Rejection("InvalidValue", f"evse {evse_id} does not exist")
     if duration < 0:
         return Rejection("InvalidValue", "duration is negative")
-    wanted = (
-        default_unit(station)
-        if unit is None
-        else next((u for u in RateUnit if u.value == unit), None)
-    )
+    wanted = default_unit(station) if unit is None else next((u for u in RateUnit if u.value == unit), None)
     if wanted is None or wanted not in station.capabilities.rate_units:
         return Rejection("UnsupportedRateUnit", f"rate unit {unit} is not supported")
     return composite_schedule(store, station, evse_id, now, duration, wanted)
