@@ -14,5 +14,6 @@ No I/O and no clock: `now` is passed in. Only the standard library and `cryptogr
 - `keys`: the key, the CSR, SignCertificate;
 - `hashing`: certificateHashData; `pem`: reading certificates;
 - `store`: installed certificates (Install/GetInstalledCertificateIds/Delete);
-- `signed`: CertificateSigned.
+- `signed`: CertificateSigned;
+- `answers`: each CSMS-initiated call, from the handler's arguments to the new store and the answer.
 """
