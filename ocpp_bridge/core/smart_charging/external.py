@@ -19,16 +19,8 @@ from domain.protocol import OcppVersion
 
 from .composite import composite_schedule
 from .model import ChargingProfile, InstalledProfile, LimitSource, Purpose, RateUnit, Station
-from .payloads import schedule_payload
+from .payloads import profile_payload
 from .store import ProfileStore
-
-
-def _schedules_v201(profile: ChargingProfile) -> list[dict[str, Any]]:
-    """2.0.1 requires a schedule id: a profile read from 1.6 (none) gets the profile's id and its index."""
-    return [
-        schedule_payload(s if s.id is not None else replace(s, id=profile.id * 10 + n), OcppVersion.V201)
-        for n, s in enumerate(profile.schedules)
-    ]
 
 
 def set_external_limit(
@@ -52,7 +44,7 @@ def set_external_limit(
         limit["is_grid_critical"] = grid_critical
     return updated, {
         "charging_limit": limit,
-        "charging_schedule": _schedules_v201(external),
+        "charging_schedule": profile_payload(external, OcppVersion.V201)["charging_schedule"],
         "evse_id": evse_id,
     }
 

@@ -37,6 +37,9 @@ _PURPOSE_NAMES_V16 = {
     Purpose.STATION_MAX: "ChargePointMaxProfile",
     Purpose.TX_DEFAULT: "TxDefaultProfile",
     Purpose.TX: "TxProfile",
+    # Not on the 1.6 wire (its schema forbids it, the rules reject it): the name our own records use for
+    # a limit set from outside the CSMS, which 1.6 chargers obey too.
+    Purpose.EXTERNAL_CONSTRAINTS: "ChargingStationExternalConstraints",
 }
 
 

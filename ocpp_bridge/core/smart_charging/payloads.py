@@ -7,7 +7,9 @@ not come through it (a recording, a test, our own API): the error names the fiel
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -17,6 +19,8 @@ from domain.protocol import OcppVersion
 from .model import (
     ChargingProfile,
     ChargingSchedule,
+    InstalledProfile,
+    LimitSource,
     ProfileKind,
     Purpose,
     RateUnit,
@@ -204,7 +208,11 @@ def profile_payload(profile: ChargingProfile, version: OcppVersion) -> dict[str,
         head = {
             "id": profile.id,
             "transaction_id": profile.transaction_id,
-            "charging_schedule": [schedule_payload(s, version) for s in profile.schedules],
+            # 2.0.1 requires schedule ids: one read from 1.6 (none) gets the profile's id and its index
+            "charging_schedule": [
+                schedule_payload(s if s.id is not None else replace(s, id=profile.id * 10 + n), version)
+                for n, s in enumerate(profile.schedules)
+            ],
         }
     return _without_none(
         {
@@ -224,3 +232,25 @@ def purpose_of(payload: Mapping[str, Any] | None, version: OcppVersion) -> Purpo
     if payload is None or not isinstance(payload.get("charging_profile_purpose"), str):
         return None
     return purpose_from_name(payload["charging_profile_purpose"], version)
+
+
+def installed_record(entry: InstalledProfile, version: OcppVersion) -> str:
+    """An installed profile as one JSON text, for the event that records it (typed fields: a string)."""
+    record = {
+        "evse_id": entry.evse_id,
+        "source": entry.source.value,
+        "transaction_id": entry.transaction_id,
+        "profile": profile_payload(entry.profile, version),
+    }
+    return json.dumps(record, sort_keys=True, separators=(",", ":"))
+
+
+def installed_from_record(text: str, version: OcppVersion) -> InstalledProfile:
+    """The installed profile `installed_record` wrote (rebuilding the store from the events)."""
+    record = json.loads(text)
+    return InstalledProfile(
+        parse_profile(record["profile"], version),
+        int(record["evse_id"]),
+        LimitSource(record["source"]),
+        record["transaction_id"],
+    )

@@ -7,7 +7,7 @@ both versions; whether a profile may be installed at all is decided before (`rul
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -119,6 +119,19 @@ class ProfileStore:
         if len(kept) == len(self.installed):
             return self, ClearStatus.UNKNOWN
         return ProfileStore(kept), ClearStatus.ACCEPTED
+
+    def remove(self, profile_ids: Iterable[int]) -> ProfileStore:
+        """Without these profiles (replaying a recorded removal)."""
+        gone = set(profile_ids)
+        return self._without(lambda e: e.profile.id in gone)
+
+    def changes_to(self, after: ProfileStore) -> tuple[list[InstalledProfile], list[int]]:
+        """What turned this store into `after`, as the events to record: the entries installed (new or
+        changed, in order) and the ids removed. Replaying `install` then `remove` rebuilds `after`."""
+        installed = [e for e in after.installed if e not in self.installed]
+        kept = {e.profile.id for e in after.installed}
+        removed = [e.profile.id for e in self.installed if e.profile.id not in kept]
+        return installed, removed
 
     def bind_transaction(self, evse_id: int, transaction_id: str) -> ProfileStore:
         """A transaction started on the EVSE: a TxProfile that came with the remote start is now its own."""

@@ -22,7 +22,13 @@ from ocpp_bridge.core.smart_charging.model import (
     Recurrency,
     purpose_name,
 )
-from ocpp_bridge.core.smart_charging.payloads import ProfileFormatError, parse_profile, profile_payload
+from ocpp_bridge.core.smart_charging.payloads import (
+    ProfileFormatError,
+    installed_from_record,
+    installed_record,
+    parse_profile,
+    profile_payload,
+)
 from ocpp_bridge.core.smart_charging.reports import ProfileQuery, ReportStatus, report_charging_profiles
 from ocpp_bridge.core.smart_charging.rules import check_profile, set_profile
 from ocpp_bridge.core.smart_charging.store import ClearCriteria, ClearStatus, ProfileStore
@@ -623,3 +629,37 @@ def test_a_written_profile_is_a_valid_set_charging_profile_payload(version) -> N
     else:
         request = {"evse_id": 0, "charging_profile": profile_payload(profile, version)}
     assert_conforms("SetChargingProfile", request, version)
+
+
+# --- rebuilt from the recorded events -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", [V16, V201])
+def test_an_installed_profile_survives_its_record(version) -> None:
+    build = v16 if version is V16 else v201
+    for entry in [
+        InstalledProfile(build(1, "TxProfile", (0, 16, 1), unit="A"), 2, LimitSource.CSO, "77"),
+        InstalledProfile(build(2, "ChargingStationExternalConstraints", (0, 4_000)), 0, LimitSource.EMS),
+    ]:
+        record = installed_record(entry, version)
+        assert isinstance(record, str)
+        assert installed_from_record(record, version) == entry
+
+
+def test_the_changes_between_two_stores_replay_into_the_second() -> None:
+    st = station(V16, transactions={1: ("9", MONDAY)})
+    before, _ = set_profile(EMPTY, v16(1, "TxDefaultProfile", (0, 1), stack_level=2), 1, st)
+    before, _ = set_profile(before, v16(2, "TxProfile", (0, 5)), 1, st)
+    after, _ = set_profile(before, v16(3, "TxDefaultProfile", (0, 2), stack_level=2), 1, st)  # replaces 1
+    after, _ = set_profile(after, v16(2, "TxProfile", (0, 6)), 1, st)  # same id, new content
+    installed, removed = before.changes_to(after)
+    assert [e.profile.id for e in installed] == [3, 2]
+    assert removed == [1]
+    replayed = before
+    for entry in installed:
+        replayed = replayed.install(entry, V16)
+    assert sorted(replayed.remove(removed).installed, key=lambda e: e.profile.id) == sorted(
+        after.installed, key=lambda e: e.profile.id
+    )
+    assert EMPTY.changes_to(EMPTY) == ([], [])
+    assert after.remove([99]) is after
