@@ -81,13 +81,16 @@ def certificate_signed_answer(
     certificate_type: str | None = None,
     *,
     require_root: bool = False,
+    max_chain_size: int | None = None,
 ) -> tuple[CertificateStore, dict[str, Any], dict[str, Any] | None]:
     """CertificateSigned: the new store, the answer fields, and the SecurityEventNotification request to
     send after the answer when it was rejected (None when accepted)."""
     wanted = SigningUse(certificate_type) if certificate_type in {u.value for u in SigningUse} else None
     if pending is not None and wanted is not None and wanted is not pending.use:
         pending = None  # a chain of another kind than we asked for answers nothing we asked
-    updated, outcome = certificate_signed(store, certificate_chain, pending, now, require_root=require_root)
+    updated, outcome = certificate_signed(
+        store, certificate_chain, pending, now, require_root=require_root, max_chain_size=max_chain_size
+    )
     answer: dict[str, Any] = {"status": outcome.status.value}
     if outcome.status is SignedStatus.ACCEPTED or outcome.security_event is None:
         return updated, answer, None

@@ -80,13 +80,16 @@ def certificate_signed(
     now: datetime,
     *,
     require_root: bool = False,
+    max_chain_size: int | None = None,
 ) -> tuple[CertificateStore, SignedOutcome]:
     """CertificateSigned (1.6 whitepaper, 2.0.1 A02/A03): accept the chain that answers our pending CSR.
 
     Rejected (with InvalidChargingStationCertificate — 1.6 InvalidChargePointCertificate) when there is
     no pending CSR, the chain is unreadable, its leaf is not for our key or our subject, it has expired
     or a link of the chain does not verify; with `require_root`, also when it does not lead to an
-    installed CSMS root (V2G: V2G root). A leaf not yet valid is accepted: it is used from notBefore.
+    installed CSMS root (V2G: V2G root); with `max_chain_size`, when the chain is longer (1.6
+    CertificateSignedMaxChainSize, 2.0.1 MaxCertificateChainSize). A leaf not yet valid is accepted: it
+    is used from notBefore.
     A V2G chain is listed as V2GCertificateChain; a station chain replaces the previous one.
     """
     root_use = (
@@ -94,6 +97,8 @@ def certificate_signed(
     )
     roots = store.certificates(root_use) if require_root else []
     problem = _chain_problem(chain_pem, pending, now, roots)
+    if max_chain_size is not None and len(chain_pem) > max_chain_size:  # CertificateSignedMaxChainSize
+        problem = f"the chain is longer than {max_chain_size} characters"
     if require_root and not roots and not problem:
         problem = f"no {root_use} is installed to verify the chain"
     if problem or pending is None:

@@ -58,6 +58,26 @@ class DeleteStatus(StrEnum):
     NOT_FOUND = "NotFound"
 
 
+# The configuration of a charger with certificates: (1.6 key, default, kind, read-only, 2.0.1 component,
+# variable), in the shape of ocpp_bridge.configuration.Key (1.6 security whitepaper; 2.0.1 SecurityCtrlr).
+SECURITY_KEYS: tuple[tuple[str, str, str, bool, str, str], ...] = (
+    ("CpoName", "", "str", False, "SecurityCtrlr", "OrganizationName"),  # the O of our CSR
+    ("SecurityProfile", "1", "int", False, "SecurityCtrlr", "SecurityProfile"),  # 2.0.1: read-only
+    ("CertificateStoreMaxLength", "20", "int", True, "SecurityCtrlr", "CertificateEntries"),
+    ("CertificateSignedMaxChainSize", "10000", "int", True, "SecurityCtrlr", "MaxCertificateChainSize"),
+    (
+        "AdditionalRootCertificateCheck",
+        "false",
+        "bool",
+        True,
+        "SecurityCtrlr",
+        "AdditionalRootCertificateCheck",
+    ),
+    ("CertSigningWaitMinimum", "60", "int", False, "SecurityCtrlr", "CertSigningWaitMinimum"),
+    ("CertSigningRepeatTimes", "3", "int", False, "SecurityCtrlr", "CertSigningRepeatTimes"),
+)
+
+
 @dataclass(frozen=True)
 class InstalledCertificate:
     use: CertificateUse

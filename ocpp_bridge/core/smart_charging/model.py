@@ -12,6 +12,7 @@ differences, kept here as data rather than as two models:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -168,6 +169,41 @@ class Capabilities:
     # Accept a 2.0.1 TxProfile without transactionId for the running transaction (as 1.6 does): some
     # chargers do; the specification has the CSMS name it (K01.FR.03) and strict chargers reject it.
     tx_profile_without_transaction_id: bool = False
+
+
+# The configuration a Smart Charging charger exposes: (1.6 key, default, kind, 2.0.1 component, variable),
+# in the shape of ocpp_bridge.configuration.Key, all read-only (1.6 section 9.4; 2.0.1 SmartChargingCtrlr).
+SMART_CHARGING_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("ChargeProfileMaxStackLevel", "10", "int", "SmartChargingCtrlr", "ProfileStackLevel"),
+    ("ChargingScheduleAllowedChargingRateUnit", "Current,Power", "csl", "SmartChargingCtrlr", "RateUnit"),
+    ("ChargingScheduleMaxPeriods", "24", "int", "SmartChargingCtrlr", "PeriodsPerSchedule"),
+    ("MaxChargingProfilesInstalled", "24", "int", "SmartChargingCtrlr", "Entries"),
+)
+_UNIT_NAMES = {"current": RateUnit.AMPS, "a": RateUnit.AMPS, "power": RateUnit.WATTS, "w": RateUnit.WATTS}
+
+
+def capabilities_from(values: Mapping[str, str], phase_switching: bool = False) -> Capabilities:
+    """The capabilities the charger's configuration values say (1.6 key names; absent keys: defaults).
+    The rate units are read in either spelling: 1.6 "Current,Power", 2.0.1 "A,W"."""
+    default = Capabilities()
+
+    def number(key: str, fallback: int) -> int:
+        text = values.get(key)
+        return int(text) if text is not None and text.strip().lstrip("-").isdigit() else fallback
+
+    units_text = values.get("ChargingScheduleAllowedChargingRateUnit")
+    units = default.rate_units
+    if units_text is not None:
+        units = frozenset(
+            _UNIT_NAMES[u] for u in (p.strip().lower() for p in units_text.split(",")) if u in _UNIT_NAMES
+        )
+    return Capabilities(
+        max_stack_level=number("ChargeProfileMaxStackLevel", default.max_stack_level),
+        max_profiles=number("MaxChargingProfilesInstalled", default.max_profiles),
+        max_periods=number("ChargingScheduleMaxPeriods", default.max_periods),
+        rate_units=units,
+        phase_switching=phase_switching,
+    )
 
 
 @dataclass(frozen=True)

@@ -469,3 +469,16 @@ def test_sign_certificate_is_repeated_with_a_doubling_wait(attempt: int, delay: 
 def test_sign_retry_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="attempt"):
         sign_retry_delay(0, 60, 2)
+
+
+def test_a_chain_longer_than_the_charger_takes_is_rejected(ca, pending: PendingCsr) -> None:
+    chain = pem(signed_leaf(pending, ca), ca[0])
+    _, outcome = certificate_signed(CertificateStore(), chain, pending, NOW, max_chain_size=len(chain) - 1)
+    assert (outcome.status, outcome.reason) == (
+        SignedStatus.REJECTED,
+        f"the chain is longer than {len(chain) - 1} characters",
+    )
+    assert (
+        certificate_signed(CertificateStore(), chain, pending, NOW, max_chain_size=len(chain))[1].status
+        is SignedStatus.ACCEPTED
+    )

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from ocpp_bridge.core.smart_charging.model import (
+    SMART_CHARGING_KEYS,
     Capabilities,
     ChargingProfile,
     InstalledProfile,
@@ -20,6 +21,7 @@ from ocpp_bridge.core.smart_charging.model import (
     Purpose,
     RateUnit,
     Recurrency,
+    capabilities_from,
     purpose_name,
 )
 from ocpp_bridge.core.smart_charging.payloads import (
@@ -663,3 +665,18 @@ def test_the_changes_between_two_stores_replay_into_the_second() -> None:
     )
     assert EMPTY.changes_to(EMPTY) == ([], [])
     assert after.remove([99]) is after
+
+
+def test_the_capabilities_come_from_the_chargers_configuration() -> None:
+    defaults = {key: default for key, default, *_ in SMART_CHARGING_KEYS}
+    assert capabilities_from(defaults) == Capabilities()
+    assert capabilities_from({}) == Capabilities()
+    narrow = capabilities_from(
+        {"ChargeProfileMaxStackLevel": "3", "ChargingScheduleAllowedChargingRateUnit": "Power"}
+    )
+    assert (narrow.max_stack_level, narrow.rate_units) == (3, frozenset({RateUnit.WATTS}))
+    assert capabilities_from({"ChargingScheduleAllowedChargingRateUnit": "A,W"}).rate_units == {
+        RateUnit.AMPS,
+        RateUnit.WATTS,
+    }
+    assert capabilities_from({"ChargingScheduleMaxPeriods": "many"}).max_periods == Capabilities().max_periods
