@@ -25,7 +25,7 @@ station maximum caps each EVSE as a whole here; sharing it between EVSEs is the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -248,11 +248,51 @@ def _all_segments(
     ]
 
 
+@dataclass(frozen=True)
+class _Window:
+    """Everything that limits one EVSE in a window; for evse 0 (the grid connection) also each EVSE's
+    limits, since the whole charger draws at most what its EVSEs may (1.6 5.7, 2.0.1 K08: "the expected
+    consumption of the grid connection")."""
+
+    supply: Supply
+    own: list[_Segment]
+    evses: list[tuple[Supply, list[_Segment]]]
+
+    @classmethod
+    def of(
+        cls, store: ProfileStore, station: Station, evse_id: int, start: datetime, end: datetime
+    ) -> _Window:
+        evses = []
+        if evse_id == 0:
+            evses = [
+                (supply, _all_segments(store, station, n, start, end)) for n, supply in station.evses.items()
+            ]
+        return cls(station.supply(evse_id), _all_segments(store, station, evse_id, start, end), evses)
+
+    def cuts(self, start: datetime, end: datetime) -> list[datetime]:
+        """Where the limit may change, strictly inside (start, end)."""
+        every = [*self.own, *(seg for _, segs in self.evses for seg in segs)]
+        return sorted({t for s in every for t in (s.start, s.end) if start < t < end})
+
+    def limit(self, at: datetime) -> tuple[ActiveLimit, bool]:
+        """The limit at `at`, and whether a prevailing profile stated its phases."""
+        prevailing = _prevailing(self.own, at)
+        stated = any(s.phases is not None for s in prevailing)
+        own = _combine(prevailing, self.supply)
+        if not self.evses:
+            return own, stated
+        parts = [_combine(_prevailing(segs, at), supply) for supply, segs in self.evses]
+        total_w = sum(p.power_w for p in parts)
+        by_profile = own.by_profile or any(p.by_profile for p in parts)
+        if total_w >= own.power_w:
+            return replace(own, by_profile=by_profile), stated
+        per_unit = self.supply.volts * (own.phases or 1)
+        return ActiveLimit(total_w, total_w / per_unit, own.phases, by_profile), stated
+
+
 def limit_at(store: ProfileStore, station: Station, evse_id: int, at: datetime) -> ActiveLimit:
     """The cap on `evse_id` at `at` (0: the whole charger): `by_profile` False where no profile rules."""
-    end = at + timedelta(seconds=1)
-    segments = _all_segments(store, station, evse_id, at, end)
-    return _combine(_prevailing(segments, at), station.supply(evse_id))
+    return _Window.of(store, station, evse_id, at, at + timedelta(seconds=1)).limit(at)[0]
 
 
 def _floor_1dp(value: float) -> float:
@@ -266,26 +306,20 @@ def composite_schedule(
     """The limits in force on `evse_id` from `start` for `duration` seconds, merged into periods."""
     start = start.replace(microsecond=0)
     end = start + timedelta(seconds=duration)
-    supply = station.supply(evse_id)
-    segments = _all_segments(store, station, evse_id, start, end)
-    cuts = sorted({start} | {t for s in segments for t in (s.start, s.end) if start < t < end})
+    window = _Window.of(store, station, evse_id, start, end)
     by_offset: dict[int, SchedulePeriod] = {}
-    for cut in cuts:
-        prevailing = _prevailing(segments, cut)
-        limit = _combine(prevailing, supply)
+    for cut in [start, *window.cuts(start, end)]:
+        limit, stated = window.limit(cut)
         value = _floor_1dp(limit.power_w if unit is RateUnit.WATTS else limit.current_a)
-        stated = any(s.phases is not None for s in prevailing)
-        phases = (
-            limit.phases if limit.phases is not None and (stated or limit.phases != DEFAULT_PHASES) else None
-        )
+        phases = limit.phases
+        if phases is not None and not stated and phases == DEFAULT_PHASES:
+            phases = None  # the default goes unsaid
         offset = round((cut - start).total_seconds())
         by_offset[offset] = SchedulePeriod(offset, value, phases)  # cuts within a second: the last one
     periods: list[SchedulePeriod] = []
     for period in by_offset.values():
-        if not periods or (periods[-1].limit, periods[-1].number_phases) != (
-            period.limit,
-            period.number_phases,
-        ):
+        last = periods[-1] if periods else None
+        if last is None or (last.limit, last.number_phases) != (period.limit, period.number_phases):
             periods.append(period)
     return CompositeSchedule(evse_id, start, duration, unit, tuple(periods))
 
@@ -293,11 +327,10 @@ def composite_schedule(
 def next_change(store: ProfileStore, station: Station, evse_id: int, after: datetime) -> datetime | None:
     """When the limit on `evse_id` next changes after `after` (within 8 days): when to look again."""
     end = after + _NEXT_CHANGE_HORIZON
-    supply = station.supply(evse_id)
-    segments = _all_segments(store, station, evse_id, after, end)
-    current = _combine(_prevailing(segments, after), supply)
-    for cut in sorted({t for s in segments for t in (s.start, s.end) if after < t < end}):
-        limit = _combine(_prevailing(segments, cut), supply)
+    window = _Window.of(store, station, evse_id, after, end)
+    current, _ = window.limit(after)
+    for cut in window.cuts(after, end):
+        limit, _ = window.limit(cut)
         if (limit.power_w, limit.phases) != (current.power_w, current.phases):
             return cut
     return None

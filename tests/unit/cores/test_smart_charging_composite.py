@@ -244,12 +244,21 @@ def test_201_defaults_of_evse_0_and_of_the_evse_stack_by_level() -> None:
     assert limit_at(store, st, 2, at(12)).power_w == 9_000.0
 
 
-def test_the_whole_charger_is_limited_by_its_maximum_and_external_constraints_only() -> None:
-    st = station(V201)  # two EVSEs of 22 kW
-    store = load(st, (v201(1, "TxDefaultProfile", (0, 3_000)), 0))
-    assert periods(store, st, 0, at(12), HOUR) == [(0, 44_000.0)]
-    store = load(st, (v201(2, "ChargingStationMaxProfile", (0, 30_000), start=at(0)), 0))
-    assert periods(store, st, 0, at(12), HOUR) == [(0, 30_000.0)]
+def test_the_whole_charger_draws_what_its_evses_may_within_its_own_maximum() -> None:
+    """GetCompositeSchedule for evse 0: "the expected consumption of the grid connection"."""
+    st = station(V201, transactions={1: ("tx-1", at(10))})  # two EVSEs of 22 kW
+    assert periods(ProfileStore(), st, 0, at(12), HOUR) == [(0, 44_000.0)]
+    defaults = load(st, (v201(1, "TxDefaultProfile", (0, 3_000)), 0))
+    assert periods(defaults, st, 0, at(12), HOUR) == [(0, 6_000.0)]
+    capped = load(
+        st,
+        (v201(2, "ChargingStationMaxProfile", (0, 30_000), (HOUR, 10_000), start=at(12)), 0),
+        (v201(3, "TxProfile", (0, 5_000), kind="Relative", start=None, transaction_id="tx-1"), 1),
+    )
+    assert periods(capped, st, 0, at(12), 2 * HOUR) == [(0, 27_000.0), (HOUR, 10_000.0)]  # 5 + 22 kW, then 10
+    assert periods(capped, st, 0, at(12), HOUR, A) == [(0, 39.1)]  # 27 kW / 690 V
+    assert limit_at(capped, st, 0, at(12)).by_profile
+    assert next_change(capped, st, 0, at(12)) == at(13)
 
 
 # --- amps and watts -------------------------------------------------------------------------------
