@@ -25,6 +25,7 @@ station maximum caps each EVSE as a whole here; sharing it between EVSEs is the 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -293,6 +294,25 @@ class _Window:
 def limit_at(store: ProfileStore, station: Station, evse_id: int, at: datetime) -> ActiveLimit:
     """The cap on `evse_id` at `at` (0: the whole charger): `by_profile` False where no profile rules."""
     return _Window.of(store, station, evse_id, at, at + timedelta(seconds=1)).limit(at)[0]
+
+
+def shared_power(
+    store: ProfileStore, station: Station, at: datetime, demands: Mapping[int, float]
+) -> dict[int, float]:
+    """The power each EVSE delivers at `at` when several draw at once: each takes what it wants within
+    its own limit (`demands`: what its EV accepts), and the charger's maximum and external constraints
+    cap the total, shared out equally, what one does not take going to the others ("water-filling")."""
+    wanted = {n: max(0.0, min(w, limit_at(store, station, n, at).power_w)) for n, w in demands.items()}
+    station_only = _Window(station.grid, _all_segments(store, station, 0, at, at + timedelta(seconds=1)), [])
+    budget = station_only.limit(at)[0].power_w
+    given: dict[int, float] = {}
+    left = sorted(wanted, key=lambda n: wanted[n])
+    while left:
+        share = budget / len(left)
+        n = left.pop(0)
+        given[n] = min(wanted[n], share)
+        budget -= given[n]
+    return {n: given[n] for n in demands}
 
 
 def _floor_1dp(value: float) -> float:

@@ -17,6 +17,7 @@ from ocpp_bridge.core.smart_charging.composite import (
     get_composite_schedule,
     limit_at,
     next_change,
+    shared_power,
 )
 from ocpp_bridge.core.smart_charging.model import (
     Capabilities,
@@ -427,3 +428,19 @@ def test_get_composite_schedule_without_a_unit_answers_in_watts() -> None:
     answer = get_composite_schedule(store, st, 1, HOUR, None, at(7))
     assert not isinstance(answer, Rejection)
     assert (answer.rate_unit, answer.periods[0].limit) == (W, 11_040.0)
+
+
+def test_evses_charging_at_once_share_the_chargers_maximum() -> None:
+    """1.6 3.13: a ChargePointMaxProfile limits the power "shared by all connectors of the Charge Point"."""
+    st = station(V16, transactions={1: ("9", at(10)), 2: ("10", at(10))})
+    store = load(st, (v16(1, "ChargePointMaxProfile", (0, 11_000), start=at(0)), 0))
+    assert shared_power(store, st, at(12), {1: 11_000.0, 2: 11_000.0}) == {1: 5_500.0, 2: 5_500.0}
+    assert shared_power(store, st, at(12), {1: 2_000.0, 2: 11_000.0}) == {1: 2_000.0, 2: 9_000.0}
+    assert shared_power(store, st, at(12), {1: 0.0, 2: 22_000.0}) == {1: 0.0, 2: 11_000.0}
+    assert shared_power(ProfileStore(), st, at(12), {1: 30_000.0, 2: 7_000.0}) == {1: 22_000.0, 2: 7_000.0}
+    own = load(
+        st,
+        (v16(1, "ChargePointMaxProfile", (0, 11_000), start=at(0)), 0),
+        (v16(2, "TxProfile", (0, 1_000), start=None), 1),
+    )
+    assert shared_power(own, st, at(12), {1: 11_000.0, 2: 11_000.0}) == {1: 1_000.0, 2: 10_000.0}
