@@ -14,6 +14,8 @@ from ocpp_bridge.core.smart_charging.model import (
     Supply,
 )
 from ocpp_bridge.core.smart_charging.payloads import parse_profile
+from ocpp_bridge.core.smart_charging.rules import check_profile
+from ocpp_bridge.core.smart_charging.store import ProfileStore
 
 V16 = OcppVersion.V16
 V201 = OcppVersion.V201
@@ -100,3 +102,19 @@ def station(
         {n: RunningTransaction(tx, started) for n, (tx, started) in (transactions or {}).items()},
         capabilities or Capabilities(),
     )
+
+
+def reason(
+    profile: ChargingProfile,
+    evse_id: int,
+    st: Station | None = None,
+    store: ProfileStore | None = None,
+    *,
+    remote_start: bool = False,
+) -> str | None:
+    """The reason code a charger (by default an idle one of the profile's version) rejects it with."""
+    version = V201 if profile.schedule.id is not None else V16
+    rejection = check_profile(
+        profile, evse_id, st or station(version), store or ProfileStore(), remote_start=remote_start
+    )
+    return None if rejection is None else rejection.reason_code
