@@ -31,6 +31,7 @@ class ProfileQuery:
     stack_level: int | None = None
     profile_ids: frozenset[int] | None = None
     sources: frozenset[LimitSource] | None = None
+    unknown_purpose: bool = False  # a purpose 2.0.1 does not have: matches nothing (not everything)
 
     @classmethod
     def from_v201(
@@ -41,18 +42,21 @@ class ProfileQuery:
         name = c.get("charging_profile_purpose")
         ids = c.get("charging_profile_id")
         sources = c.get("charging_limit_source")
+        purpose = purpose_from_name(name, OcppVersion.V201) if isinstance(name, str) else None
         return cls(
             evse_id,
-            purpose_from_name(name, OcppVersion.V201) if isinstance(name, str) else None,
+            purpose,
             c.get("stack_level"),
             None if ids is None else frozenset(int(i) for i in ids),
             None if sources is None else frozenset(LimitSource(s) for s in sources),
+            name is not None and purpose is None,
         )
 
     def matches(self, entry: InstalledProfile) -> bool:
         profile = entry.profile
         return (
-            (self.evse_id is None or entry.evse_id == self.evse_id)
+            not self.unknown_purpose
+            and (self.evse_id is None or entry.evse_id == self.evse_id)
             and (self.purpose is None or profile.purpose is self.purpose)
             and (self.stack_level is None or profile.stack_level == self.stack_level)
             and (self.profile_ids is None or profile.id in self.profile_ids)

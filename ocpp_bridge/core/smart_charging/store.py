@@ -30,6 +30,7 @@ class ClearCriteria:
     evse_id: int | None = None  # 0: only the profiles installed for the whole charger
     purpose: Purpose | None = None
     stack_level: int | None = None
+    unknown_purpose: bool = False  # a purpose this version does not have: matches nothing (not everything)
 
     @classmethod
     def from_v16(
@@ -43,7 +44,8 @@ class ClearCriteria:
         purpose = None
         if charging_profile_purpose is not None:
             purpose = purpose_from_name(charging_profile_purpose, OcppVersion.V16)
-        return cls(id, connector_id, purpose, stack_level)
+        unknown = charging_profile_purpose is not None and purpose is None
+        return cls(id, connector_id, purpose, stack_level, unknown)
 
     @classmethod
     def from_v201(
@@ -55,7 +57,8 @@ class ClearCriteria:
         c = charging_profile_criteria or {}
         name = c.get("charging_profile_purpose")
         purpose = purpose_from_name(name, OcppVersion.V201) if isinstance(name, str) else None
-        return cls(charging_profile_id, c.get("evse_id"), purpose, c.get("stack_level"))
+        unknown = name is not None and purpose is None
+        return cls(charging_profile_id, c.get("evse_id"), purpose, c.get("stack_level"), unknown)
 
     def matches(self, entry: InstalledProfile) -> bool:
         if entry.profile.purpose is Purpose.EXTERNAL_CONSTRAINTS:
@@ -63,7 +66,8 @@ class ClearCriteria:
         if self.profile_id is not None:
             return entry.profile.id == self.profile_id
         return (
-            (self.evse_id is None or entry.evse_id == self.evse_id)
+            not self.unknown_purpose
+            and (self.evse_id is None or entry.evse_id == self.evse_id)
             and (self.purpose is None or entry.profile.purpose is self.purpose)
             and (self.stack_level is None or entry.profile.stack_level == self.stack_level)
         )

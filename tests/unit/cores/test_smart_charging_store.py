@@ -351,3 +351,16 @@ def test_the_changes_between_two_stores_replay_into_the_second() -> None:
     )
     assert EMPTY.changes_to(EMPTY) == ([], [])
     assert after.remove([99]) is after
+
+
+def test_a_purpose_the_version_does_not_have_matches_nothing() -> None:
+    before = four_profiles()
+    assert before.clear(ClearCriteria.from_v16(charging_profile_purpose="ChargingStationMaxProfile")) == (
+        before,
+        ClearStatus.UNKNOWN,
+    )
+    assert before.clear(ClearCriteria.from_v201(None, {"charging_profile_purpose": "ChargePointMaxProfile"}))[
+        1
+    ] is (ClearStatus.UNKNOWN)
+    query = ProfileQuery.from_v201(charging_profile={"charging_profile_purpose": "ChargePointMaxProfile"})
+    assert report_charging_profiles(reported_store(), 1, query) == (ReportStatus.NO_PROFILES, [])
