@@ -22,7 +22,6 @@ from .model import (
     InstalledProfile,
     LimitSource,
     ProfileKind,
-    Purpose,
     RateUnit,
     Recurrency,
     SchedulePeriod,
@@ -225,13 +224,6 @@ def profile_payload(profile: ChargingProfile, version: OcppVersion) -> dict[str,
             "valid_to": None if profile.valid_to is None else iso(profile.valid_to),
         }
     )
-
-
-def purpose_of(payload: Mapping[str, Any] | None, version: OcppVersion) -> Purpose | None:
-    """The purpose named in a payload (e.g. ClearChargingProfile criteria), None when absent or unknown."""
-    if payload is None or not isinstance(payload.get("charging_profile_purpose"), str):
-        return None
-    return purpose_from_name(payload["charging_profile_purpose"], version)
 
 
 def installed_record(entry: InstalledProfile, version: OcppVersion) -> str:
