@@ -25,6 +25,7 @@ station maximum caps each EVSE as a whole here; sharing it between EVSEs is the 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -275,25 +276,44 @@ class _Window:
         every = [*self.own, *(seg for _, segs in self.evses for seg in segs)]
         return sorted({t for s in every for t in (s.start, s.end) if start < t < end})
 
-    def limit(self, at: datetime) -> tuple[ActiveLimit, bool]:
-        """The limit at `at`, and whether a prevailing profile stated its phases."""
-        prevailing = _prevailing(self.own, at)
-        stated = any(s.phases is not None for s in prevailing)
-        own = _combine(prevailing, self.supply)
-        if not self.evses:
-            return own, stated
-        parts = [_combine(_prevailing(segs, at), supply) for supply, segs in self.evses]
-        total_w = sum(p.power_w for p in parts)
-        by_profile = own.by_profile or any(p.by_profile for p in parts)
-        if total_w >= own.power_w:
-            return replace(own, by_profile=by_profile), stated
-        per_unit = self.supply.volts * (own.phases or 1)
-        return ActiveLimit(total_w, total_w / per_unit, own.phases, by_profile), stated
+    def limits(self, moments: list[datetime]) -> list[tuple[ActiveLimit, bool]]:
+        """The limit at each of the (ascending) moments, and whether a prevailing profile stated its
+        phases. Each segment is looked at only for the moments it covers (a long window stays linear)."""
+        own = _by_moment(self.own, moments)
+        parts = [(supply, _by_moment(segs, moments)) for supply, segs in self.evses]
+        out = []
+        for i, at in enumerate(moments):
+            prevailing = _prevailing(own[i], at)
+            stated = any(s.phases is not None for s in prevailing)
+            limit = _combine(prevailing, self.supply)
+            if parts:
+                each = [_combine(_prevailing(active[i], at), supply) for supply, active in parts]
+                limit = _within(limit, each, self.supply)
+            out.append((limit, stated))
+        return out
+
+
+def _by_moment(segments: list[_Segment], moments: list[datetime]) -> list[list[_Segment]]:
+    """For each moment, the segments in force then."""
+    active: list[list[_Segment]] = [[] for _ in moments]
+    for seg in segments:
+        for i in range(bisect_left(moments, seg.start), bisect_left(moments, seg.end)):
+            active[i].append(seg)
+    return active
+
+
+def _within(own: ActiveLimit, parts: list[ActiveLimit], grid: Supply) -> ActiveLimit:
+    """The grid connection's limit: its own, or less if its EVSEs together may draw less."""
+    total_w = sum(p.power_w for p in parts)
+    by_profile = own.by_profile or any(p.by_profile for p in parts)
+    if total_w >= own.power_w:
+        return replace(own, by_profile=by_profile)
+    return ActiveLimit(total_w, total_w / (grid.volts * (own.phases or 1)), own.phases, by_profile)
 
 
 def limit_at(store: ProfileStore, station: Station, evse_id: int, at: datetime) -> ActiveLimit:
     """The cap on `evse_id` at `at` (0: the whole charger): `by_profile` False where no profile rules."""
-    return _Window.of(store, station, evse_id, at, at + timedelta(seconds=1)).limit(at)[0]
+    return _Window.of(store, station, evse_id, at, at + timedelta(seconds=1)).limits([at])[0][0]
 
 
 def shared_power(
@@ -304,7 +324,7 @@ def shared_power(
     cap the total, shared out equally, what one does not take going to the others ("water-filling")."""
     wanted = {n: max(0.0, min(w, limit_at(store, station, n, at).power_w)) for n, w in demands.items()}
     station_only = _Window(station.grid, _all_segments(store, station, 0, at, at + timedelta(seconds=1)), [])
-    budget = station_only.limit(at)[0].power_w
+    budget = station_only.limits([at])[0][0].power_w
     given: dict[int, float] = {}
     left = sorted(wanted, key=lambda n: wanted[n])
     while left:
@@ -328,8 +348,8 @@ def composite_schedule(
     end = start + timedelta(seconds=duration)
     window = _Window.of(store, station, evse_id, start, end)
     by_offset: dict[int, SchedulePeriod] = {}
-    for cut in [start, *window.cuts(start, end)]:
-        limit, stated = window.limit(cut)
+    cuts = [start, *window.cuts(start, end)]
+    for cut, (limit, stated) in zip(cuts, window.limits(cuts), strict=True):
         value = _floor_1dp(limit.power_w if unit is RateUnit.WATTS else limit.current_a)
         phases = limit.phases
         if phases is not None and not stated and phases == DEFAULT_PHASES:
@@ -348,10 +368,10 @@ def next_change(store: ProfileStore, station: Station, evse_id: int, after: date
     """When the limit on `evse_id` next changes after `after` (within 8 days): when to look again."""
     end = after + _NEXT_CHANGE_HORIZON
     window = _Window.of(store, station, evse_id, after, end)
-    current, _ = window.limit(after)
-    for cut in window.cuts(after, end):
-        limit, _ = window.limit(cut)
-        if (limit.power_w, limit.phases) != (current.power_w, current.phases):
+    moments = [after, *window.cuts(after, end)]
+    limits = [limit for limit, _ in window.limits(moments)]
+    for cut, limit in zip(moments[1:], limits[1:], strict=True):
+        if (limit.power_w, limit.phases) != (limits[0].power_w, limits[0].phases):
             return cut
     return None
 

@@ -444,3 +444,12 @@ def test_evses_charging_at_once_share_the_chargers_maximum() -> None:
         (v16(2, "TxProfile", (0, 1_000), start=None), 1),
     )
     assert shared_power(own, st, at(12), {1: 11_000.0, 2: 11_000.0}) == {1: 1_000.0, 2: 10_000.0}
+
+
+def test_a_month_of_a_daily_default_has_two_changes_a_day() -> None:
+    st = station(V16)
+    store = load(st, (DAYTIME_LIMIT, 0))
+    month = periods(store, st, 1, at(0), 30 * 24 * HOUR)
+    assert len(month) == 1 + 2 * 30  # 11 kW until 08:00, then 6 kW and 11 kW each day (midnight: merged)
+    assert month[:3] == [(0, 11_000.0), (8 * HOUR, 6_000.0), (20 * HOUR, 11_000.0)]
+    assert month[-1] == ((29 * 24 + 20) * HOUR, 11_000.0)
