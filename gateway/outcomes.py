@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gateway.context import Context
-from gateway.models.commands import CommandObject
+from gateway.models.commands import QueuedCommandResponse
 from projections.commands import get_command
 
 # A failed command's error code → HTTP status. The command itself was accepted and is in the ledger;
 # these say why it could not be carried out: the CSMS failed (502/504), the bridge stopped (503), or the
-# charger's state did not allow it (409: not connected, no fault to clear, no transaction, ...).
+# charger's state did not allow it (422: not connected, no fault to clear, no transaction, ...). Not 409:
+# OCPPLAB's SDK retries a 409 (twice, with backoff), and asking again does not change the charger's state.
 FAILURE_STATUS = {
     "csms_error": 502,
     "csms_timeout": 504,
@@ -30,13 +31,13 @@ class Outcome:
     result: dict[str, Any] | None
     error: dict[str, Any] | None
 
-    def response(self, command: CommandObject, answer: type[BaseModel]) -> JSONResponse:
+    def response(self, command: QueuedCommandResponse, answer: type[BaseModel]) -> JSONResponse:
         if self.status == "completed":
             body = {**command.model_dump(mode="json"), **(self.result or {})}
             return JSONResponse(status_code=200, content=answer.model_validate(body).model_dump(mode="json"))
         error = self.error or {"code": "failed", "message": "the command failed"}
         return JSONResponse(
-            status_code=FAILURE_STATUS.get(error.get("code", ""), 409),
+            status_code=FAILURE_STATUS.get(error.get("code", ""), 422),
             content={
                 "detail": error.get("message", "the command failed"),
                 "code": error.get("code", "failed"),

@@ -453,6 +453,7 @@ class V16Station(Station):
             raise CommandError(
                 "id_tag_rejected", f"StartTransaction answered {status} for id tag {payload.id_tag}"
             )
+        self.limit_energy(connector_id, payload.target_energy_kwh)
         return GenericOutcome(status="Charging", msg="session started", transaction_id=transaction_id)
 
     async def cmd_stop_session(self, payload: StopSession) -> Outcome:
@@ -587,7 +588,7 @@ class V16Station(Station):
                 if state.transaction_id is not None:
                     await self.stop_transaction(n, reason)
             self.record()
-            self.restart_connection()
+            self.reboot()
 
         self.enqueue(FollowUp(message_id, follow_up, "Reset"))
         return "Accepted"

@@ -816,6 +816,7 @@ class V201Station(Station):
                 connector_id, payload.id_tag, "Authorized"
             )
             if status == "Accepted":
+                self.limit_energy(connector_id, payload.target_energy_kwh)
                 return GenericOutcome(status="Charging", msg="session started", transaction_id=transaction_id)
         if self.state(connector_id).transaction_id is not None:
             await self.end_transaction(connector_id, "Deauthorized", "DeAuthorized")
@@ -996,7 +997,7 @@ class V201Station(Station):
             if evse_id == 0:
                 self.boot_reason = "RemoteReset"
                 self.record()
-                self.restart_connection()
+                self.reboot()
 
         return follow_up
 
