@@ -6,6 +6,7 @@ OCPP 1.6 section 3.13 (stacking, combining purposes, recurring and relative prof
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -453,3 +454,12 @@ def test_a_month_of_a_daily_default_has_two_changes_a_day() -> None:
     assert len(month) == 1 + 2 * 30  # 11 kW until 08:00, then 6 kW and 11 kW each day (midnight: merged)
     assert month[:3] == [(0, 11_000.0), (8 * HOUR, 6_000.0), (20 * HOUR, 11_000.0)]
     assert month[-1] == ((29 * 24 + 20) * HOUR, 11_000.0)
+
+
+def test_201_of_alternative_schedules_the_first_is_followed() -> None:
+    """A non-ISO 15118 EV cannot choose among a profile's schedules: the charger follows the first."""
+    st = station(V201, transactions={1: ("tx-1", at(10))})
+    profile = v201(1, "TxProfile", (0, 7_400), kind="Relative", start=None, transaction_id="tx-1")
+    second = replace(profile.schedule, id=11, periods=(replace(profile.schedule.periods[0], limit=1_000.0),))
+    store = load(st, (replace(profile, schedules=(profile.schedule, second)), 1))
+    assert limit_at(store, st, 1, at(11)).power_w == 7_400.0
