@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ocpp_bridge.meter import Meter
+from ocpp_bridge.core.meter import Meter
 from projections.auto_stop import due, energy_deadline
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
