@@ -9,7 +9,7 @@ BIN = $(VENV)/bin
 # hold.
 OCPPLAB_SDK = ocpplab==0.2.2
 
-.PHONY: run demo test lint bench soak clean
+.PHONY: run demo test lint bench bench-fleet soak clean
 
 # The Makefile too: a venv made before a change of the install steps (e.g. the SDK below) is brought up to date.
 $(BIN)/ocpp-ledger: pyproject.toml Makefile
@@ -38,6 +38,10 @@ soak: $(BIN)/ocpp-ledger
 
 bench: $(BIN)/ocpp-ledger
 	$(BIN)/python bench/ingest.py
+
+# The fleet against the bare `ocpp` library's charge points, e.g. ARGS='--sizes 100,1000 --before /tmp/before'
+bench-fleet: $(BIN)/ocpp-ledger
+	$(BIN)/python bench/fleet.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

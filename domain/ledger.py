@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from pydantic import BaseModel
 
-from domain.chargepoint import OUTCOME_TYPES, ConfigurationKeyOutcome, ConnectorState, LocalListEntry
+from domain.aggregates import topic
 from domain.charger import ChargerSettings, ChargerSpec
 from domain.commands import (
     PAYLOAD_TYPES,
@@ -31,9 +31,11 @@ from domain.commands import (
     LocalAuthListEntry,
     Rejection,
 )
+from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
 from domain.errors import Conflict
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
+from domain.outcomes import OUTCOME_TYPES, ConfigurationKeyOutcome
 from infra.transcoding import FastUUIDAsHex, PydanticTranscoding
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,8 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
     "FailedCharger": FailedCharger,
     "ConnectorState": ConnectorState,
     "LocalListEntry": LocalListEntry,
+    "QueuedMessage": QueuedMessage,
+    "InstalledProfile": InstalledProfile,
     "ConfigurationKeyOutcome": ConfigurationKeyOutcome,
     **{f"outcome.{outcome.__name__}": outcome for outcome in OUTCOME_TYPES},
 }
@@ -78,6 +82,11 @@ class Ledger(Application[UUID]):
         super().__init__(env)
         self._saved_listeners: list[tuple[Callable[[int], object], frozenset[str] | None]] = []
         self._decisions = threading.Lock()
+        # Saves of observations only (the bridge's) NOTIFY a second channel on PostgreSQL: the read
+        # models listen to both, the bridge's follower only to the first, which has every intent.
+        route = getattr(self.recorder, "use_second_channel_for", None)  # infra.postgres's recorder
+        if route is not None:
+            route((topic("ChargePoint."),))
 
     def on_saved(self, listener: Callable[[int], object], topics: Iterable[str] | None = None) -> None:
         """Call `listener(max notification id)` after each save through this ledger (wakes projections),

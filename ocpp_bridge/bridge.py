@@ -22,6 +22,7 @@ from eventsourcing.utils import get_topic
 from domain.chargepoint import ChargePoint
 from domain.charger import Charger
 from domain.clock import Clock
+from domain.failures import FailureCode
 from domain.ids import charge_point_id
 from domain.ledger import Ledger
 from domain.protocol import OcppVersion
@@ -106,7 +107,8 @@ class Bridge:
         # Only saves of Charger events concern the follower: the writer's own saves would wake it dozens
         # of times a second for nothing (and their NOTIFYs are skipped by the listener).
         self.ledger.on_saved(lambda _position: loop.call_soon_threadsafe(wake.set), topics=CHARGER_TOPICS)
-        listener = Listener(self.db, lambda: loop.call_soon_threadsafe(wake.set))
+        # Not the observations' channel: only other processes' intents concern the follower.
+        listener = Listener(self.db, lambda: loop.call_soon_threadsafe(wake.set), second_channel=False)
         listener.start()
         self.writer.start()
         metrics.watch_gc()
@@ -258,7 +260,9 @@ class Bridge:
         if cp.in_flight is not None:
             # It may or may not have reached the CSMS; it is never sent again silently.
             cp.command_failed(
-                cp.in_flight, "interrupted", "the bridge stopped while this command was running"
+                cp.in_flight,
+                FailureCode.INTERRUPTED.value,
+                "the bridge stopped while this command was running",
             )
         cp.attached(self.bridge_id, str(charger.settings.ocpp_version), self.clock.speed)
         station = station_class(OcppVersion(charger.settings.ocpp_version))(
@@ -298,7 +302,7 @@ class Bridge:
             return
         await station.stop()
         if station.cp.in_flight is not None:
-            station.cp.command_failed(station.cp.in_flight, "interrupted", reason)
+            station.cp.command_failed(station.cp.in_flight, FailureCode.INTERRUPTED.value, reason)
         station.cp.detached(self.bridge_id, reason)
         await station.durable()
 

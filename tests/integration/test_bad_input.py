@@ -243,6 +243,28 @@ BAD_BODIES: list[tuple[str, str, str, Any, list[object]]] = [
         ["body", "ws_url"],
     ),
     ("charger: not a URL", "POST", "/ocpp/chargers", charger(ws_url="csms.example"), ["body", "ws_url"]),
+    # ({{identity}} is {identity} once the case is filled in)
+    (
+        "charger: identity placed twice",
+        "POST",
+        "/ocpp/chargers",
+        charger(ws_url="wss://csms.example/{{identity}}/{{identity}}"),
+        ["body", "ws_url"],
+    ),
+    (
+        "charger: identity in the host",
+        "POST",
+        "/ocpp/chargers",
+        charger(ws_url="wss://{{identity}}.csms.example/ocpp"),
+        ["body", "ws_url"],
+    ),
+    (
+        "charger: unknown placeholder",
+        "POST",
+        "/ocpp/chargers",
+        charger(ws_url="wss://csms.example/ocpp/{{id}}"),
+        ["body", "ws_url"],
+    ),
     (
         "charger: unknown OCPP version",
         "POST",
