@@ -248,6 +248,12 @@ class SdkCall:
     path: str
     answer: str | None  # the model its 2xx answer parses into, where it is one
     event: str | None  # the model of its `event` argument, where it has one
+    sent: tuple[type[BaseModel], ...]  # every model among its arguments (event, target, groups, items, ...)
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    args = typing.get_args(annotation)
+    return [annotation] if not args else [a for arg in args for a in _flatten(arg)]
 
 
 def _model_name(annotation: Any) -> str | None:
@@ -269,11 +275,15 @@ def sdk_calls() -> list[SdkCall]:
             path = "/" + re.sub(r"\{encode_path_param\((\w+)\)\}", r"{\1}", found.group(1) or "")
             hints = function.__annotations__
             [answer] = typing.get_args(hints["return"])
-            calls.append(
-                SdkCall(
-                    group, name, found.group(2), path, _model_name(answer), _model_name(hints.get("event"))
-                )
+            sent = tuple(
+                a
+                for key, hint in hints.items()
+                if key != "return"
+                for a in _flatten(hint)
+                if isinstance(a, type) and issubclass(a, BaseModel)
             )
+            event = _model_name(hints.get("event"))
+            calls.append(SdkCall(group, name, found.group(2), path, _model_name(answer), event, sent))
     return calls
 
 
@@ -308,3 +318,32 @@ def test_every_sdk_call_has_its_route_with_the_sdks_names(schema: dict[str, Any]
 def test_operation_ids_are_unique(schema: dict[str, Any]) -> None:
     ids = [op["operationId"] for item in schema["paths"].values() for op in item.values()]
     assert len(ids) == len(set(ids))
+
+
+def _nested_models(model: type[BaseModel]) -> set[str]:
+    """The model and every model its fields hold, by name."""
+    found, todo = set(), [model]
+    while todo:
+        current = todo.pop()
+        if current.__name__ in found:
+            continue
+        found.add(current.__name__)
+        for field in current.model_fields.values():
+            for inner in _flatten(field.annotation):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    todo.append(inner)
+    return found
+
+
+def test_every_model_the_sdk_sends_or_parses_has_its_name_in_the_schema(schema: dict[str, Any]) -> None:
+    """The models of every answer and event, and every model inside them (LocationCommandFailure,
+    QueuedCommandResponse, Coordinates, ...)."""
+    types = importlib.import_module("ocpplab.types")
+    names: set[str] = set()
+    for call in SDK_CALLS:
+        models = [getattr(types, name) for name in (call.answer, call.event) if name is not None]
+        for model in [*models, *call.sent]:
+            names |= _nested_models(model)
+    assert {"ChargerGroup", "ChargerTemplate", "UpdateLocationChargerItem", "Coordinates"} <= names
+    assert len(names) > 30
+    assert names - set(schema["components"]["schemas"]) == set()
