@@ -347,3 +347,40 @@ def test_every_model_the_sdk_sends_or_parses_has_its_name_in_the_schema(schema: 
     assert {"ChargerGroup", "ChargerTemplate", "UpdateLocationChargerItem", "Coordinates"} <= names
     assert len(names) > 30
     assert names - set(schema["components"]["schemas"]) == set()
+
+
+@pytest.mark.parametrize("call", SDK_CALLS, ids=lambda c: f"{c.group}.{c.method}")
+def test_every_field_the_sdk_sends_is_taken_and_every_field_it_parses_is_answered(
+    schema: dict[str, Any], call: SdkCall
+) -> None:
+    """Our request bodies refuse unknown fields: each field of a model the SDK sends must be one of ours.
+    Each field of a model it parses must be in our answer, and required where the SDK requires it."""
+    types = importlib.import_module("ocpplab.types")
+    components = schema["components"]["schemas"]
+
+    def fields(name: str) -> set[str]:
+        return set(components[name].get("properties", {}))
+
+    for model in call.sent:
+        for name in _nested_models(model):
+            assert set(getattr(types, name).model_fields) <= fields(name), name
+    if call.answer is not None:
+        for name in _nested_models(getattr(types, call.answer)):
+            sdk_model = getattr(types, name)
+            required = {k for k, f in sdk_model.model_fields.items() if f.is_required()}
+            assert set(sdk_model.model_fields) <= fields(name), name
+            assert required <= set(components[name].get("required", [])), name
+    # and each argument of the call is a parameter or a body field of the route
+    module = importlib.import_module(f"ocpplab.{call.group}.raw_client")
+    [raw] = [v for k, v in vars(module).items() if k.startswith("Raw") and inspect.isclass(v)]
+    arguments = set(inspect.signature(getattr(raw, call.method)).parameters) - {
+        "self",
+        "request_options",
+        "request",
+    }
+    operation = operations(schema)[(call.http_method, shape(call.path))]
+    taken = {p["name"] for p in operation.get("parameters", [])}
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in body:
+        taken |= fields(body["$ref"].rsplit("/", 1)[1])
+    assert arguments <= taken

@@ -168,6 +168,9 @@ async def test_every_sdk_call_works_against_serve_and_does_what_it_says(
     )
     assert (changed.name, changed.public) == ("La Defense Charging Hub - West", False)
     assert (await call("locations", "get", location_id=location.id)).name == changed.name
+    assert changed.slug == "la-defense-charging-hub-west"  # the slug follows the name, unless given
+    renamed = await call("locations", "update", location_id=location.id, slug="defense-west", status="active")
+    assert (renamed.slug, renamed.name, renamed.status) == ("defense-west", changed.name, "active")
 
     # --- a charger (the docstring example, pointed at the test CSMS) ----------------------------------------
     identity = f"CP-SDK-{flavour}"
