@@ -384,3 +384,45 @@ def test_every_field_the_sdk_sends_is_taken_and_every_field_it_parses_is_answere
     if "$ref" in body:
         taken |= fields(body["$ref"].rsplit("/", 1)[1])
     assert arguments <= taken
+
+
+def _literals(annotation: Any) -> set[Any]:
+    if typing.get_origin(annotation) is typing.Literal:
+        return set(typing.get_args(annotation))
+    return {value for arg in typing.get_args(annotation) for value in _literals(arg)}
+
+
+def _enum(schema: dict[str, Any], prop: dict[str, Any]) -> set[Any]:
+    if "$ref" in prop:
+        return _enum(schema, resolve(schema, prop["$ref"]))
+    if "enum" in prop:
+        return set(prop["enum"])
+    return {value for option in prop.get("anyOf", []) for value in _enum(schema, option)}
+
+
+@pytest.mark.parametrize("call", SDK_CALLS, ids=lambda c: f"{c.group}.{c.method}")
+def test_the_enum_values_are_the_sdks(schema: dict[str, Any], call: SdkCall) -> None:
+    """Where the SDK types a field with a Literal: we answer only its values (statuses are PENDING,
+    PROVISIONING, READY or FAILED, nothing else) and take every value it may send."""
+    types = importlib.import_module("ocpplab.types")
+    answered = _nested_models(getattr(types, call.answer)) if call.answer else set()
+    sent = {name for model in call.sent for name in _nested_models(model)}
+    for name in answered | sent:
+        for field, info in getattr(types, name).model_fields.items():
+            values = _literals(info.annotation)
+            if not values:
+                continue
+            ours = _enum(schema, schema["components"]["schemas"][name]["properties"][field])
+            if name in answered:
+                assert ours == values, (name, field)
+            if name in sent:
+                assert values <= ours, (name, field)
+    # and the query parameters the SDK types so (location templates' type and ocpp_version)
+    module = importlib.import_module(f"ocpplab.{call.group}.raw_client")
+    [raw] = [v for k, v in vars(module).items() if k.startswith("Raw") and inspect.isclass(v)]
+    hints = typing.get_type_hints(getattr(raw, call.method))
+    operation = operations(schema)[(call.http_method, shape(call.path))]
+    for parameter in operation.get("parameters", []):
+        values = _literals(hints.get(parameter["name"]))
+        if values:
+            assert values <= _enum(schema, parameter["schema"]), parameter["name"]
