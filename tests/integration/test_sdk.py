@@ -35,6 +35,7 @@ from ocpplab.types import (
     ConnectorCommandEvent,
     Coordinates,
     EmptyEvent,
+    HttpErrorResponse,
     InjectFaultEvent,
     LocalAuthListEntry,
     LocalAuthListEvent,
@@ -399,8 +400,9 @@ async def test_every_sdk_call_works_against_serve_and_does_what_it_says(
         wait_seen(site_identity, "StatusNotification", 1, lambda p: p["status"] == "Preparing")
 
     # --- the refusals the SDK declares --------------------------------------------------------------------
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as not_found:
         await call("chargers", "get", charger_id="dep-123")
+    assert HttpErrorResponse.model_validate(not_found.value.body).detail == "charger dep-123 not found"
     with pytest.raises(UnprocessableEntityError):
         await call("commands", "inject_fault", target=one, event=InjectFaultEvent(fault_type="Gremlins"))
     with pytest.raises(UnprocessableEntityError):
@@ -410,8 +412,9 @@ async def test_every_sdk_call_works_against_serve_and_does_what_it_says(
         if flavour == "sync"
         else AsyncOcpplabSDK(base_url=base_url, token="olt_wrong")
     )
-    with pytest.raises(UnauthorizedError):
+    with pytest.raises(UnauthorizedError) as unauthorized:
         await wrong.call("locations", "list")
+    assert HttpErrorResponse.model_validate(unauthorized.value.body).detail == "invalid or revoked token"
 
     # --- and away ---------------------------------------------------------------------------------
     await call("chargers", "delete", charger_id=charger_id)
