@@ -123,9 +123,11 @@ class Ledger(Application[UUID]):
 
     def load_fresh(self, cls: type[T], aggregate_id: UUID) -> T | None:
         """Like load, but always from the store (for state other processes change, e.g. tokens)."""
-        events = list(self.events.get(aggregate_id))
-        if not events:
-            return None
+        return self.replay(cls, self.events.get(aggregate_id))
+
+    @staticmethod
+    def replay(cls: type[T], events: Iterable[object]) -> T | None:
+        """The aggregate these events (one stream's, in order) make, or None if there are none."""
         aggregate: Aggregate | None = None
         for domain_event in events:
             if not isinstance(domain_event, Aggregate.Event):
