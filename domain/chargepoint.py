@@ -14,125 +14,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import BaseModel, ConfigDict
 
 from domain.aggregates import topic
+from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
 from domain.ids import charge_point_id
-
-
-class ConnectorState(BaseModel):
-    """One connector (on OCPP 2.0.1: one EVSE with connector 1)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    connector_id: int
-    status: str = "Available"
-    error_code: str = "NoError"
-    plugged: bool = False
-    ev_requesting: bool = True
-    fault: str | None = None
-    operative: bool = True
-    offered_power_w: float | None = None  # power update from the API
-    limit_w: float | None = None  # charging profile from the CSMS
-    energy_wh: int = 0  # the energy register: monotone, whole Wh
-    power_w: float = 0.0
-    soc: float | None = None
-    transaction_id: str | None = None
-    id_tag: str | None = None
-    meter_start_wh: int | None = None
-    started_at: str | None = None  # simulated clock, ISO-8601
-    session_command_id: UUID | None = None
-    seq_no: int = 0  # OCPP 2.0.1 TransactionEvent sequence number
-    ev_max_power_w: float | None = None
-    stop_authorized: bool = False  # OCPP 2.0.1: stop authorized; the transaction ends when the EV leaves
-
-
-class LocalListEntry(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id_tag: str
-    status: str
-    expiry_date: str | None = None
-    parent_id_tag: str | None = None
-
-
-# --- typed outcomes of commands ----------------------------------------------------------------------
-
-
-class Outcome(BaseModel):
-    """Base of what a completed command returns; each command has its own shape."""
-
-    model_config = ConfigDict(frozen=True)
-
-    def public(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"kind"})
-
-
-class GenericOutcome(Outcome):
-    kind: str = "generic"
-    status: str
-    msg: str = ""
-    transaction_id: str | None = None
-    energy_wh: int | None = None
-
-
-class ProxyOutcome(Outcome):
-    kind: str = "proxy"
-    response: dict[str, Any]
-
-
-class ConfigurationKeyOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    key: str
-    status: str
-
-
-class ConfigurationOutcome(Outcome):
-    kind: str = "configuration"
-    status: str
-    configured: list[str]
-    msg: str
-    results: list[ConfigurationKeyOutcome]
-
-
-class CacheResetOutcome(Outcome):
-    kind: str = "cache_reset"
-    msg: str
-    cleared_entries: int
-
-
-class LocalListOutcome(Outcome):
-    kind: str = "local_list"
-    status: str
-    list_version: int
-    entries_received: int
-
-
-class ClearLocalListOutcome(Outcome):
-    kind: str = "clear_local_list"
-    msg: str
-    entries_deleted: int
-
-
-class FaultOutcome(Outcome):
-    kind: str = "fault"
-    msg: str
-    fault_type: str | None
-    evse_id: int | None
-    connector_id: int
-    status: str
-
-
-OUTCOME_TYPES: tuple[type[Outcome], ...] = (
-    GenericOutcome,
-    ProxyOutcome,
-    ConfigurationOutcome,
-    CacheResetOutcome,
-    LocalListOutcome,
-    ClearLocalListOutcome,
-    FaultOutcome,
-)
+from domain.outcomes import Outcome
 
 
 class ChargePoint(Aggregate):
@@ -165,6 +51,16 @@ class ChargePoint(Aggregate):
         self.in_flight: UUID | None = None
         self.connected = False
         self.boot_status: str | None = None
+        # Transaction messages waiting for delivery, oldest first (ocpp_bridge.core.transaction_messages).
+        self.outbox: tuple[QueuedMessage, ...] = ()
+        self.outbox_serial = 0
+        # OCPP 2.0.1
+        self.charger_fault_event_id: int | None = None
+        self.token_types: dict[
+            str, str
+        ] = {}  # idToken → the type the CSMS gave it (remote start, local list)
+        self.profiles: dict[int, InstalledProfile] = {}  # charging profile id → where and what for
+        self.scheduled_reset: int | None = None  # a Reset OnIdle waiting for EVSE N (0: the station) to idle
 
     @staticmethod
     def create_id(charger_id: UUID, tenant: str, identity: str, connector_count: int) -> UUID:
@@ -254,7 +150,7 @@ class ChargePoint(Aggregate):
 
     @event(CablePlugged)
     def cable_plugged(self, connector_id: int, command_id: UUID | None) -> None:
-        self._set(connector_id, plugged=True)
+        self._set(connector_id, plugged=True, finishing=False)
 
     class CableUnplugged(Aggregate.Event):
         TOPIC = topic("ChargePoint.CableUnplugged")
@@ -263,7 +159,9 @@ class ChargePoint(Aggregate):
 
     @event(CableUnplugged)
     def cable_unplugged(self, connector_id: int, command_id: UUID | None) -> None:
-        self._set(connector_id, plugged=False, soc=None, ev_max_power_w=None, ev_requesting=True)
+        self._set(
+            connector_id, plugged=False, soc=None, ev_max_power_w=None, ev_requesting=True, finishing=False
+        )
 
     class EvDemandChanged(Aggregate.Event):
         TOPIC = topic("ChargePoint.EvDemandChanged")
@@ -289,14 +187,16 @@ class ChargePoint(Aggregate):
         TOPIC = topic("ChargePoint.ChargingLimitChanged")
         connector_id: int
         limit_w: float | None
+        purpose: str | None = None  # recorded since issue 10; older events read as None
 
     @event(ChargingLimitChanged)
-    def charging_limit_changed(self, connector_id: int, limit_w: float | None) -> None:
-        if connector_id == 0:
-            for n in self.connectors:
-                self._set(n, limit_w=limit_w)
-        else:
-            self._set(connector_id, limit_w=limit_w)
+    def charging_limit_changed(
+        self, connector_id: int, limit_w: float | None, purpose: str | None = None
+    ) -> None:
+        """A charging profile's limit, or none (connector 0: every connector)."""
+        purpose = None if limit_w is None else purpose
+        for n in list(self.connectors) if connector_id == 0 else [connector_id]:
+            self._set(n, limit_w=limit_w, limit_purpose=purpose)
 
     class AvailabilityChanged(Aggregate.Event):
         TOPIC = topic("ChargePoint.AvailabilityChanged")
@@ -316,6 +216,7 @@ class ChargePoint(Aggregate):
         info: str | None
         vendor_error_code: str | None
         command_id: UUID | None
+        event_id: int | None = None  # OCPP 2.0.1 NotifyEvent eventId (recorded since issue 10)
 
     @event(FaultRaised)
     def fault_raised(
@@ -325,11 +226,13 @@ class ChargePoint(Aggregate):
         info: str | None,
         vendor_error_code: str | None,
         command_id: UUID | None,
+        event_id: int | None = None,
     ) -> None:
         if connector_id == 0:
             self.charger_fault = fault_type
+            self.charger_fault_event_id = event_id
         else:
-            self._set(connector_id, fault=fault_type)
+            self._set(connector_id, fault=fault_type, fault_event_id=event_id)
 
     class FaultCleared(Aggregate.Event):
         TOPIC = topic("ChargePoint.FaultCleared")
@@ -340,8 +243,9 @@ class ChargePoint(Aggregate):
     def fault_cleared(self, connector_id: int, command_id: UUID | None) -> None:
         if connector_id == 0:
             self.charger_fault = None
+            self.charger_fault_event_id = None
         else:
-            self._set(connector_id, fault=None)
+            self._set(connector_id, fault=None, fault_event_id=None)
 
     # --- authorization ------------------------------------------------------------------------------
 
@@ -448,6 +352,8 @@ class ChargePoint(Aggregate):
             ev_max_power_w=ev_max_power_w,
             soc=soc,
             stop_authorized=False,
+            finishing=False,
+            reported_charging_state=None,
         )
 
     class TransactionAuthorized(Aggregate.Event):
@@ -515,6 +421,8 @@ class ChargePoint(Aggregate):
             power_w=0.0,
             energy_wh=meter_stop_wh,
             stop_authorized=False,
+            finishing=True,
+            reported_charging_state=None,
         )
 
     class MeterSampled(Aggregate.Event):
@@ -546,10 +454,116 @@ class ChargePoint(Aggregate):
         TOPIC = topic("ChargePoint.SequenceAdvanced")
         connector_id: int
         seq_no: int
+        charging_state: str | None = None  # the chargingState it reports, if any (recorded since issue 10)
 
     @event(SequenceAdvanced)
-    def sequence_advanced(self, connector_id: int, seq_no: int) -> None:
-        self._set(connector_id, seq_no=seq_no)
+    def sequence_advanced(self, connector_id: int, seq_no: int, charging_state: str | None = None) -> None:
+        """OCPP 2.0.1: a TransactionEvent took its seqNo (before it leaves: a seqNo is never used twice)."""
+        state = self.connectors[connector_id]
+        if charging_state is not None and state.transaction_id is not None:
+            self._set(connector_id, seq_no=seq_no, reported_charging_state=charging_state)
+        else:
+            self._set(connector_id, seq_no=seq_no)
+
+    # --- OCPP 2.0.1: what the CSMS set up that the station must remember ----------------------------
+
+    class IdTokenTypeUsed(Aggregate.Event):
+        TOPIC = topic("ChargePoint.IdTokenTypeUsed")
+        id_tag: str
+        token_type: str
+
+    @event(IdTokenTypeUsed)
+    def id_token_type_used(self, id_tag: str, token_type: str) -> None:
+        """The CSMS named an idToken with this type: the station presents it so from now on."""
+        self.token_types = {**self.token_types, id_tag: token_type}
+
+    class ChargingProfileInstalled(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ChargingProfileInstalled")
+        profile_id: int
+        evse_id: int
+        purpose: str
+
+    @event(ChargingProfileInstalled)
+    def charging_profile_installed(self, profile_id: int, evse_id: int, purpose: str) -> None:
+        self.profiles = {**self.profiles, profile_id: InstalledProfile(evse_id=evse_id, purpose=purpose)}
+
+    class ChargingProfilesRemoved(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ChargingProfilesRemoved")
+        profile_ids: list[int]
+
+    @event(ChargingProfilesRemoved)
+    def charging_profiles_removed(self, profile_ids: list[int]) -> None:
+        self.profiles = {k: v for k, v in self.profiles.items() if k not in profile_ids}
+
+    class AvailabilityScheduled(Aggregate.Event):
+        TOPIC = topic("ChargePoint.AvailabilityScheduled")
+        connector_id: int
+        operative: bool | None
+
+    @event(AvailabilityScheduled)
+    def availability_scheduled(self, connector_id: int, operative: bool | None) -> None:
+        """A change of availability waits for the connector's transaction to end (None: no longer)."""
+        self._set(connector_id, scheduled_operative=operative)
+
+    class ResetScheduled(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ResetScheduled")
+        evse_id: int | None
+
+    @event(ResetScheduled)
+    def reset_scheduled(self, evse_id: int | None) -> None:
+        """A Reset OnIdle waits for EVSE N (0: the station) to be idle (None: it is carried out)."""
+        self.scheduled_reset = evse_id
+
+    # --- transaction messages waiting for delivery ----------------------------------------------
+
+    class TransactionMessageQueued(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionMessageQueued")
+        connector_id: int
+        action: str
+        payload: dict[str, Any]
+
+    @event(TransactionMessageQueued)
+    def transaction_message_queued(self, connector_id: int, action: str, payload: dict[str, Any]) -> None:
+        """Queued while offline, behind another, or when its first try failed (then followed by a
+        TransactionMessageFailed)."""
+        self.outbox_serial += 1
+        message = QueuedMessage(
+            number=self.outbox_serial, connector_id=connector_id, action=action, payload=payload
+        )
+        self.outbox = (*self.outbox, message)
+
+    class TransactionMessageFailed(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionMessageFailed")
+        number: int
+        attempt: int
+        code: str
+        message: str
+
+    @event(TransactionMessageFailed)
+    def transaction_message_failed(self, number: int, attempt: int, code: str, message: str) -> None:
+        """A try failed (CALLERROR or no answer): it is retried after the retry interval."""
+        self.outbox = tuple(
+            m.model_copy(update={"attempts": attempt}) if m.number == number else m for m in self.outbox
+        )
+
+    class TransactionMessageDelivered(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionMessageDelivered")
+        number: int
+        attempt: int
+
+    @event(TransactionMessageDelivered)
+    def transaction_message_delivered(self, number: int, attempt: int) -> None:
+        self.outbox = tuple(m for m in self.outbox if m.number != number)
+
+    class TransactionMessageDropped(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TransactionMessageDropped")
+        number: int
+        reason: str
+
+    @event(TransactionMessageDropped)
+    def transaction_message_dropped(self, number: int, reason: str) -> None:
+        """Its attempts ran out (TransactionMessageAttempts): OCPP says to give up on it."""
+        self.outbox = tuple(m for m in self.outbox if m.number != number)
 
     # --- the wire -----------------------------------------------------------------------------------
 

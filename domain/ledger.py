@@ -23,7 +23,6 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from pydantic import BaseModel
 
 from domain.aggregates import topic
-from domain.chargepoint import OUTCOME_TYPES, ConfigurationKeyOutcome, ConnectorState, LocalListEntry
 from domain.charger import ChargerSettings, ChargerSpec
 from domain.commands import (
     PAYLOAD_TYPES,
@@ -32,9 +31,11 @@ from domain.commands import (
     LocalAuthListEntry,
     Rejection,
 )
+from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
 from domain.errors import Conflict
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
+from domain.outcomes import OUTCOME_TYPES, ConfigurationKeyOutcome
 from infra.transcoding import FastUUIDAsHex, PydanticTranscoding
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
     "FailedCharger": FailedCharger,
     "ConnectorState": ConnectorState,
     "LocalListEntry": LocalListEntry,
+    "QueuedMessage": QueuedMessage,
+    "InstalledProfile": InstalledProfile,
     "ConfigurationKeyOutcome": ConfigurationKeyOutcome,
     **{f"outcome.{outcome.__name__}": outcome for outcome in OUTCOME_TYPES},
 }

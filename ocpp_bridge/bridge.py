@@ -22,6 +22,7 @@ from eventsourcing.utils import get_topic
 from domain.chargepoint import ChargePoint
 from domain.charger import Charger
 from domain.clock import Clock
+from domain.failures import FailureCode
 from domain.ids import charge_point_id
 from domain.ledger import Ledger
 from domain.protocol import OcppVersion
@@ -279,7 +280,9 @@ class Bridge:
         if cp.in_flight is not None:
             # It may or may not have reached the CSMS; it is never sent again silently.
             cp.command_failed(
-                cp.in_flight, "interrupted", "the bridge stopped while this command was running"
+                cp.in_flight,
+                FailureCode.INTERRUPTED.value,
+                "the bridge stopped while this command was running",
             )
         cp.attached(self.bridge_id, str(charger.settings.ocpp_version), self.clock.speed)
         station = station_class(OcppVersion(charger.settings.ocpp_version))(
@@ -331,7 +334,7 @@ class Bridge:
             return
         await station.stop()
         if station.cp.in_flight is not None:
-            station.cp.command_failed(station.cp.in_flight, "interrupted", reason)
+            station.cp.command_failed(station.cp.in_flight, FailureCode.INTERRUPTED.value, reason)
         station.cp.detached(self.bridge_id, reason)
         await station.durable()
 

@@ -19,49 +19,58 @@ import random
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 import websockets
 from ocpp.exceptions import OCPPError
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.typing import Subprotocol
 
-from domain.chargepoint import (
-    CacheResetOutcome,
-    ChargePoint,
-    ClearLocalListOutcome,
-    ConfigurationKeyOutcome,
-    ConfigurationOutcome,
-    ConnectorState,
-    GenericOutcome,
-    LocalListEntry,
-    LocalListOutcome,
-    Outcome,
-    ProxyOutcome,
-)
-from domain.charger import Charger, ChargerSettings
+from domain.chargepoint import ChargePoint
+from domain.charger import Charger, ChargerSettings, csms_url
 from domain.clock import Clock, iso
 from domain.commands import (
     CacheReset,
     ClearLocalAuthList,
     CommandPayload,
+    CommandType,
     Configuration,
     LocalAuthList,
     ProxyMessage,
 )
+from domain.connector_state import ConnectorState, LocalListEntry
+from domain.failures import FailureCode
 from domain.logs import log_context
+from domain.outcomes import (
+    CacheResetOutcome,
+    ClearLocalListOutcome,
+    ConfigurationKeyOutcome,
+    ConfigurationOutcome,
+    GenericOutcome,
+    LocalListOutcome,
+    Outcome,
+    ProxyOutcome,
+)
 from domain.protocol import OcppVersion
 from ocpp_bridge import configuration, metrics
 from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection
-from ocpp_bridge.meter import EvModel, Meter, Reading
+from ocpp_bridge.core import guards, transaction_messages
+from ocpp_bridge.core.effects import Answered, Failed, Result, SendCall, Step
+from ocpp_bridge.core.errors import CommandError
+from ocpp_bridge.core.meter import EvModel, Meter, Reading
+from ocpp_bridge.core.transaction_messages import RetryPolicy
 from ocpp_bridge.security import connect_options
+from ocpp_bridge.unsupported import answer_unsupported_actions
 from ocpp_bridge.validation import SchemaViolation
 from ocpp_bridge.writer import EventWriter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The command being carried out by the current task (the intent worker), so that what the session,
 # heartbeat and meter tasks do meanwhile is not attributed to it.
@@ -80,15 +89,6 @@ LOCAL_COMMANDS = frozenset(
         "restart_charger",
     }
 )
-
-
-class CommandError(Exception):
-    """A command the charger could not carry out; `code` is what the API reports."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass
@@ -117,12 +117,20 @@ class ConnectorRuntime:
     ev: EvModel | None = None
     last_advance: float | None = None
     power_w: float = 0.0
-    pending: dict[str, Any] = field(default_factory=dict)
+    last_sample: tuple[str | None, Reading] | None = None  # (transaction, reading) recorded last
+    energy_cap_wh: float | None = None  # the register value at which the session's energy target is met
+
+
+# How a command is carried out on a charger: an (unbound) station method taking the command's payload.
+CommandHandler = Callable[[Any, Any], Awaitable[Outcome]]
 
 
 class Station(ABC):
     version: ClassVar[OcppVersion]
     subprotocol: ClassVar[str]
+    calls: ClassVar[ModuleType]  # the ocpp library's call payloads of this version
+    # Every CommandType → its handler on this version (tests/unit/cores check that none is missing).
+    commands: ClassVar[Mapping[CommandType, CommandHandler]]
 
     @property
     def schema_version(self) -> str:
@@ -152,11 +160,14 @@ class Station(ABC):
         self.connection: RecordingConnection | None = None
         self.client: Any = None
         self.call_lock = asyncio.Lock()
+        self.outbox_lock = asyncio.Lock()  # one delivery of the queued transaction messages at a time
+        self._outbox_task: asyncio.Task[None] | None = None
         self._call_commands: dict[str, UUID | None] = {}
         self.heartbeat_interval = int(self.config("HeartbeatInterval"))
         self._tasks: list[asyncio.Task[Any]] = []
         self._wake_meter = asyncio.Event()
         self._reconnect_now = asyncio.Event()
+        self._rebooting: float | None = None  # seconds a Reset keeps the charger away
         self.failed: BaseException | None = None
         per_connector_w = charger.spec.max_power_w / (
             1 if charger.spec.current_type == "ac" else charger.spec.connector_count
@@ -204,7 +215,7 @@ class Station(ABC):
 
     @property
     def url(self) -> str:
-        return self.charger.settings.ws_url.rstrip("/") + "/" + self.identity
+        return csms_url(self.charger.settings.ws_url, self.identity)
 
     def start(self) -> None:
         if self.charger.running:
@@ -223,6 +234,8 @@ class Station(ABC):
         another bridge and nothing more may be written to it from here."""
         self.should_run.clear()
         metrics.STATIONS.stopped(self)
+        if self._outbox_task is not None:
+            self._tasks.append(self._outbox_task)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -261,7 +274,7 @@ class Station(ABC):
             try:
                 async with websockets.connect(
                     self.url,
-                    subprotocols=[self.subprotocol],  # type: ignore[list-item]
+                    subprotocols=[Subprotocol(self.subprotocol)],
                     compression=None,  # ~45 KB per connection otherwise; OCPP frames are small
                     open_timeout=self.settings.connect_timeout,
                     ping_interval=None,
@@ -275,6 +288,7 @@ class Station(ABC):
                     self.client = self.make_client(self.connection)
                     for route in self.client.route_map.values():
                         route["_skip_schema_validation"] = True  # the seam checks, with compiled schemas
+                    answer_unsupported_actions(self.client, self.version)  # NotSupported / NotImplemented
                     reader = asyncio.create_task(self.client.start(), name=f"{self.identity}-reader")
                     session = asyncio.create_task(self._session(), name=f"{self.identity}-session")
                     restart = asyncio.create_task(self._reconnect_now.wait())
@@ -286,8 +300,9 @@ class Station(ABC):
                             task.cancel()
                         await asyncio.gather(*tasks, return_exceptions=True)
                     for task in done:
-                        if task is not restart and not task.cancelled() and task.exception() is not None:
-                            raise task.exception()  # type: ignore[misc]
+                        error = None if task is restart or task.cancelled() else task.exception()
+                        if error is not None:
+                            raise error
                     reason = "restart requested" if restart in done else "closed"
             except ConnectionClosed as closed:
                 reason = "connection closed (" + _close_codes(closed) + ")"
@@ -306,8 +321,11 @@ class Station(ABC):
                 self.reported.clear()
                 self.connection = None
             if not self.should_run.is_set() or self._reconnect_now.is_set() or reason == "restart requested":
-                self.cp.disconnected(reason, None)
+                rebooting, self._rebooting = self._rebooting, None
+                self.cp.disconnected("rebooting" if rebooting is not None else reason, rebooting)
                 self.record()
+                if rebooting:
+                    await self._offline_for(rebooting)
                 continue
             delay = min(self.settings.backoff_max, self.settings.backoff_initial * 2**attempt)
             delay = self.rng.uniform(delay / 2, delay)  # full jitter in the upper half
@@ -343,6 +361,18 @@ class Station(ABC):
     def restart_connection(self) -> None:
         self._reconnect_now.set()
 
+    def reboot(self) -> None:
+        """A Reset of the whole charger: the connection closes, and the charger is back after its reboot
+        duration (the RebootDuration key, in simulated seconds). CSMSs rely on a charger being away for a
+        while after a Reset (it takes seconds to minutes on a real one)."""
+        self._rebooting = max(0.0, float(self.config("RebootDuration")))
+        self.restart_connection()
+
+    async def _offline_for(self, seconds: float) -> None:
+        self._reconnect_now.clear()
+        with contextlib.suppress(TimeoutError):  # a restart requested meanwhile ends the reboot early
+            await asyncio.wait_for(self._reconnect_now.wait(), self.clock.real_seconds(seconds))
+
     async def close_connection(self) -> None:
         self.should_run.clear()
         self._reconnect_now.set()
@@ -353,11 +383,12 @@ class Station(ABC):
         """One CALL through the library, errors as exceptions (never suppressed)."""
         if require_online and not self.online.is_set():
             raise CommandError(
-                "charger_not_connected", "the charger is not connected to its CSMS (or not accepted)"
+                FailureCode.CHARGER_NOT_CONNECTED,
+                "the charger is not connected to its CSMS (or not accepted)",
             )
         client, connection = self.client, self.connection
         if client is None:
-            raise CommandError("charger_not_connected", "the charger is not connected to its CSMS")
+            raise CommandError(FailureCode.CHARGER_NOT_CONNECTED, "the charger is not connected to its CSMS")
         async with self.call_lock:
             try:
                 # The seam validates (compiled schemas); the library's interpreter would do it again.
@@ -365,41 +396,89 @@ class Station(ABC):
                 return await (request if connection is None else connection.unless_closed(request))
             except SchemaViolation as error:
                 raise CommandError(
-                    "invalid_message", f"the message would break its schema: {error.message}"
+                    FailureCode.INVALID_MESSAGE, f"the message would break its schema: {error.message}"
                 ) from error
             except OCPPError as error:
                 raise CommandError(
-                    "csms_error", f"CSMS answered CALLERROR {error.code}: {error.description}"
+                    FailureCode.CSMS_ERROR, f"CSMS answered CALLERROR {error.code}: {error.description}"
                 ) from error
             except TimeoutError as error:
                 raise CommandError(
-                    "csms_timeout", f"no answer from the CSMS in {self.settings.response_timeout}s"
+                    FailureCode.CSMS_TIMEOUT, f"no answer from the CSMS in {self.settings.response_timeout}s"
                 ) from error
             except ConnectionClosed as error:
                 raise CommandError(
-                    "charger_not_connected", "the connection closed during the call"
+                    FailureCode.CHARGER_NOT_CONNECTED, "the connection closed during the call"
                 ) from error
 
-    async def deliver_queued(self, queue: list[Any]) -> None:
-        """Send transaction messages queued while offline, oldest first. One the CSMS refuses is dropped
-        (logged); one that cannot be delivered stays first in line for the next connection."""
-        while queue:
-            message = queue[0]
+    # --- steps of the charger core, and the transaction messages it owes the CSMS -------------------
+
+    async def run_step(self, step: Step[T]) -> T:
+        """Drive a step of the charger core: perform each effect it yields and hand it the result. What
+        the step changed is recorded before the effect is performed (a frame never runs ahead of the
+        state it reports)."""
+        result: Result = None
+        while True:
             try:
-                await self.call(message)
-            except CommandError as error:
-                if error.code != "csms_error":
-                    raise
-                kind = type(message).__name__
-                log.warning("%s: the CSMS refused a queued %s: %s", self.identity, kind, error)
-            queue.pop(0)
+                effect = step.send(result)
+            except StopIteration as done:
+                self.record()
+                return cast(T, done.value)
+            self.record()
+            if isinstance(effect, SendCall):
+                try:
+                    result = Answered(await self.call(effect.payload))
+                except CommandError as error:
+                    result = Failed(error.code, error.message)
+            else:
+                await asyncio.sleep(self.clock.real_seconds(effect.seconds))
+                result = None
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            attempts=max(1, int(self.config("TransactionMessageAttempts"))),
+            interval_s=max(0.0, float(self.config("TransactionMessageRetryInterval"))),
+        )
+
+    async def transact(self, payload: Any, connector_id: int) -> Answered | Failed | None:
+        """Send a transaction message, or queue it (offline, behind others, or its try failed: it is
+        retried in order). None when it was queued without a try."""
+        result = await self.run_step(
+            transaction_messages.send_or_queue(
+                self.cp, payload, self.retry_policy(), connector_id, online=self.online.is_set()
+            )
+        )
+        if self.cp.outbox and self.reported.is_set():
+            self._deliver_later()
+        return result
+
+    async def deliver_outbox(self) -> None:
+        """Deliver the queued transaction messages, oldest first, with their retries; raises
+        charger_not_connected if the connection drops (the rest waits for the next one)."""
+        async with self.outbox_lock:
+            failed = await self.run_step(
+                transaction_messages.deliver_queued(self.cp, self.retry_policy(), self.calls)
+            )
+        if failed is not None:
+            raise CommandError(failed.code, failed.message)
+
+    def _deliver_later(self) -> None:
+        """Deliver what a failed try queued in the background, while the session goes on."""
+        if self._outbox_task is not None and not self._outbox_task.done():
+            return
+
+        async def deliver() -> None:
+            with contextlib.suppress(CommandError):
+                await self.deliver_outbox()
+
+        self._outbox_task = asyncio.create_task(deliver(), name=f"{self.identity}-outbox")
 
     async def raw_call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send a CALL exactly as given (proxy-message) and return the CSMS answer as a dict."""
         import json
 
         if not self.online.is_set() or self.connection is None:
-            raise CommandError("charger_not_connected", "the charger is not connected to its CSMS")
+            raise CommandError(FailureCode.CHARGER_NOT_CONNECTED, "the charger is not connected to its CSMS")
         connection = self.connection
         message_id = self.new_message_id()
         async with self.call_lock:
@@ -414,11 +493,11 @@ class Station(ABC):
                 )
             except TimeoutError as error:
                 raise CommandError(
-                    "csms_timeout", f"no answer from the CSMS in {self.settings.response_timeout}s"
+                    FailureCode.CSMS_TIMEOUT, f"no answer from the CSMS in {self.settings.response_timeout}s"
                 ) from error
             except ConnectionClosed as error:
                 raise CommandError(
-                    "charger_not_connected", "the connection closed during the call"
+                    FailureCode.CHARGER_NOT_CONNECTED, "the connection closed during the call"
                 ) from error
             finally:
                 connection.forget_answer(message_id)
@@ -498,16 +577,18 @@ class Station(ABC):
             # after the restart: nothing of it was sent. (One group commit less per command.)
             self.record()
             token = _running_command.set(command_id)
-            code = "interrupted"  # until an outcome is known: a station stopped meanwhile cancels us
+            code = (
+                FailureCode.INTERRUPTED.value
+            )  # until an outcome is known: a station stopped meanwhile cancels us
             try:
                 outcome = await self.execute(str(event_type), payload)
             except CommandError as error:
-                code = error.code
-                self.cp.command_failed(command_id, error.code, error.message)
+                code = error.code.value
+                self.cp.command_failed(command_id, code, error.message)
             except Exception as error:
-                code = "internal_error"
+                code = FailureCode.INTERNAL_ERROR.value
                 log.exception("%s: command %s failed", self.identity, command_id)
-                self.cp.command_failed(command_id, "internal_error", f"{type(error).__name__}: {error}")
+                self.cp.command_failed(command_id, code, f"{type(error).__name__}: {error}")
             else:
                 code = ""
                 self.cp.command_completed(command_id, outcome)
@@ -519,10 +600,12 @@ class Station(ABC):
         self.record()
 
     async def execute(self, event_type: str, payload: CommandPayload | None) -> Outcome:
-        handler = getattr(self, f"cmd_{event_type}", None)
+        handler = self.commands.get(CommandType(event_type))
         if handler is None:
-            raise CommandError("not_supported", f"{event_type} is not supported on {self.version.value}")
-        return await handler(payload)
+            raise CommandError(
+                FailureCode.NOT_SUPPORTED, f"{event_type} is not supported on {self.version.value}"
+            )
+        return await handler(self, payload)
 
     # --- runtime commands ------------------------------------------------------------------------------
 
@@ -623,7 +706,8 @@ class Station(ABC):
             known = self.local_authorization(id_tag) if self.config_bool("LocalAuthorizeOffline") else None
             if known is None:
                 raise CommandError(
-                    "charger_not_connected", "offline, and the tag is in neither the local list nor the cache"
+                    FailureCode.CHARGER_NOT_CONNECTED,
+                    "offline, and the tag is in neither the local list nor the cache",
                 )
             self.cp.authorized(id_tag, known, "local", self.current_command)
             return known
@@ -639,10 +723,7 @@ class Station(ABC):
     # --- connectors and meter --------------------------------------------------------------------------
 
     def connector_number(self, payload: Any) -> int:
-        number = payload.connector()
-        if number != 0 and number not in self.cp.connectors:
-            raise CommandError("connector_not_found", f"connector {number} does not exist")
-        return number
+        return guards.connector_exists(self.cp, payload.connector())
 
     def state(self, connector_id: int) -> ConnectorState:
         return self.cp.connectors[connector_id]
@@ -652,17 +733,39 @@ class Station(ABC):
         return c.transaction_id is not None and c.plugged and c.ev_requesting and c.fault is None
 
     def settle(self, connector_id: int) -> Reading:
-        """Integrate energy up to now at the power that was flowing, then set the power for what follows."""
+        """Integrate energy up to now at the power that was flowing, then set the power for what follows.
+        A change of power during a transaction is recorded as a meter sample: power is constant between
+        samples, so the auto-stop policy can tell from the latest one when an energy target is reached."""
         runtime = self.runtime[connector_id]
         now = self.clock.monotonic()
-        if runtime.last_advance is not None:
-            runtime.meter.advance(runtime.ev, runtime.power_w, now - runtime.last_advance)
-        runtime.last_advance = now
         c = self.state(connector_id)
+        if c.transaction_id is None:
+            runtime.energy_cap_wh = None  # a session's energy target ends with its transaction
+        if runtime.last_advance is not None:
+            runtime.meter.advance(
+                runtime.ev, runtime.power_w, now - runtime.last_advance, runtime.energy_cap_wh
+            )
+        runtime.last_advance = now
+        was = runtime.power_w
         runtime.power_w = runtime.meter.power_w(
             runtime.ev, charging=self.charging(connector_id), offered_w=c.offered_power_w, limit_w=c.limit_w
         )
-        return runtime.meter.reading(runtime.ev, runtime.power_w, self.clock.now())
+        if runtime.energy_cap_wh is not None and runtime.meter.energy_wh >= runtime.energy_cap_wh:
+            runtime.power_w = 0.0
+        reading = runtime.meter.reading(runtime.ev, runtime.power_w, self.clock.now())
+        if runtime.power_w != was and c.transaction_id is not None:
+            self.record_sample(connector_id, reading)
+        return reading
+
+    def limit_energy(self, connector_id: int, target_kwh: float | None) -> None:
+        """A session with an energy target: the charger stops delivering at the target, as a car with a
+        charge limit does, whenever the auto-stop policy's stop arrives (it is queued for the instant the
+        target is reached; this makes the energy exact however late it is carried out)."""
+        state = self.state(connector_id)
+        if target_kwh is None or state.transaction_id is None or state.meter_start_wh is None:
+            return
+        self.settle(connector_id)
+        self.runtime[connector_id].energy_cap_wh = state.meter_start_wh + target_kwh * 1000.0
 
     def sample_interval(self) -> float:
         return max(1.0, float(self.config("MeterValueSampleInterval")))
@@ -696,6 +799,10 @@ class Station(ABC):
 
     def record_sample(self, connector_id: int, reading: Reading) -> None:
         state = self.state(connector_id)
+        runtime = self.runtime[connector_id]
+        if runtime.last_sample == (state.transaction_id, reading):
+            return  # recorded already (settle records a change of power; its callers may record it too)
+        runtime.last_sample = (state.transaction_id, reading)
         self.cp.meter_sampled(
             connector_id,
             state.transaction_id,
@@ -704,7 +811,7 @@ class Station(ABC):
             reading.voltage_v,
             reading.current_a,
             reading.soc,
-            iso(self.clock.now()),
+            iso(reading.taken_at or self.clock.now()),
         )
 
     def ev_arrives(self, connector_id: int, max_power_w: float | None = None) -> None:
@@ -732,6 +839,20 @@ class Station(ABC):
 
     @abstractmethod
     async def send_meter_values(self, connector_id: int, reading: Reading, context: str) -> None: ...
+
+
+# The commands both versions carry out the same way: the runtime commands, the charger's own configuration
+# and lists (no frame), and proxy-message.
+SHARED_COMMANDS: dict[CommandType, CommandHandler] = {
+    CommandType.START_CHARGER: Station.cmd_start_charger,
+    CommandType.STOP_CHARGER: Station.cmd_stop_charger,
+    CommandType.RESTART_CHARGER: Station.cmd_restart_charger,
+    CommandType.CONFIGURATION: Station.cmd_configuration,
+    CommandType.CACHE_RESET: Station.cmd_cache_reset,
+    CommandType.LOCAL_AUTH_LIST: Station.cmd_local_auth_list,
+    CommandType.CLEAR_LOCAL_AUTH_LIST: Station.cmd_clear_local_auth_list,
+    CommandType.PROXY_MESSAGE: Station.cmd_proxy_message,
+}
 
 
 def _connection_settings(settings: ChargerSettings) -> tuple[Any, ...]:

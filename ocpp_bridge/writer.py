@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, Self
 from uuid import UUID
 
@@ -83,7 +83,7 @@ class EventWriter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="event-writer")
 
-    def submit(self, events: list[Any]) -> asyncio.Future[None]:
+    def submit(self, events: Sequence[Any]) -> asyncio.Future[None]:
         """Queue events for the next save; the future resolves once they are committed. Awaiting it
         makes the save start at once; otherwise it waits up to `gather_seconds` for company."""
         future = Commit(self)

@@ -121,7 +121,7 @@ def write_a_mix(api: Api, other_api: Api, context: Context) -> None:
     assert api.put(f"/ocpp/chargers/{b}", json={"ws_url": "wss://elsewhere.example/ocpp"}).status_code == 200
     bulk = api.put(
         f"/ocpp/locations/{south}/chargers",
-        json={"charger_ids": ["S-1", "S-2"], "changes": {"ocpp_version": "OCPP2.0.1"}},
+        json={"chargers": [{"charger_id": c, "ocpp_version": "OCPP2.0.1"} for c in ("S-1", "S-2")]},
     )
     assert bulk.status_code == 200
     assert api.delete(f"/ocpp/locations/{south}/chargers", params={"charger_ids": ["S-2"]}).status_code == 200
@@ -136,9 +136,9 @@ def write_a_mix(api: Api, other_api: Api, context: Context) -> None:
     assert api.post(f"/ocpp/chargers/{a}/stop-charger").status_code == 200
     refused = api.post("/ocpp/commands/plug-connector", json={"target": {"charger_id": a}, "event": {}})
     assert refused.json()["failed_count"] == 1  # a stopped charger takes no commands
-    assert api.post(f"/ocpp/chargers/{a}/restart-charger").status_code == 200
+    assert api.post(f"/ocpp/chargers/{a}/reset-charger").status_code == 200
     by_identity = {"target": {"charger_id": "N-1"}, "event": {"id_tag": "T-2"}}
-    assert api.post("/ocpp/commands/authorize", json=by_identity).status_code == 202
+    assert api.post("/ocpp/commands/authorize-id-tag", json=by_identity).status_code == 202
 
     secret = issue_token(context, "acme")
     token = context.ledger.load_fresh(ApiToken, token_id(hash_secret(secret)))

@@ -1,0 +1,97 @@
+"""OCPP 1.6: what the charge point answers to each CSMS-initiated call, decided from its state alone. The
+follow-ups (a transaction started after a RemoteStartTransaction, the statuses after a
+ChangeAvailability, ...) are in csms_calls.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.chargepoint import ChargePoint
+from ocpp_bridge.v16.rules import limit_watts
+
+TRIGGERABLE = frozenset(
+    {
+        "BootNotification",
+        "Heartbeat",
+        "StatusNotification",
+        "MeterValues",
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
+    }
+)
+
+
+def remote_start_target(cp: ChargePoint, requested: int | None) -> int | None:
+    """The connector a RemoteStartTransaction starts on (the one asked for, else the first free one), or
+    None: Rejected. Free: no transaction, no fault of its own or of the charger, operative."""
+    if cp.charger_fault:
+        return None
+    for n in [requested] if requested else list(cp.connectors):
+        state = cp.connectors.get(n)
+        if state and state.transaction_id is None and state.fault is None and state.operative:
+            return n
+    return None
+
+
+def remote_stop_target(cp: ChargePoint, transaction_id: int) -> int | None:
+    """The connector whose transaction a RemoteStopTransaction names, or None: Rejected."""
+    for n, state in cp.connectors.items():
+        if state.transaction_id == str(transaction_id):
+            return n
+    return None
+
+
+def trigger_answer(cp: ChargePoint, requested: str, connector_id: int | None) -> str:
+    if connector_id is not None and connector_id != 0 and connector_id not in cp.connectors:
+        return "Rejected"
+    return "Accepted" if requested in TRIGGERABLE else "NotImplemented"
+
+
+def unlock_answer(cp: ChargePoint, connector_id: int) -> str:
+    """Unlocked (a transaction on it stops, UnlockCommand), or NotSupported for an unknown connector."""
+    return "Unlocked" if connector_id in cp.connectors else "NotSupported"
+
+
+def availability_answer(cp: ChargePoint, connector_id: int, operative: bool) -> str:
+    """Accepted; Scheduled when a connector concerned has a transaction and is made Inoperative (it
+    becomes Unavailable when the transaction ends); Rejected for an unknown connector."""
+    if connector_id != 0 and connector_id not in cp.connectors:
+        return "Rejected"
+    targets = list(cp.connectors) if connector_id == 0 else [connector_id]
+    busy = any(cp.connectors[n].transaction_id is not None for n in targets)
+    return "Scheduled" if busy and not operative else "Accepted"
+
+
+def charging_profile_answer(
+    cp: ChargePoint, connector_id: int, profile: dict[str, Any], current_type: str
+) -> tuple[str, float | None]:
+    """Accepted with the limit in W the profile sets, or Rejected: an unknown connector, a
+    ChargePointMaxProfile not on connector 0, a TxProfile without its running transaction, no period."""
+    purpose = profile.get("charging_profile_purpose")
+    if connector_id != 0 and connector_id not in cp.connectors:
+        return "Rejected", None
+    if purpose == "ChargePointMaxProfile" and connector_id != 0:
+        return "Rejected", None
+    if purpose == "TxProfile":
+        running = None if connector_id == 0 else cp.connectors[connector_id].transaction_id
+        wanted = profile.get("transaction_id")
+        if running is None or (wanted is not None and str(wanted) != running):
+            return "Rejected", None
+    limit = limit_watts(profile.get("charging_schedule", {}), current_type)
+    return ("Rejected", None) if limit is None else ("Accepted", limit)
+
+
+def clear_profile_targets(cp: ChargePoint, connector_id: int | None) -> list[int]:
+    """The connectors a ClearChargingProfile lifts a limit from (none: Unknown)."""
+    targets = [n for n in ([connector_id] if connector_id else cp.connectors) if n in cp.connectors]
+    return [n for n in targets if cp.connectors[n].limit_w is not None]
+
+
+def local_list_answer(cp: ChargePoint, enabled: bool, list_version: int, update_type: str) -> str:
+    """Accepted, NotSupported (LocalAuthListEnabled false) or VersionMismatch (a differential update
+    not newer than the list)."""
+    if not enabled:
+        return "NotSupported"
+    if update_type == "Differential" and list_version <= cp.local_list_version:
+        return "VersionMismatch"
+    return "Accepted"

@@ -1,0 +1,211 @@
+"""OCPP 1.6 CSMS-initiated calls: RemoteStart/Stop, Reset, TriggerMessage, UnlockConnector,
+ChangeAvailability, Set/ClearChargingProfile, SendLocalList, Change/GetConfiguration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpp.v16 import call
+
+from domain.connector_state import LocalListEntry
+from ocpp_bridge import configuration
+from ocpp_bridge.station import FollowUp
+from ocpp_bridge.v16 import csms_answers as answers
+from ocpp_bridge.v16.commands import V16Commands
+from ocpp_bridge.v16.rules import FIRMWARE, limit_watts
+
+
+class V16CsmsCalls(V16Commands):
+    """Answers to CSMS-initiated calls: immediate, with follow-ups through the intent worker."""
+
+    def remote_start(
+        self, id_tag: str, connector_id: int | None, charging_profile: dict[str, Any] | None, message_id: str
+    ) -> str:
+        target = answers.remote_start_target(self.cp, connector_id)
+        if target is None:
+            return "Rejected"
+
+        async def follow_up() -> None:
+            if charging_profile:
+                limit = limit_watts(
+                    charging_profile.get("charging_schedule", {}), self.charger.spec.current_type
+                )
+                self.settle(target)
+                self.cp.charging_limit_changed(target, limit, "TxProfile")
+            await self.plug(target)
+            authorize = self.config_bool("AuthorizeRemoteTxRequests")
+            if authorize and await self.authorize_tag(id_tag) != "Accepted":
+                return
+            await self.start_transaction(target, id_tag)
+
+        self.enqueue(FollowUp(message_id, follow_up, "RemoteStartTransaction"))
+        return "Accepted"
+
+    def remote_stop(self, transaction_id: int, message_id: str) -> str:
+        target = answers.remote_stop_target(self.cp, transaction_id)
+        if target is None:
+            return "Rejected"
+
+        async def follow_up() -> None:
+            await self.stop_transaction(target, "Remote")
+
+        self.enqueue(FollowUp(message_id, follow_up, "RemoteStopTransaction"))
+        return "Accepted"
+
+    def reset(self, kind: str, message_id: str) -> str:
+        async def follow_up() -> None:
+            reason = "SoftReset" if kind == "Soft" else "HardReset"
+            for n, state in list(self.cp.connectors.items()):
+                if state.transaction_id is not None:
+                    await self.stop_transaction(n, reason)
+            self.record()
+            self.reboot()
+
+        self.enqueue(FollowUp(message_id, follow_up, "Reset"))
+        return "Accepted"
+
+    def trigger(self, requested: str, connector_id: int | None, message_id: str) -> str:
+        answer = answers.trigger_answer(self.cp, requested, connector_id)
+        if answer != "Accepted":
+            return answer
+
+        async def follow_up() -> None:
+            if requested == "BootNotification":
+                await self.call(
+                    call.BootNotification(
+                        charge_point_model=self.charger.spec.model_name[:20],
+                        charge_point_vendor=self.charger.spec.vendor_name[:20],
+                        charge_point_serial_number=self.identity[:25],
+                        firmware_version=FIRMWARE,
+                    )
+                )
+            elif requested == "Heartbeat":
+                await self.heartbeat()
+            elif requested == "StatusNotification":
+                if connector_id in (None, 0):  # the charger itself; without a connector id, every one
+                    await self.report_charger_status()
+                if connector_id is None:
+                    targets = list(self.cp.connectors)
+                else:
+                    targets = [] if connector_id == 0 else [connector_id]
+                for n in targets:
+                    await self.status_notification(
+                        n, self.state(n).status, self.state(n).error_code, force=True
+                    )
+            elif requested == "MeterValues":
+                targets = [connector_id] if connector_id else list(self.cp.connectors)
+                for n in targets:
+                    await self.send_meter_values(n, self.settle(n), "Trigger")
+            elif requested == "DiagnosticsStatusNotification":
+                await self.call(call.DiagnosticsStatusNotification(status="Idle"))
+            elif requested == "FirmwareStatusNotification":
+                await self.call(call.FirmwareStatusNotification(status="Idle"))
+
+        self.enqueue(FollowUp(message_id, follow_up, f"TriggerMessage {requested}"))
+        return "Accepted"
+
+    def unlock(self, connector_id: int, message_id: str) -> str:
+        answer = answers.unlock_answer(self.cp, connector_id)
+        if answer == "Unlocked" and self.state(connector_id).transaction_id is not None:
+
+            async def follow_up() -> None:
+                await self.stop_transaction(connector_id, "UnlockCommand")
+
+            self.enqueue(FollowUp(message_id, follow_up, "UnlockConnector"))
+        return answer
+
+    def change_availability(self, connector_id: int, kind: str, message_id: str) -> str:
+        """Accepted, or Scheduled when a transaction runs on a connector concerned: the change is on
+        record at once (it survives a reboot) and such a connector becomes Unavailable when its
+        transaction ends."""
+        operative = kind == "Operative"
+        answer = answers.availability_answer(self.cp, connector_id, operative)
+        if answer == "Rejected":
+            return answer
+        targets = list(self.cp.connectors) if connector_id == 0 else [connector_id]
+        self.cp.availability_changed(connector_id, operative)
+        self.record()
+
+        async def follow_up() -> None:
+            await self.report_charger_status(force=False)
+            for n in targets:
+                if not self.faulted(n):
+                    await self.status_notification(n, self.resting_status(n))
+
+        self.enqueue(FollowUp(message_id, follow_up, "ChangeAvailability"))
+        return answer
+
+    def set_charging_profile(self, connector_id: int, profile: dict[str, Any], message_id: str) -> str:
+        """The profile's first period caps the power of the connector (0: every connector)."""
+        answer, limit = answers.charging_profile_answer(
+            self.cp, connector_id, profile, self.charger.spec.current_type
+        )
+        if limit is None:
+            return answer
+        purpose = profile.get("charging_profile_purpose")
+        targets = list(self.cp.connectors) if connector_id == 0 else [connector_id]
+        for n in targets:
+            self.settle(n)
+        self.cp.charging_limit_changed(connector_id, limit, purpose)
+        for n in targets:
+            self.settle(n)
+        self.record()
+        self.enqueue(FollowUp(message_id, self._report_charging, "SetChargingProfile"))
+        return "Accepted"
+
+    async def _report_charging(self) -> None:
+        """After a limit changed: the status of every transaction (SuspendedEVSE at 0 W, and back)."""
+        for n in self.cp.connectors:
+            await self.change_charging(n)
+
+    def clear_charging_profile(self, connector_id: int | None, message_id: str) -> str:
+        had = answers.clear_profile_targets(self.cp, connector_id)
+        for n in had:
+            self.settle(n)
+            self.cp.charging_limit_changed(n, None)
+            self.settle(n)
+        if not had:
+            return "Unknown"
+        self.record()
+        self.enqueue(FollowUp(message_id, self._report_charging, "ClearChargingProfile"))
+        return "Accepted"
+
+    def send_local_list(
+        self, list_version: int, update_type: str, entries: list[dict[str, Any]] | None
+    ) -> str:
+        enabled = self.config_bool("LocalAuthListEnabled")
+        answer = answers.local_list_answer(self.cp, enabled, list_version, update_type)
+        if answer != "Accepted":
+            return answer
+        kept = [
+            LocalListEntry(
+                id_tag=e["id_tag"],
+                status=e["id_tag_info"]["status"],
+                expiry_date=e["id_tag_info"].get("expiry_date"),
+                parent_id_tag=e["id_tag_info"].get("parent_id_tag"),
+            )
+            for e in entries or []
+            if e.get("id_tag_info")
+        ]
+        removed = [e["id_tag"] for e in entries or [] if not e.get("id_tag_info")]
+        self.cp.local_list_changed(list_version, update_type, kept, removed, None)
+        self.record()
+        return "Accepted"
+
+    def change_configuration(self, key: str, value: str) -> str:
+        status, resolved = configuration.decide_change(key, value)
+        if resolved is not None and status in ("Accepted", "RebootRequired"):
+            self.apply_configuration(resolved.name, configuration.normalise(resolved, value))
+            self.record()
+        return status
+
+    def get_configuration(self, keys: list[str] | None) -> tuple[list[dict[str, Any]], list[str]]:
+        names = keys or list(configuration.KEYS)
+        known, unknown = [], []
+        for name in names:
+            key = configuration.KEYS.get(name)
+            if key is None:
+                unknown.append(name)
+            else:
+                known.append({"key": name, "readonly": key.readonly, "value": self.config(name)})
+        return known, unknown

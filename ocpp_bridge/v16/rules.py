@@ -1,0 +1,60 @@
+"""OCPP 1.6 tables and pure helpers: the firmware it reports, measurand units, a profile's limit in W."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.chargepoint import ChargePoint
+from domain.connector_state import ConnectorState
+from ocpp_bridge.core.charging_profiles import schedule_limit_w
+from ocpp_bridge.core.meter import EvModel
+
+FIRMWARE = "ocpp-ledger 0.1"
+MEASURAND_UNITS = {
+    "Energy.Active.Import.Register": "Wh",
+    "Power.Active.Import": "W",
+    "Current.Import": "A",
+    "Voltage": "V",
+    "SoC": "Percent",
+}
+
+
+def limit_watts(schedule: dict[str, Any], current_type: str) -> float | None:
+    return schedule_limit_w(schedule, current_type)
+
+
+# --- the status a connector shows (StatusNotification), from the charger's state alone ----------------
+
+
+def charger_status(cp: ChargePoint) -> tuple[str, str]:
+    """Connector 0 (the charge point as a whole): Faulted, Unavailable (every connector inoperative and
+    no transaction left to finish) or Available, and its error code."""
+    if cp.charger_fault:
+        return "Faulted", cp.charger_fault
+    if all(not c.operative and c.transaction_id is None for c in cp.connectors.values()):
+        return "Unavailable", "NoError"
+    return "Available", "NoError"
+
+
+def transaction_status(state: ConnectorState, ev: EvModel | None, power_w: float) -> str:
+    """Charging, or which side suspends it: the EVSE (power update or profile of 0 W) wins."""
+    if any(w is not None and w <= 0 for w in (state.offered_power_w, state.limit_w)):
+        return "SuspendedEVSE"
+    if not state.plugged or not state.ev_requesting or (ev is not None and ev.accepted_power_w() <= 0):
+        return "SuspendedEV"
+    if power_w <= 0:
+        return "SuspendedEVSE"
+    return "Charging"
+
+
+def resting_status(state: ConnectorState, ev: EvModel | None, power_w: float) -> str:
+    """The status a connector shows when no fault overrides it: its transaction's, Unavailable
+    (ChangeAvailability), Finishing (a transaction ended, the cable still in), Preparing (cable in, no
+    transaction yet) or Available."""
+    if state.transaction_id is not None:
+        return transaction_status(state, ev, power_w)
+    if not state.operative:
+        return "Unavailable"
+    if state.plugged:
+        return "Finishing" if state.finishing else "Preparing"
+    return "Available"

@@ -1,0 +1,146 @@
+"""The ocpp library's 2.0.1 charge point: routes each CSMS-initiated call to the station's answer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ocpp.routing import on
+from ocpp.v201 import ChargePoint as OcppChargePoint
+from ocpp.v201 import call_result
+from ocpp.v201.enums import Action
+
+from ocpp_bridge.v201.rules import VENDOR_ID
+
+if TYPE_CHECKING:
+    from ocpp_bridge.v201.station import V201Station
+
+
+class V201Client(OcppChargePoint):
+    """The `ocpp` library's 2.0.1 charging station; each handler answers at once and leaves follow-ups to
+    the station's intent worker (a call() inside a handler would block the reader)."""
+
+    station: V201Station
+
+    @on(Action.request_start_transaction)
+    def on_request_start(
+        self,
+        id_token: dict[str, Any],
+        remote_start_id: int,
+        call_unique_id: str,
+        evse_id: int | None = None,
+        charging_profile: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> call_result.RequestStartTransaction:
+        status, transaction_id = self.station.request_start(
+            id_token, remote_start_id, evse_id, charging_profile, call_unique_id
+        )
+        return call_result.RequestStartTransaction(status=status, transaction_id=transaction_id)
+
+    @on(Action.request_stop_transaction)
+    def on_request_stop(
+        self, transaction_id: str, call_unique_id: str, **_: Any
+    ) -> call_result.RequestStopTransaction:
+        return call_result.RequestStopTransaction(
+            status=self.station.request_stop(transaction_id, call_unique_id)
+        )
+
+    @on(Action.reset)
+    def on_reset(
+        self, type: str, call_unique_id: str, evse_id: int | None = None, **_: Any
+    ) -> call_result.Reset:
+        return call_result.Reset(status=self.station.reset(type, evse_id, call_unique_id))
+
+    @on(Action.trigger_message)
+    def on_trigger(
+        self, requested_message: str, call_unique_id: str, evse: dict[str, Any] | None = None, **_: Any
+    ) -> call_result.TriggerMessage:
+        return call_result.TriggerMessage(
+            status=self.station.trigger(requested_message, evse, call_unique_id)
+        )
+
+    @on(Action.unlock_connector)
+    def on_unlock(self, evse_id: int, connector_id: int, **_: Any) -> call_result.UnlockConnector:
+        return call_result.UnlockConnector(status=self.station.unlock(evse_id, connector_id))
+
+    @on(Action.change_availability)
+    def on_change_availability(
+        self, operational_status: str, call_unique_id: str, evse: dict[str, Any] | None = None, **_: Any
+    ) -> call_result.ChangeAvailability:
+        return call_result.ChangeAvailability(
+            status=self.station.change_availability(operational_status, evse, call_unique_id)
+        )
+
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(
+        self, evse_id: int, charging_profile: dict[str, Any], call_unique_id: str, **_: Any
+    ) -> call_result.SetChargingProfile:
+        return call_result.SetChargingProfile(
+            status=self.station.set_charging_profile(evse_id, charging_profile, call_unique_id)
+        )
+
+    @on(Action.clear_charging_profile)
+    def on_clear_charging_profile(
+        self,
+        call_unique_id: str,
+        charging_profile_id: int | None = None,
+        charging_profile_criteria: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> call_result.ClearChargingProfile:
+        return call_result.ClearChargingProfile(
+            status=self.station.clear_charging_profile(
+                charging_profile_id, charging_profile_criteria, call_unique_id
+            )
+        )
+
+    @on(Action.get_variables)
+    def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> call_result.GetVariables:
+        return call_result.GetVariables(get_variable_result=self.station.get_variables(get_variable_data))
+
+    @on(Action.set_variables)
+    def on_set_variables(self, set_variable_data: list[dict[str, Any]], **_: Any) -> call_result.SetVariables:
+        return call_result.SetVariables(set_variable_result=self.station.set_variables(set_variable_data))
+
+    @on(Action.get_base_report)
+    def on_get_base_report(
+        self, request_id: int, report_base: str, call_unique_id: str, **_: Any
+    ) -> call_result.GetBaseReport:
+        return call_result.GetBaseReport(
+            status=self.station.base_report(request_id, report_base, call_unique_id)
+        )
+
+    @on(Action.send_local_list)
+    def on_send_local_list(
+        self,
+        version_number: int,
+        update_type: str,
+        local_authorization_list: list[dict[str, Any]] | None = None,
+        **_: Any,
+    ) -> call_result.SendLocalList:
+        return call_result.SendLocalList(
+            status=self.station.send_local_list(version_number, update_type, local_authorization_list)
+        )
+
+    @on(Action.get_local_list_version)
+    def on_get_local_list_version(self, **_: Any) -> call_result.GetLocalListVersion:
+        return call_result.GetLocalListVersion(version_number=self.station.cp.local_list_version)
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self, **_: Any) -> call_result.ClearCache:
+        return call_result.ClearCache(status=self.station.clear_cache())
+
+    @on(Action.data_transfer)
+    def on_data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: Any = None, **_: Any
+    ) -> call_result.DataTransfer:
+        if vendor_id != VENDOR_ID:
+            return call_result.DataTransfer(status="UnknownVendorId")
+        return call_result.DataTransfer(status="Accepted", data=data)
+
+    @on(Action.get_transaction_status)
+    def on_get_transaction_status(
+        self, transaction_id: str | None = None, **_: Any
+    ) -> call_result.GetTransactionStatus:
+        ongoing = None
+        if transaction_id is not None:
+            ongoing = any(c.transaction_id == transaction_id for c in self.station.cp.connectors.values())
+        return call_result.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=ongoing)

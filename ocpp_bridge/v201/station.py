@@ -1,0 +1,33 @@
+"""The OCPP 2.0.1 station assembled from its concerns, and its typed map of commands."""
+
+from __future__ import annotations
+
+from domain.commands import (
+    CommandType,
+)
+from ocpp_bridge.station import SHARED_COMMANDS
+from ocpp_bridge.v201.device_model import V201DeviceModel
+
+
+class V201Station(V201DeviceModel):
+    """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, device model."""
+
+
+# Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every
+# CommandType has one).
+V201Station.commands = {
+    **SHARED_COMMANDS,
+    CommandType.PLUG_CONNECTOR: V201Station.cmd_plug_connector,
+    CommandType.UNPLUG_CONNECTOR: V201Station.cmd_unplug_connector,
+    CommandType.UNLOCK_CONNECTOR: V201Station.cmd_unlock_connector,
+    CommandType.START_TRANSACTION: V201Station.cmd_start_transaction,
+    CommandType.STOP_TRANSACTION: V201Station.cmd_stop_transaction,
+    CommandType.START_SESSION: V201Station.cmd_start_session,
+    CommandType.STOP_SESSION: V201Station.cmd_stop_session,
+    CommandType.AUTHORIZE: V201Station.cmd_authorize,
+    CommandType.EV_REQUESTS_ENERGY: V201Station.cmd_ev_requests_energy,
+    CommandType.EV_STOPS_ENERGY: V201Station.cmd_ev_stops_energy,
+    CommandType.POWER_UPDATE: V201Station.cmd_power_update,
+    CommandType.INJECT_FAULT: V201Station.cmd_inject_fault,
+    CommandType.CLEAR_FAULT: V201Station.cmd_clear_fault,
+}
