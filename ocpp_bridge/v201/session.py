@@ -18,6 +18,7 @@ from infra import patches
 from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.core.meter import Reading
 from ocpp_bridge.station import Station, StationSettings
+from ocpp_bridge.v201 import csms_answers as answers
 from ocpp_bridge.v201 import rules
 from ocpp_bridge.v201.client import V201Client
 
@@ -30,14 +31,11 @@ from ocpp_bridge.writer import EventWriter
 class V201Session(Station):
     """Boot, status, device-model events, authorization and meter values of a 2.0.1 station."""
 
-    def busy(self, evse_id: int) -> bool:
-        return any(self.state(n).transaction_id is not None for n in self.scope(evse_id))
-
     def scope(self, evse_id: int) -> list[int]:
-        """The connectors an evseId names: all of them for 0."""
-        if evse_id == 0:
-            return list(self.cp.connectors)
-        return [evse_id] if evse_id in self.cp.connectors else []
+        return answers.scope(self.cp, evse_id)
+
+    def busy(self, evse_id: int) -> bool:
+        return answers.busy(self.cp, evse_id)
 
     async def deliver_queued_transaction_events(self) -> None:
         """After a boot, before anything else: what was queued, in order, with its retries."""
