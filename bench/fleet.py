@@ -1,16 +1,24 @@
-"""Fleet benchmark: N simulated chargers on one bridge process against a CSMS in a second process.
+"""Fleet benchmark: N simulated chargers on one bridge process against a CSMS in a second process, beside
+the same N charge points written with the bare `ocpp` library (recording nothing), in the same run.
 
 Processes (all on loopback, PostgreSQL from LEDGER_BENCH_DATABASE_URL in a fresh schema):
   - the CSMS (bench/fleet_csms.py: the project's `ocpp`-library CSMS, schema validation on),
   - `ocpp-ledger serve --no-bridge` (gateway, projections, auto-stop policy),
-  - `ocpp-ledger bridge` (the N charge points) — the process measured.
-Every charger runs a charging session (meter values every 10 s, heartbeat every 60 s) while the driver
-sends `authorize` commands through the API at a steady rate. Reported per N: the bridge's CPU and resident
-memory per charger (and the CPU of the CSMS, of the gateway, and how busy the whole machine was), frames
-and events appended per second, and command latency from the API's 202 to the Authorize frame arriving
-at the CSMS (p50/p99).
+  - `ocpp-ledger bridge` (the N charge points),
+  - or instead of the last two, bench/fleet_baseline.py (the baseline: the library's charge points).
+Every charger boots, reports its statuses and runs a charging session (meter values every 10 s, heartbeat
+every 60 s) while the driver sends `authorize` commands through the API at a steady rate (the baseline
+sends the same Authorize calls itself). The yardstick is CPU per message the CSMS receives, for each of
+our processes (bridge, gateway, PostgreSQL's backends serving them) and for the baseline. Also reported:
+boot time (from the bridge's start to every charger's statuses at the CSMS), resident memory per charger,
+events appended per message, and command latency from the API's 202 to the Authorize frame arriving at
+the CSMS (p50/p99).
 
-Run: `.venv/bin/python bench/fleet.py --sizes 100,1000,5000 --window 60`.
+`--before WORKTREE` also measures another checkout's code in the same run (`git worktree add --detach
+/tmp/before <commit>`), so a change is compared with what came before it under the same load;
+`--repeat` interleaves several runs of each. A Markdown summary (medians) ends the output.
+
+Run: `make bench-fleet ARGS='--sizes 100,1000 --window 60 --repeat 2 --before /tmp/before'`.
 """
 
 from __future__ import annotations
@@ -27,8 +35,10 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -92,9 +102,12 @@ def rss_bytes(pid: int) -> int:
 
 
 @contextlib.contextmanager
-def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    args: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT
+) -> Iterator[subprocess.Popen[bytes]]:
+    # The working directory matters: `python -c` puts it first on the import path.
     with log.open("wb") as out:
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
     try:
         yield proc
     finally:
@@ -120,39 +133,183 @@ def scalar(url: str, schema: str, sql: str, params: tuple[object, ...] = ()) -> 
         return int(row[0] or 0) if row is not None else 0
 
 
+@dataclass(frozen=True)
+class Variant:
+    """Whose code a run measures: this tree ("ours"), a previous commit's worktree ("before"), or the
+    bare `ocpp` library's charge points ("baseline")."""
+
+    name: str
+    root: Path = ROOT
+
+    def env(self, env: dict[str, str]) -> dict[str, str]:
+        return {**env, "PYTHONPATH": str(self.root)}
+
+    @property
+    def cli(self) -> list[str]:
+        # The tree's own code: PYTHONPATH comes before the editable install of this checkout.
+        return [sys.executable, "-c", "from ocpp_ledger.cli import main; main()"]
+
+
+def csms_received(work: Path, n: int) -> dict[str, int]:
+    path = work / f"arrivals-{n}.counts"
+    if not path.exists():
+        return {}
+    with contextlib.suppress(ValueError):
+        return dict(json.loads(path.read_text())["counts"])
+    return {}
+
+
+def booted(work: Path, n: int) -> bool:
+    """Every charger booted and reported connector 0 and 1 to the CSMS."""
+    counts = csms_received(work, n)
+    return counts.get("BootNotification", 0) >= n and counts.get("StatusNotification", 0) >= 2 * n
+
+
+class Meter:
+    """CPU seconds of processes over a window: our processes by pid, PostgreSQL's backends by the
+    application name their process connected with (PGAPPNAME); the messages the CSMS received."""
+
+    def __init__(self, url: str, work: Path, n: int, procs: dict[str, int], apps: dict[str, str]) -> None:
+        self.url, self.work, self.n, self.procs, self.apps = url, work, n, procs, apps
+
+    def backends(self) -> dict[int, str]:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid, application_name FROM pg_stat_activity WHERE application_name = ANY(%s)",
+                (list(self.apps.values()),),
+            ).fetchall()
+        return {int(pid): app for pid, app in rows}
+
+    def sample(self) -> Sample:
+        # The CSMS writes its counters every second: up to a second stale at either end of a window.
+        cpu: dict[str, float] = {name: cpu_seconds(pid) for name, pid in self.procs.items()}
+        backend_cpu: dict[int, float] = {}
+        for pid in self.backends():
+            with contextlib.suppress(OSError, IndexError):
+                backend_cpu[pid] = cpu_seconds(pid)
+        busy, total = machine_busy_seconds()
+        received = sum(csms_received(self.work, self.n).values())
+        return Sample(cpu, backend_cpu, busy, total, received, time.monotonic())
+
+    @staticmethod
+    def per_message(before: Sample, after: Sample) -> dict[str, Any]:
+        messages = after.received - before.received
+        elapsed = after.at - before.at
+        cpu = {name: after.cpu[name] - before.cpu[name] for name in after.cpu}
+        # A backend that connected during the window started from zero; one that ended is not counted.
+        cpu["postgres"] = sum(value - before.backends.get(pid, 0.0) for pid, value in after.backends.items())
+        result: dict[str, Any] = {
+            "csms_messages": messages,
+            "csms_messages_per_s": round(messages / elapsed, 1),
+            "machine_busy_percent": round(100 * (after.busy - before.busy) / (after.total - before.total), 1),
+        }
+        for name, seconds in cpu.items():
+            result[f"{name}_cpu_percent"] = round(100 * seconds / elapsed, 1)
+            result[f"{name}_ms_per_msg"] = round(1000 * seconds / messages, 3) if messages else None
+        return result
+
+
+@dataclass(frozen=True)
+class Sample:
+    cpu: dict[str, float]
+    backends: dict[int, float]
+    busy: float
+    total: float
+    received: int
+    at: float
+
+
+def run_baseline(n: int, window: float, rate: float, url: str, work: Path) -> dict[str, object]:
+    """The same fleet, traffic and CSMS with the bare `ocpp` library's charge points."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
+    csms_port = free_port()
+    arrivals = work / f"arrivals-{n}.txt"
+    arrivals.unlink(missing_ok=True)
+    (work / f"arrivals-{n}.counts").unlink(missing_ok=True)
+    status = work / f"baseline-{n}.status"
+    status.unlink(missing_ok=True)
+    with process(
+        [sys.executable, str(ROOT / "bench" / "fleet_csms.py"), str(csms_port), str(arrivals)],
+        env,
+        work / f"csms-{n}.log",
+    ) as csms:
+        wait(lambda: (work / f"arrivals-{n}.counts").exists(), 60, "the CSMS")
+        started = time.monotonic()
+        with process(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "fleet_baseline.py"),
+                f"ws://127.0.0.1:{csms_port}/ocpp",
+                str(n),
+                str(rate),
+                str(status),
+            ],
+            env,
+            work / f"baseline-{n}.log",
+        ) as baseline:
+            wait(lambda: booted(work, n), 600, f"{n} baseline chargers booted")
+            boot = time.monotonic() - started
+            wait(lambda: status.exists() and int(status.read_text() or 0) >= n, 600, f"{n} charging")
+            time.sleep(12)  # the meter phases settle into their steady rhythm, as for the bridge
+            meter = Meter(url, work, n, {"baseline": baseline.pid, "csms": csms.pid}, {})
+            s0 = meter.sample()
+            time.sleep(window)
+            s1 = meter.sample()
+            rss = rss_bytes(baseline.pid)
+    return {
+        "variant": "baseline",
+        "chargers": n,
+        "window_s": round(s1.at - s0.at, 1),
+        "boot_s": round(boot, 1),
+        **Meter.per_message(s0, s1),
+        "rss_mb": round(rss / 2**20, 1),
+        "rss_kb_per_charger": round(rss / 1024 / n, 1),
+    }
+
+
 def run_size(
-    n: int, window: float, rate: float, url: str, work: Path, profile: bool = False
+    variant: Variant, n: int, window: float, rate: float, url: str, work: Path, profile: bool = False
 ) -> dict[str, object]:
     schema = f"fleet_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")},
-        "LEDGER_DATABASE_URL": url,
-        "LEDGER_DATABASE_SCHEMA": schema,
-        "LEDGER_POOL_SIZE": "8",
-    }
+    env = variant.env(
+        {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")},
+            "LEDGER_DATABASE_URL": url,
+            "LEDGER_DATABASE_SCHEMA": schema,
+            "LEDGER_POOL_SIZE": "8",
+        }
+    )
+    apps = {"gateway": f"{schema}-gateway", "bridge": f"{schema}-bridge"}
     csms_port, api_port, metrics_port = free_port(), free_port(), free_port()
     arrivals = work / f"arrivals-{n}.txt"
     arrivals.unlink(missing_ok=True)
-    cli = str(BIN / "ocpp-ledger")
-    subprocess.run([cli, "db", "upgrade"], env=env, check=True, capture_output=True)
+    (work / f"arrivals-{n}.counts").unlink(missing_ok=True)
+    cli = variant.cli
+    subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True, cwd=variant.root)
     token = subprocess.run(
-        [cli, "token", "create", "--org", "bench"], env=env, check=True, capture_output=True, text=True
+        [*cli, "token", "create", "--org", "bench"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=variant.root,
     ).stdout.strip()
+    tag = f"{variant.name}-{n}"
     try:
         with (
             process(
                 [sys.executable, str(ROOT / "bench" / "fleet_csms.py"), str(csms_port), str(arrivals)],
                 env,
-                work / f"csms-{n}.log",
+                work / f"csms-{tag}.log",
             ) as csms,
             process(
-                [cli, "serve", "--no-bridge", "--port", str(api_port)], env, work / f"gateway-{n}.log"
+                [*cli, "serve", "--no-bridge", "--port", str(api_port)],
+                {**env, "PGAPPNAME": apps["gateway"]},
+                work / f"gateway-{tag}.log",
+                variant.root,
             ) as gateway,
-            process(
-                [cli, "bridge", "--metrics-port", str(metrics_port)], env, work / f"bridge-{n}.log"
-            ) as bridge,
             httpx.Client(
                 base_url=f"http://127.0.0.1:{api_port}",
                 headers={"Authorization": f"Bearer {token}"},
@@ -175,103 +332,152 @@ def run_size(
                 }
                 assert api.post(f"/ocpp/locations/{location}/chargers", json=[group]).status_code == 202
                 remaining -= batch
-            wait(
-                lambda: scalar(url, schema, "SELECT count(*) FROM charge_points WHERE connected") >= n,
-                600,
-                f"{n} chargers connected",
-            )
-            api.post(
-                "/ocpp/commands/start-session",
-                json={"target": {"location_id": location}, "event": {"id_tag": "FLEET"}},
-            )
-            wait(
-                lambda: (
-                    scalar(
-                        url,
-                        schema,
-                        "SELECT count(*) FROM charge_point_connectors WHERE transaction_id IS NOT NULL",
-                    )
-                    >= n
-                ),
-                600,
-                f"{n} sessions",
-            )
-            time.sleep(12)  # let the meter phases settle into their steady rhythm
-            ids = [
-                c["id"]
-                for c in api.get(f"/ocpp/locations/{location}/chargers", params={"limit": 100}).json()["data"]
-            ]
-            if profile:  # a sampling profile of the bridge during the window (py-spy, if installed)
-                subprocess.Popen(
-                    [
-                        str(BIN / "py-spy"),
-                        "record",
-                        "-d",
-                        str(int(window)),
-                        "-f",
-                        "raw",
-                        "-o",
-                        str(work / f"bridge-{n}.prof"),
-                        "-p",
-                        str(bridge.pid),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+            wait(lambda: scalar(url, schema, "SELECT count(*) FROM chargers") >= n, 600, f"{n} chargers")
+            # Boot: from the bridge's start to every charger connected, accepted, and its statuses sent
+            # (each frame is on record before it leaves).
+            started = time.monotonic()
+            with process(
+                [*cli, "bridge", "--metrics-port", str(metrics_port)],
+                {**env, "PGAPPNAME": apps["bridge"]},
+                work / f"bridge-{tag}.log",
+                variant.root,
+            ) as bridge:
+                wait(lambda: booted(work, n), 600, f"{n} chargers booted")
+                boot = time.monotonic() - started
+                result = _measure(
+                    variant,
+                    n,
+                    window,
+                    rate,
+                    url,
+                    work,
+                    schema,
+                    api,
+                    location,
+                    arrivals,
+                    {"bridge": bridge.pid, "gateway": gateway.pid, "csms": csms.pid},
+                    apps,
+                    metrics_port,
+                    profile,
                 )
-            cpu0, csms_cpu0, gateway_cpu0 = (cpu_seconds(p.pid) for p in (bridge, csms, gateway))
-            busy0, total0 = machine_busy_seconds()
-            bridge0 = bridge_totals(api, metrics_port)
-            t0 = time.monotonic()
-            head0 = scalar(url, schema, "SELECT max(notification_id) FROM ocpp_ledger_events")
-            accepted: dict[str, float] = {}
-            next_send = time.monotonic()
-            seq = 0
-            while time.monotonic() - t0 < window:
-                next_send += 1.0 / rate
-                time.sleep(max(0.0, next_send - time.monotonic()))
-                seq += 1
-                tag = f"LAT{seq}"
-                response = api.post(
-                    "/ocpp/commands/authorize",
-                    json={"target": {"charger_id": random.choice(ids)}, "event": {"id_tag": tag}},
-                )
-                if response.status_code == 202:
-                    accepted[tag] = time.monotonic()
-            elapsed = time.monotonic() - t0
-            cpu1, csms_cpu1, gateway_cpu1 = (cpu_seconds(p.pid) for p in (bridge, csms, gateway))
-            busy1, total1 = machine_busy_seconds()
-            bridge1 = bridge_totals(api, metrics_port)
-            delta = {key: bridge1[key] - bridge0[key] for key in bridge0}
-            saves = delta["writer_saves"]
-            head1 = scalar(url, schema, "SELECT max(notification_id) FROM ocpp_ledger_events")
-            frames = scalar(
-                url,
-                schema,
-                "SELECT count(*) FROM ocpp_ledger_events "
-                "WHERE notification_id > %s AND notification_id <= %s AND topic = %s",
-                (head0, head1, FRAME_TOPIC),
-            )
-            rss = rss_bytes(bridge.pid)
-            time.sleep(3)  # the last commands' frames
-            counts = json.loads((work / f"arrivals-{n}.counts").read_text())
-            stages = command_stages(url, schema, arrivals)
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    commit = subprocess.run(
+        ["git", "-C", str(variant.root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    return {"variant": variant.name, "commit": commit, "chargers": n, "boot_s": round(boot, 1), **result}
+
+
+def _measure(
+    variant: Variant,
+    n: int,
+    window: float,
+    rate: float,
+    url: str,
+    work: Path,
+    schema: str,
+    api: httpx.Client,
+    location: str,
+    arrivals: Path,
+    procs: dict[str, int],
+    apps: dict[str, str],
+    metrics_port: int,
+    profile: bool,
+) -> dict[str, object]:
+    """The steady state: every charger charging, commands sent through the API for `window` seconds."""
+    api.post(
+        "/ocpp/commands/start-session",
+        json={"target": {"location_id": location}, "event": {"id_tag": "FLEET"}},
+    )
+    wait(
+        lambda: (
+            scalar(
+                url,
+                schema,
+                "SELECT count(*) FROM charge_point_connectors WHERE transaction_id IS NOT NULL",
+            )
+            >= n
+        ),
+        600,
+        f"{n} sessions",
+    )
+    time.sleep(12)  # let the meter phases settle into their steady rhythm
+    ids = [
+        c["id"] for c in api.get(f"/ocpp/locations/{location}/chargers", params={"limit": 100}).json()["data"]
+    ]
+    if profile:  # a sampling profile of each of our processes during the window (py-spy, if installed)
+        for name in ("bridge", "gateway"):
+            subprocess.Popen(
+                [
+                    str(BIN / "py-spy"),
+                    "record",
+                    "-d",
+                    str(int(window)),
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(work / f"{name}-{variant.name}-{n}.prof"),
+                    "-p",
+                    str(procs[name]),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+    meter = Meter(url, work, n, procs, apps)
+    s0 = meter.sample()
+    bridge0 = bridge_totals(api, metrics_port)
+    t0 = time.monotonic()
+    head0 = scalar(url, schema, "SELECT max(notification_id) FROM ocpp_ledger_events")
+    accepted: dict[str, float] = {}
+    # OCPPLAB's path; a commit measured with --before may predate it and know only /authorize.
+    authorize_path = "/ocpp/commands/authorize-id-tag"
+    if api.post(authorize_path, json={}).status_code in (404, 405):
+        authorize_path = "/ocpp/commands/authorize"
+    next_send = time.monotonic()
+    seq = 0
+    while time.monotonic() - t0 < window:
+        next_send += 1.0 / rate
+        time.sleep(max(0.0, next_send - time.monotonic()))
+        seq += 1
+        tag = f"LAT{seq}"
+        response = api.post(
+            authorize_path,
+            json={"target": {"charger_id": random.choice(ids)}, "event": {"id_tag": tag}},
+        )
+        if response.status_code == 202:
+            accepted[tag] = time.monotonic()
+    elapsed = time.monotonic() - t0
+    bridge1 = bridge_totals(api, metrics_port)
+    head1 = scalar(url, schema, "SELECT max(notification_id) FROM ocpp_ledger_events")
+    s1 = meter.sample()
+    delta = {key: bridge1[key] - bridge0[key] for key in bridge0}
+    saves = delta["writer_saves"]
+    frames = scalar(
+        url,
+        schema,
+        "SELECT count(*) FROM ocpp_ledger_events "
+        "WHERE notification_id > %s AND notification_id <= %s AND topic = %s",
+        (head0, head1, FRAME_TOPIC),
+    )
+    rss = rss_bytes(procs["bridge"])
+    time.sleep(3)  # the last commands' frames
+    counts = json.loads((work / f"arrivals-{n}.counts").read_text())
+    stages = command_stages(url, schema, arrivals)
     arrived = {tag: monotonic for tag, (monotonic, _) in read_arrivals(arrivals).items()}
     latencies = sorted((arrived[t] - accepted[t]) * 1000 for t in accepted if t in arrived)
+    per_message = Meter.per_message(s0, s1)
+    messages = s1.received - s0.received
+    ours = ("bridge", "gateway", "postgres")
     return {
-        "chargers": n,
         "window_s": round(elapsed, 1),
-        "bridge_cpu_percent": round(100 * (cpu1 - cpu0) / elapsed, 1),
-        "csms_cpu_percent": round(100 * (csms_cpu1 - csms_cpu0) / elapsed, 1),
-        "gateway_cpu_percent": round(100 * (gateway_cpu1 - gateway_cpu0) / elapsed, 1),
-        # the whole machine, every process (PostgreSQL, the driver, ...): 100 % = all cores busy
-        "machine_busy_percent": round(100 * (busy1 - busy0) / (total1 - total0), 1),
-        "bridge_rss_mb": round(rss / 2**20, 1),
+        **per_message,
+        "ours_ms_per_msg": round(sum(per_message[f"{p}_ms_per_msg"] or 0.0 for p in ours), 3),
+        "rss_mb": round(rss / 2**20, 1),
         "rss_kb_per_charger": round(rss / 1024 / n, 1),
         "frames_per_s": round(frames / elapsed),
         "events_per_s": round((head1 - head0) / elapsed),
+        "events_per_msg": round((head1 - head0) / messages, 2) if messages else None,
         # the bridge's group commits: how often, how big, how long (every frame it sends waits for one)
         "writer_saves_per_s": round(saves / elapsed, 1),
         "writer_events_per_save": round(delta["writer_events"] / saves, 1) if saves else None,
@@ -343,6 +549,39 @@ def _ready(api: httpx.Client) -> bool:
     return False
 
 
+def summary(results: list[dict[str, Any]]) -> str:
+    """A Markdown table: per N, the median over repetitions of each variant's CPU per CSMS message."""
+    lines = [
+        "| N | msgs/s | baseline ms/msg | variant | bridge | gateway | PostgreSQL | ours in all | "
+        "all / baseline | bridge / baseline | boot s (baseline) | KB/charger (baseline) | events/msg | "
+        "p50 / p99 ms | machine busy % |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def median(rows: list[dict[str, Any]], key: str) -> float:
+        values = [float(r[key]) for r in rows if r.get(key) is not None]
+        return statistics.median(values) if values else float("nan")
+
+    for n in sorted({int(r["chargers"]) for r in results}):
+        of_n = [r for r in results if r["chargers"] == n]
+        base = [r for r in of_n if r["variant"] == "baseline"]
+        base_ms = median(base, "baseline_ms_per_msg")
+        for name in sorted({str(r["variant"]) for r in of_n} - {"baseline"}, key=lambda v: v != "before"):
+            rows = [r for r in of_n if r["variant"] == name]
+            ours = median(rows, "ours_ms_per_msg")
+            lines.append(
+                f"| {n:,} | {median(rows, 'csms_messages_per_s'):.0f} | {base_ms:.3f} | {name} "
+                f"({len(rows)}x) | {median(rows, 'bridge_ms_per_msg'):.3f} | "
+                f"{median(rows, 'gateway_ms_per_msg'):.3f} | {median(rows, 'postgres_ms_per_msg'):.3f} | "
+                f"{ours:.3f} | {ours / base_ms:.2f} | {median(rows, 'bridge_ms_per_msg') / base_ms:.2f} | "
+                f"{median(rows, 'boot_s'):.1f} ({median(base, 'boot_s'):.1f}) | "
+                f"{median(rows, 'rss_kb_per_charger'):.0f} ({median(base, 'rss_kb_per_charger'):.0f}) | "
+                f"{median(rows, 'events_per_msg'):.2f} | {median(rows, 'latency_p50_ms'):.1f} / "
+                f"{median(rows, 'latency_p99_ms'):.1f} | {median(rows, 'machine_busy_percent'):.0f} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -350,17 +589,34 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,5000")
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=5.0, help="authorize commands per second")
-    parser.add_argument("--profile", action="store_true", help="record a py-spy profile of the bridge")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each variant per size, interleaved")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also measure the code of this worktree (e.g. `git worktree add /tmp/before <commit>`)",
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare `ocpp` library's run")
+    parser.add_argument("--no-ours", action="store_true", help="skip this tree's run")
+    parser.add_argument("--profile", action="store_true", help="record py-spy profiles of our processes")
     args = parser.parse_args()
     url = os.environ.get("LEDGER_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     work = ROOT / "bench" / "results"
     work.mkdir(exist_ok=True)
-    results = []
+    variants = [] if args.no_ours else [Variant("ours")]
+    if args.before is not None:
+        variants.insert(0, Variant("before", args.before.resolve()))
+    results: list[dict[str, Any]] = []
+    out = work / f"fleet-{int(time.time())}.json"
     for n in (int(s) for s in args.sizes.split(",")):
-        result = run_size(n, args.window, args.rate, url, work, args.profile)
-        print(json.dumps(result), flush=True)
-        results.append(result)
-    (work / f"fleet-{int(time.time())}.json").write_text(json.dumps(results, indent=1))
+        for _ in range(args.repeat):
+            if not args.no_baseline:
+                results.append(run_baseline(n, args.window, args.rate, url, work))
+                print(json.dumps(results[-1]), flush=True)
+            for variant in variants:
+                results.append(run_size(variant, n, args.window, args.rate, url, work, args.profile))
+                print(json.dumps(results[-1]), flush=True)
+            out.write_text(json.dumps(results, indent=1))
+    print(summary(results))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Annotated, Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -43,20 +43,47 @@ Identity = Annotated[
 ]
 
 
+IDENTITY_PLACEHOLDER = "{identity}"
+
+
 def _check_ws_url(value: str) -> str:
-    url = urlparse(value)
+    if value.count(IDENTITY_PLACEHOLDER) > 1:
+        raise ValueError("may place the identity ({identity}) only once")
+    if "{" in value.replace(IDENTITY_PLACEHOLDER, "") or "}" in value.replace(IDENTITY_PLACEHOLDER, ""):
+        raise ValueError("the only placeholder a CSMS URL may hold is {identity}")
+    placed = IDENTITY_PLACEHOLDER in value
+    if placed and IDENTITY_PLACEHOLDER in urlparse(value).netloc:
+        raise ValueError("{identity} belongs in the path or the query, not in the host")
+    url = urlparse(value.replace(IDENTITY_PLACEHOLDER, "CP"))
     if url.scheme not in ("ws", "wss") or not url.hostname:
         raise ValueError("must be a ws:// or wss:// URL with a host")
-    if url.query or url.fragment:
-        raise ValueError("must not carry a query or fragment (the identity is appended as a path)")
+    if url.fragment:
+        raise ValueError("must not carry a fragment")
+    if url.query and not placed:
+        raise ValueError(
+            "must not carry a query unless it places the identity with {identity} "
+            "(without {identity} the identity is appended as a path segment)"
+        )
     return value
+
+
+def csms_url(ws_url: str, identity: str) -> str:
+    """The URL a charger connects to: its `ws_url` with `{identity}` replaced (percent-encoded in a query),
+    or, without the placeholder, `ws_url + "/" + identity`."""
+    if IDENTITY_PLACEHOLDER not in ws_url:
+        return ws_url.rstrip("/") + "/" + identity
+    in_query = "?" in ws_url and ws_url.index("?") < ws_url.index(IDENTITY_PLACEHOLDER)
+    return ws_url.replace(IDENTITY_PLACEHOLDER, quote(identity, safe="") if in_query else identity)
 
 
 WsUrl = Annotated[
     str,
     StringConstraints(max_length=512),
     AfterValidator(_check_ws_url),
-    Field(description="ws:// or wss:// URL of the CSMS; the identity is appended as a path segment"),
+    Field(
+        description="ws:// or wss:// URL of the CSMS. The identity is appended as a path segment, or goes "
+        "where the URL says {identity}: ws://host/ocpp/{identity}/ or ws://host/ocpp?cp={identity}"
+    ),
 ]
 ChargerName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 

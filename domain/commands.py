@@ -136,9 +136,15 @@ class ConnectorCommand(CommandPayload):
 
     def rejection(self, version: OcppVersion, connector_count: int) -> Rejection | None:
         if self.evse_id is not None:
-            if version is OcppVersion.V16:
-                return Rejection(code="not_applicable", message="evse_id is an OCPP 2.0.1 field")
-            if self.connector_id not in (None, 1):
+            # A 1.6 charger has no EVSEs, but clients written for both versions send evse_id N with
+            # connector_id N (OCPPLAB's examples: evse_id=1, connector_id=1): they agree, so it is taken.
+            if version is OcppVersion.V16 and self.connector_id not in (None, self.evse_id):
+                return Rejection(
+                    code="not_applicable",
+                    message=f"evse_id {self.evse_id} and connector_id {self.connector_id} disagree; "
+                    "OCPP 1.6 has no EVSEs (give connector_id alone)",
+                )
+            if version is OcppVersion.V201 and self.connector_id not in (None, 1):
                 return Rejection(
                     code="connector_not_found",
                     message=f"EVSE {self.evse_id} has one connector (connector_id 1)",
@@ -196,6 +202,9 @@ class _StopsWithReason(ConnectorCommand):
 
 class StopTransaction(_StopsWithReason):
     event_type = CommandType.STOP_TRANSACTION
+
+    # The transaction the client named (the gateway found its connector); absent in events before it.
+    transaction_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
 
 class StopSession(_StopsWithReason):
@@ -311,7 +320,7 @@ class LocalAuthList(CommandPayload):
     event_type = CommandType.LOCAL_AUTH_LIST
 
     list_version: Annotated[int, Field(ge=1, le=2**31 - 1)]
-    update_type: Literal["Full", "Differential"]
+    update_type: Literal["Full", "Differential"] = "Full"
     entries: Annotated[list[LocalAuthListEntry], Field(max_length=10_000)] = Field(default_factory=list)
 
     def rejection(self, version: OcppVersion, connector_count: int) -> Rejection | None:

@@ -67,8 +67,9 @@ class UnknownCatalogModel(InvalidRequest):
     code = "unknown_catalog_model"
 
 
-class CommandNotApplicable(Conflict):
-    """A single-charger command that cannot apply to its charger; `code` says why."""
+class CommandNotApplicable(DomainError):
+    """A single-charger command that cannot apply to its charger in its state; `code` says why. Not a
+    Conflict: asking again does not change the charger's state (and clients retry a 409)."""
 
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)

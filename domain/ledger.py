@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from pydantic import BaseModel
 
+from domain.aggregates import topic
 from domain.charger import ChargerSettings, ChargerSpec
 from domain.commands import (
     PAYLOAD_TYPES,
@@ -81,6 +82,11 @@ class Ledger(Application[UUID]):
         super().__init__(env)
         self._saved_listeners: list[tuple[Callable[[int], object], frozenset[str] | None]] = []
         self._decisions = threading.Lock()
+        # Saves of observations only (the bridge's) NOTIFY a second channel on PostgreSQL: the read
+        # models listen to both, the bridge's follower only to the first, which has every intent.
+        route = getattr(self.recorder, "use_second_channel_for", None)  # infra.postgres's recorder
+        if route is not None:
+            route((topic("ChargePoint."),))
 
     def on_saved(self, listener: Callable[[int], object], topics: Iterable[str] | None = None) -> None:
         """Call `listener(max notification id)` after each save through this ledger (wakes projections),

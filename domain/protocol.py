@@ -91,6 +91,26 @@ class FaultType(StrEnum):
     WEAK_SIGNAL = "WeakSignal"
 
 
+# Names other clients use for a fault (OCPPLAB's docstrings send "OverCurrent"), lower-cased: the error code
+# without its "Failure" or "Error" suffix, and a few synonyms.
+_FAULT_SYNONYMS = {
+    "groundfault": FaultType.GROUND_FAILURE,
+    "overtemperature": FaultType.HIGH_TEMPERATURE,
+    "overheating": FaultType.HIGH_TEMPERATURE,
+    "evcommunication": FaultType.EV_COMMUNICATION_ERROR,
+}
+FAULT_NAMES: dict[str, FaultType] = {
+    **{f.value.lower(): f for f in FaultType},
+    **{f.value.lower().removesuffix("failure").removesuffix("error"): f for f in FaultType},
+    **_FAULT_SYNONYMS,
+}
+
+
+def fault_type_named(name: str) -> FaultType | None:
+    """The OCPP 1.6 error code a fault name stands for (case-insensitive), or None if it names none."""
+    return FAULT_NAMES.get(name.strip().lower())
+
+
 class AuthorizationStatus(StrEnum):
     """OCPP 1.6 AuthorizationStatus (the subset 2.0.1 shares for local-list entries)."""
 

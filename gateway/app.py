@@ -13,7 +13,16 @@ from gateway import errors
 from gateway.context import Context, build_context, upgrade_database
 from gateway.limits import BodySizeLimit, StoreDown
 from gateway.metrics import HttpMetrics
-from gateway.routers import analytics, catalog, chargers, commands, health, location_chargers, locations
+from gateway.routers import (
+    analytics,
+    catalog,
+    chargers,
+    commands,
+    health,
+    location_chargers,
+    location_templates,
+    locations,
+)
 from gateway.routers import metrics as metrics_route
 
 DESCRIPTION = """
@@ -52,7 +61,16 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(StoreDown, is_up=lambda: ctx.read.store.up)
     app.add_middleware(HttpMetrics)  # added last: outermost, so it sees every answer, 413s included
-    for module in (health, catalog, locations, chargers, location_chargers, commands, analytics):
+    for module in (
+        health,
+        catalog,
+        locations,
+        chargers,
+        location_chargers,
+        location_templates,
+        commands,
+        analytics,
+    ):
         app.include_router(module.router)
     app.include_router(metrics_route.router)
     return app

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from domain.tokens import ORGANIZATION_PATTERN, Role
 from gateway.context import Context
 from gateway.errors import Forbidden, RateLimited, Unauthorized
+from projections.tokens import organization_exists
 
 bearer = HTTPBearer(auto_error=False, description="an ocpp-ledger API token")
 
@@ -54,6 +55,7 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 def get_tenant(
+    ctx: Ctx,
     principal: CurrentPrincipal,
     x_organization_id: Annotated[
         str | None,
@@ -65,6 +67,11 @@ def get_tenant(
             raise Forbidden("admin tokens must choose a tenant with X-Organization-Id")
         if not ORGANIZATION_PATTERN.fullmatch(x_organization_id):
             raise Forbidden("X-Organization-Id is not a valid organization id")
+        # A typo must not read as an empty tenant: the organization must have been given a token.
+        ctx.read.barrier(["tokens"], ctx.settings.read_barrier_seconds)
+        with ctx.read.db.reader() as cur:
+            if not organization_exists(cur, x_organization_id):
+                raise Forbidden(f"X-Organization-Id {x_organization_id!r} names no organization")
         return x_organization_id
     if x_organization_id is not None:
         raise Forbidden("X-Organization-Id is only for admin tokens")

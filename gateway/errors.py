@@ -6,6 +6,7 @@ FastAPI's 422 shape (`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`), s
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from typing import Any
@@ -16,7 +17,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from domain.errors import Conflict, DomainError, InvalidRequest, NotFound
+from domain.errors import CommandNotApplicable, Conflict, DomainError, InvalidRequest, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def status_for(error: DomainError) -> int:
         return 404
     if isinstance(error, Conflict):
         return 409
-    if isinstance(error, InvalidRequest):
+    if isinstance(error, InvalidRequest | CommandNotApplicable):
         return 422
     return 400
 
@@ -134,6 +135,19 @@ def _masked(value: Any) -> Any:
     return value
 
 
+# A 422 echoes at most this much of an offending input (as FastAPI would, for one that is shorter): a
+# multi-megabyte unknown field is named, not sent back.
+MAX_ECHO_CHARS = 1000
+
+
+def _bounded(value: Any) -> Any:
+    """The input as given when its JSON is short; otherwise the start of its JSON text, marked as cut."""
+    text = json.dumps(value, default=str)
+    if len(text) <= MAX_ECHO_CHARS:
+        return value
+    return f"{text[:MAX_ECHO_CHARS]}… ({len(text)} characters, cut)"
+
+
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     details = []
@@ -141,14 +155,21 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
         detail = dict(detail)
         if "input" in detail:
             secret = bool(SECRET_FIELDS.intersection(map(str, detail.get("loc", ()))))
-            detail["input"] = "***" if secret else _masked(detail["input"])
+            detail["input"] = "***" if secret else _bounded(_masked(detail["input"]))
         if "ctx" in detail:
             detail["ctx"] = _masked(jsonable_encoder(detail["ctx"]))
         details.append(detail)
     return JSONResponse(status_code=422, content={"detail": jsonable_encoder(details)})
 
 
+async def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    # Starlette logs the exception and re-raises it after this answer: the body is only the error shape
+    # every other status has (HttpErrorResponse), not a plain-text page.
+    return JSONResponse(status_code=500, content=_body("internal error", "internal_error"))
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _internal_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(HttpError, _http_error)

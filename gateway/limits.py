@@ -130,14 +130,19 @@ class RateLimiter:
 
 class StoreDown:
     """Pure ASGI middleware: while the database is known to be unreachable, answer 503 at once (with
-    Retry-After) instead of letting each request wait out the connection pool. /healthz still answers."""
+    Retry-After) instead of letting each request wait out the connection pool. /health and /healthz still
+    answer."""
 
     def __init__(self, app: ASGIApp, is_up: Callable[[], bool]) -> None:
         self.app = app
         self.is_up = is_up
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.is_up() or scope.get("path") in ("/healthz", "/metrics"):
+        if (
+            scope["type"] != "http"
+            or self.is_up()
+            or scope.get("path") in ("/health", "/healthz", "/metrics")
+        ):
             await self.app(scope, receive, send)
             return
         body = json.dumps(

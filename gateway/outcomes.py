@@ -10,19 +10,21 @@ from pydantic import BaseModel
 
 from domain.failures import FailureCode
 from gateway.context import Context
-from gateway.models.commands import CommandObject
+from gateway.models.commands import QueuedCommandResponse
 from projections.commands import get_command
 
 # A failed command's code → HTTP status, for every FailureCode (a unit test checks it). The command itself
 # was accepted and is in the ledger; these say why it could not be carried out: the CSMS failed (502/504),
-# the bridge stopped (503), a bug (500), or the charger's state did not allow it (409).
+# the bridge stopped (503), a bug (500), or the charger's state did not allow it (422: not connected, no
+# fault to clear, no transaction, ...). Not 409: OCPPLAB's SDK retries a 409 (twice, with backoff), and
+# asking again does not change the charger's state.
 FAILURE_STATUS: dict[FailureCode, int] = {
     FailureCode.CSMS_ERROR: 502,
     FailureCode.CSMS_TIMEOUT: 504,
     FailureCode.INTERRUPTED: 503,
     FailureCode.INTERNAL_ERROR: 500,
     **{
-        code: 409
+        code: 422
         for code in (
             FailureCode.CHARGER_NOT_CONNECTED,
             FailureCode.CONNECTOR_NOT_FOUND,
@@ -42,11 +44,11 @@ FAILURE_STATUS: dict[FailureCode, int] = {
 
 
 def failure_status(code: str) -> int:
-    """The HTTP status of a recorded failure code (409 for one this build does not know)."""
+    """The HTTP status of a recorded failure code (422 for one this build does not know)."""
     try:
         return FAILURE_STATUS[FailureCode(code)]
     except ValueError:
-        return 409
+        return 422
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class Outcome:
     result: dict[str, Any] | None
     error: dict[str, Any] | None
 
-    def response(self, command: CommandObject, answer: type[BaseModel]) -> JSONResponse:
+    def response(self, command: QueuedCommandResponse, answer: type[BaseModel]) -> JSONResponse:
         if self.status == "completed":
             body = {**command.model_dump(mode="json"), **(self.result or {})}
             return JSONResponse(status_code=200, content=answer.model_validate(body).model_dump(mode="json"))

@@ -16,9 +16,12 @@ log = logging.getLogger(__name__)
 
 
 class Listener:
-    def __init__(self, db: Database, on_notify: Callable[[], object]) -> None:
+    def __init__(self, db: Database, on_notify: Callable[[], object], second_channel: bool = True) -> None:
+        """`second_channel`: also wake on the saves that NOTIFY the recorder's second channel (the
+        bridge's observations; see infra.postgres)."""
         self.db = db
         self.on_notify = on_notify
+        self.second_channel = second_channel
         self._running = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -35,13 +38,19 @@ class Listener:
             self._thread.join(timeout=5)
 
     def _listen(self) -> None:
-        channel = getattr(self.db.ledger.recorder, "channel_name", "stored_events")
+        recorder = self.db.ledger.recorder
+        channel = getattr(recorder, "channel_name", "stored_events")
+        channels = [channel]
+        second = getattr(recorder, "second_channel_name", None)
+        if self.second_channel and second is not None:
+            channels.append(second)
         # Saves through this same ledger are reported in-process (Ledger.on_saved), with their topics.
         own = getattr(self.db.ledger.recorder, "notify_token", None)
         while self._running.is_set():
             try:
                 with self.db.postgres.get_connection() as conn:
-                    conn.execute(f"LISTEN {channel}")
+                    for name in channels:
+                        conn.execute(f"LISTEN {name}")
                     while self._running.is_set():
                         for notify in conn.notifies(timeout=0.5, stop_after=1):
                             if own is None or notify.payload != own:

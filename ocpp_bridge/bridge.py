@@ -107,7 +107,8 @@ class Bridge:
         # Only saves of Charger events concern the follower: the writer's own saves would wake it dozens
         # of times a second for nothing (and their NOTIFYs are skipped by the listener).
         self.ledger.on_saved(lambda _position: loop.call_soon_threadsafe(wake.set), topics=CHARGER_TOPICS)
-        listener = Listener(self.db, lambda: loop.call_soon_threadsafe(wake.set))
+        # Not the observations' channel: only other processes' intents concern the follower.
+        listener = Listener(self.db, lambda: loop.call_soon_threadsafe(wake.set), second_channel=False)
         listener.start()
         self.writer.start()
         metrics.watch_gc()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["int", "bool", "csl", "str"]
+REBOOT_SECONDS = 5  # RebootDuration's default
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,9 @@ KEYS: dict[str, Key] = {
             variable="ItemsPerMessage",
         ),
         Key("MessageTimeout", "30", "int", component="OCPPCommCtrlr", variable="MessageTimeout"),
+        # Ours (a vendor key, not in the 2.0.1 device model): how many seconds a Reset keeps the charger
+        # offline before it connects and boots again. A few seconds: at the test suite's clock speed, 50 ms.
+        Key("RebootDuration", str(REBOOT_SECONDS), "int"),
     )
 }
 BY_VARIABLE: dict[tuple[str, str], Key] = {

@@ -112,7 +112,7 @@ class RecordingConnection:
                         await self._refuse(message_id, error.code, error.message)
                         continue
                     self._incoming_actions[message_id] = action
-                # unknown actions go to the library, which answers NotImplemented / NotSupported
+                # unknown actions go to the library: its route map answers NotImplemented (see unsupported)
             elif message_type == CALLRESULT and action:
                 try:
                     check(self.version, action, frame[2], response=True)

@@ -1,6 +1,7 @@
 """A small CSMS on the `ocpp` library's server side (schema validation on), for local use and tests.
 
-It accepts OCPP 1.6 and 2.0.1 charge points at ws://host:port/<anything>/<identity>, answers every
+It accepts OCPP 1.6 and 2.0.1 charge points at ws://host:port/<anything>/<identity>[/] (or with the identity
+in a `cp` query parameter, ws://host:port/<anything>?cp=<identity>), answers every
 charge-point call sensibly (boot Accepted, tags Accepted unless told otherwise, transaction ids), keeps
 what it received, and can call the charge points (RemoteStart, Reset, …). Tests read its log and count
 the schema violations it saw: any CALLERROR it had to send for a malformed call.
@@ -36,8 +37,11 @@ from websockets.headers import parse_authorization_basic
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from domain.protocol import OcppVersion
 from ocpp_bridge.connection import CALLERROR, parse_frame
+from ocpp_bridge.faultproxy import identity_of
 from ocpp_bridge.security import SERVER_LOGGER
+from ocpp_bridge.unsupported import answer_unsupported_actions
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +288,7 @@ class Csms:
         self.sessions: dict[str, Any] = {}
         self.connections: dict[str, ServerConnection] = {}
         self.connects: dict[str, int] = {}
+        self.paths: dict[str, list[str]] = {}  # each upgrade's request path (and query), per identity
         self.transaction_ids = itertools.count(1)
         self._server: Server | None = None
         self._changed: asyncio.Condition | None = None
@@ -316,7 +321,7 @@ class Csms:
     async def _check_auth(self, ws: ServerConnection, request: Request) -> Response | None:
         """Security profile 1/2: the upgrade must carry HTTP Basic `identity:password`; 401 otherwise."""
         assert self.basic_auth is not None
-        identity = request.path.rstrip("/").rsplit("/", 1)[-1]
+        identity = identity_of(request.path)
         why = None
         try:
             user, password = parse_authorization_basic(request.headers["Authorization"])
@@ -344,12 +349,17 @@ class Csms:
             await self._server.wait_closed()
 
     async def _accept(self, ws: ServerConnection) -> None:
-        identity = ws.request.path.rstrip("/").rsplit("/", 1)[-1] if ws.request else "unknown"
+        identity = identity_of(ws.request.path) if ws.request else "unknown"
+        if ws.request:
+            self.paths.setdefault(identity, []).append(ws.request.path)
         seam = _ServerSeam(ws, self, identity)
         session: Any = (Csms201 if ws.subprotocol == "ocpp2.0.1" else Csms16)(
             identity, seam, response_timeout=10
         )
         session.csms = self
+        answer_unsupported_actions(
+            session, OcppVersion.V201 if ws.subprotocol == "ocpp2.0.1" else OcppVersion.V16
+        )
         self.sessions[identity] = session
         self.connections[identity] = ws
         self.connects[identity] = self.connects.get(identity, 0) + 1

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -115,8 +116,12 @@ class Fault:
 
 
 def identity_of(path: str) -> str:
-    """The last segment of the request path (query left out): OCPP-J puts the identity there."""
-    return path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or "unknown"
+    """The charge point identity of an upgrade's request path, as the proxy and the test CSMS read it: a
+    `cp` query parameter (a charger whose ws_url says `?cp={identity}`), or else the last path segment,
+    where OCPP-J puts it (a trailing slash allowed)."""
+    parts = urlsplit(path)
+    cp = parse_qs(parts.query).get("cp")
+    return cp[0] if cp else unquote(parts.path.rstrip("/").rsplit("/", 1)[-1]) or "unknown"
 
 
 class _Link:

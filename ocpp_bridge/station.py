@@ -32,7 +32,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
 from domain.chargepoint import ChargePoint
-from domain.charger import Charger, ChargerSettings
+from domain.charger import Charger, ChargerSettings, csms_url
 from domain.clock import Clock, iso
 from domain.commands import (
     CacheReset,
@@ -65,6 +65,7 @@ from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.meter import EvModel, Meter, Reading
 from ocpp_bridge.core.transaction_messages import RetryPolicy
 from ocpp_bridge.security import connect_options
+from ocpp_bridge.unsupported import answer_unsupported_actions
 from ocpp_bridge.validation import SchemaViolation
 from ocpp_bridge.writer import EventWriter
 
@@ -116,6 +117,8 @@ class ConnectorRuntime:
     ev: EvModel | None = None
     last_advance: float | None = None
     power_w: float = 0.0
+    last_sample: tuple[str | None, Reading] | None = None  # (transaction, reading) recorded last
+    energy_cap_wh: float | None = None  # the register value at which the session's energy target is met
 
 
 # How a command is carried out on a charger: an (unbound) station method taking the command's payload.
@@ -164,6 +167,7 @@ class Station(ABC):
         self._tasks: list[asyncio.Task[Any]] = []
         self._wake_meter = asyncio.Event()
         self._reconnect_now = asyncio.Event()
+        self._rebooting: float | None = None  # seconds a Reset keeps the charger away
         self.failed: BaseException | None = None
         per_connector_w = charger.spec.max_power_w / (
             1 if charger.spec.current_type == "ac" else charger.spec.connector_count
@@ -211,7 +215,7 @@ class Station(ABC):
 
     @property
     def url(self) -> str:
-        return self.charger.settings.ws_url.rstrip("/") + "/" + self.identity
+        return csms_url(self.charger.settings.ws_url, self.identity)
 
     def start(self) -> None:
         if self.charger.running:
@@ -284,6 +288,7 @@ class Station(ABC):
                     self.client = self.make_client(self.connection)
                     for route in self.client.route_map.values():
                         route["_skip_schema_validation"] = True  # the seam checks, with compiled schemas
+                    answer_unsupported_actions(self.client, self.version)  # NotSupported / NotImplemented
                     reader = asyncio.create_task(self.client.start(), name=f"{self.identity}-reader")
                     session = asyncio.create_task(self._session(), name=f"{self.identity}-session")
                     restart = asyncio.create_task(self._reconnect_now.wait())
@@ -316,8 +321,11 @@ class Station(ABC):
                 self.reported.clear()
                 self.connection = None
             if not self.should_run.is_set() or self._reconnect_now.is_set() or reason == "restart requested":
-                self.cp.disconnected(reason, None)
+                rebooting, self._rebooting = self._rebooting, None
+                self.cp.disconnected("rebooting" if rebooting is not None else reason, rebooting)
                 self.record()
+                if rebooting:
+                    await self._offline_for(rebooting)
                 continue
             delay = min(self.settings.backoff_max, self.settings.backoff_initial * 2**attempt)
             delay = self.rng.uniform(delay / 2, delay)  # full jitter in the upper half
@@ -352,6 +360,18 @@ class Station(ABC):
 
     def restart_connection(self) -> None:
         self._reconnect_now.set()
+
+    def reboot(self) -> None:
+        """A Reset of the whole charger: the connection closes, and the charger is back after its reboot
+        duration (the RebootDuration key, in simulated seconds). CSMSs rely on a charger being away for a
+        while after a Reset (it takes seconds to minutes on a real one)."""
+        self._rebooting = max(0.0, float(self.config("RebootDuration")))
+        self.restart_connection()
+
+    async def _offline_for(self, seconds: float) -> None:
+        self._reconnect_now.clear()
+        with contextlib.suppress(TimeoutError):  # a restart requested meanwhile ends the reboot early
+            await asyncio.wait_for(self._reconnect_now.wait(), self.clock.real_seconds(seconds))
 
     async def close_connection(self) -> None:
         self.should_run.clear()
@@ -713,17 +733,39 @@ class Station(ABC):
         return c.transaction_id is not None and c.plugged and c.ev_requesting and c.fault is None
 
     def settle(self, connector_id: int) -> Reading:
-        """Integrate energy up to now at the power that was flowing, then set the power for what follows."""
+        """Integrate energy up to now at the power that was flowing, then set the power for what follows.
+        A change of power during a transaction is recorded as a meter sample: power is constant between
+        samples, so the auto-stop policy can tell from the latest one when an energy target is reached."""
         runtime = self.runtime[connector_id]
         now = self.clock.monotonic()
-        if runtime.last_advance is not None:
-            runtime.meter.advance(runtime.ev, runtime.power_w, now - runtime.last_advance)
-        runtime.last_advance = now
         c = self.state(connector_id)
+        if c.transaction_id is None:
+            runtime.energy_cap_wh = None  # a session's energy target ends with its transaction
+        if runtime.last_advance is not None:
+            runtime.meter.advance(
+                runtime.ev, runtime.power_w, now - runtime.last_advance, runtime.energy_cap_wh
+            )
+        runtime.last_advance = now
+        was = runtime.power_w
         runtime.power_w = runtime.meter.power_w(
             runtime.ev, charging=self.charging(connector_id), offered_w=c.offered_power_w, limit_w=c.limit_w
         )
-        return runtime.meter.reading(runtime.ev, runtime.power_w, self.clock.now())
+        if runtime.energy_cap_wh is not None and runtime.meter.energy_wh >= runtime.energy_cap_wh:
+            runtime.power_w = 0.0
+        reading = runtime.meter.reading(runtime.ev, runtime.power_w, self.clock.now())
+        if runtime.power_w != was and c.transaction_id is not None:
+            self.record_sample(connector_id, reading)
+        return reading
+
+    def limit_energy(self, connector_id: int, target_kwh: float | None) -> None:
+        """A session with an energy target: the charger stops delivering at the target, as a car with a
+        charge limit does, whenever the auto-stop policy's stop arrives (it is queued for the instant the
+        target is reached; this makes the energy exact however late it is carried out)."""
+        state = self.state(connector_id)
+        if target_kwh is None or state.transaction_id is None or state.meter_start_wh is None:
+            return
+        self.settle(connector_id)
+        self.runtime[connector_id].energy_cap_wh = state.meter_start_wh + target_kwh * 1000.0
 
     def sample_interval(self) -> float:
         return max(1.0, float(self.config("MeterValueSampleInterval")))
@@ -757,6 +799,10 @@ class Station(ABC):
 
     def record_sample(self, connector_id: int, reading: Reading) -> None:
         state = self.state(connector_id)
+        runtime = self.runtime[connector_id]
+        if runtime.last_sample == (state.transaction_id, reading):
+            return  # recorded already (settle records a change of power; its callers may record it too)
+        runtime.last_sample = (state.transaction_id, reading)
         self.cp.meter_sampled(
             connector_id,
             state.transaction_id,
@@ -765,7 +811,7 @@ class Station(ABC):
             reading.voltage_v,
             reading.current_a,
             reading.soc,
-            iso(self.clock.now()),
+            iso(reading.taken_at or self.clock.now()),
         )
 
     def ev_arrives(self, connector_id: int, max_power_w: float | None = None) -> None:

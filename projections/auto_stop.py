@@ -1,9 +1,11 @@
 """The auto-stop policy: a session started with `duration_seconds` or `target_energy_kwh` is stopped when
 the first limit is reached, by queuing a `stop_session` whose origin names the limit.
 
-The projection keeps each limited session's limits, start and latest energy (so deadlines survive any
-restart: they are derived from the events). The policy loop reads it and queues the stop through the
-domain. It may run in several processes at once: the stop is saved together with an idempotency record
+The projection keeps each limited session's limits, start and latest meter sample (so deadlines survive
+any restart: they are derived from the events). The policy loop reads it and queues the stop through the
+domain at the deadline: for a duration, start plus duration; for an energy target, the instant the latest
+sample's power brings the energy to the target. The charger records a sample at every change of power
+during a transaction, so that instant is exact between samples (power is constant between them). It may run in several processes at once: the stop is saved together with an idempotency record
 derived from the session's command id, so only one of them ever queues it.
 """
 
@@ -33,7 +35,18 @@ log = logging.getLogger(__name__)
 class AutoStopProjection(Projection):
     name = "auto_stop"
     tables = ("auto_stop_sessions",)
-    version = 2  # 2: sessions joining a transaction begun at the plug (2.0.1)
+    version = 3  # 2: sessions joining a transaction begun at the plug (2.0.1); 3: power of the sample
+
+    def __init__(self) -> None:
+        # The charge points with a limited session, read once per batch (its cursor): most sessions have
+        # no limit, and an UPDATE per meter sample that matches no row was most of this model's cost.
+        self._batch: tuple[Cursor, set[str]] | None = None
+
+    def _limited(self, cur: Cursor) -> set[str]:
+        if self._batch is None or self._batch[0] is not cur:
+            rows = cur.execute("SELECT DISTINCT charge_point_id FROM auto_stop_sessions").fetchall()
+            self._batch = (cur, {r["charge_point_id"] for r in rows})
+        return self._batch[1]
 
     def create_tables(self, cur: Cursor) -> None:
         cur.execute(
@@ -41,7 +54,7 @@ class AutoStopProjection(Projection):
             "command_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, charger_id TEXT NOT NULL, "
             "charge_point_id TEXT NOT NULL, connector_id INTEGER NOT NULL, duration_seconds DOUBLE PRECISION, "
             "target_wh DOUBLE PRECISION, transaction_id TEXT, started_at TEXT, meter_start_wh BIGINT, "
-            "energy_wh BIGINT)"
+            "energy_wh BIGINT, power_w DOUBLE PRECISION, sampled_at TEXT)"
         )
         cur.execute(
             "CREATE INDEX IF NOT EXISTS auto_stop_cp ON auto_stop_sessions (charge_point_id, connector_id)"
@@ -54,6 +67,7 @@ class AutoStopProjection(Projection):
             return
         if payload.duration_seconds is None and payload.target_energy_kwh is None:
             return
+        self._limited(cur).add(str(charge_point_id(e.originator_id)))
         cur.execute(
             "INSERT INTO auto_stop_sessions (command_id, tenant, charger_id, charge_point_id, connector_id, "
             "duration_seconds, target_wh) VALUES (%s, %s, %s, %s, %s, %s, %s)",
@@ -91,13 +105,22 @@ class AutoStopProjection(Projection):
 
     @handles(ChargePoint.MeterSampled)
     def meter_sampled(self, e: Any, cur: Cursor, position: int) -> None:
-        if e.transaction_id is None:
+        if e.transaction_id is None or str(e.originator_id) not in self._limited(cur):
             return
         cur.execute(
-            "UPDATE auto_stop_sessions SET energy_wh = %s, started_at = COALESCE(started_at, %s), "
-            "meter_start_wh = COALESCE(meter_start_wh, %s) "
+            "UPDATE auto_stop_sessions SET energy_wh = %s, power_w = %s, sampled_at = %s, "
+            "started_at = COALESCE(started_at, %s), meter_start_wh = COALESCE(meter_start_wh, %s) "
             "WHERE charge_point_id = %s AND connector_id = %s AND transaction_id = %s",
-            [e.energy_wh, e.sampled_at, e.energy_wh, str(e.originator_id), e.connector_id, e.transaction_id],
+            [
+                e.energy_wh,
+                e.power_w,
+                e.sampled_at,
+                e.sampled_at,
+                e.energy_wh,
+                str(e.originator_id),
+                e.connector_id,
+                e.transaction_id,
+            ],
         )
 
     @handles(ChargePoint.TransactionStopped)
@@ -112,17 +135,39 @@ class AutoStopProjection(Projection):
         cur.execute("DELETE FROM auto_stop_sessions WHERE command_id = %s", [str(e.command_id)])
 
 
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def energy_deadline(row: Row) -> datetime | None:
+    """When the session's energy reaches its target at the power of the latest sample (None: no target,
+    or no power flowing). The register is whole Wh, so this is at most 1 Wh late."""
+    if row["target_wh"] is None or row["energy_wh"] is None or not row["sampled_at"]:
+        return None
+    missing = row["target_wh"] - (row["energy_wh"] - (row["meter_start_wh"] or 0))
+    if missing <= 0:
+        return _moment(row["sampled_at"])
+    if not row["power_w"] or row["power_w"] <= 0:
+        return None
+    return _moment(row["sampled_at"]) + timedelta(seconds=missing * 3600.0 / row["power_w"])
+
+
+def duration_deadline(row: Row) -> datetime | None:
+    if row["duration_seconds"] is None or not row["started_at"]:
+        return None
+    return _moment(row["started_at"]) + timedelta(seconds=row["duration_seconds"])
+
+
 def due(row: Row, now: datetime) -> str | None:
-    """Which limit a running session has reached, if any ('energy' first: it is the exact one)."""
+    """Which limit a running session has reached, if any ('energy' first when both are)."""
     if row["transaction_id"] is None:
         return None
     energy = None if row["energy_wh"] is None else row["energy_wh"] - (row["meter_start_wh"] or 0)
     if row["target_wh"] is not None and energy is not None and energy >= row["target_wh"]:
         return "energy"
-    if row["duration_seconds"] is not None and row["started_at"]:
-        started = datetime.fromisoformat(row["started_at"].replace("Z", "+00:00"))
-        if now >= started + timedelta(seconds=row["duration_seconds"]):
-            return "duration"
+    for limit, deadline in (("energy", energy_deadline(row)), ("duration", duration_deadline(row))):
+        if deadline is not None and now >= deadline:
+            return limit
     return None
 
 
@@ -158,7 +203,7 @@ class AutoStopPolicy:
 
     def check(self) -> float:
         """Queue the due stops; return how many real seconds until the next deadline."""
-        with self.db.reader() as cur:
+        with self.db.statement() as cur:  # one round trip, outside any transaction
             rows = cur.execute("SELECT * FROM auto_stop_sessions WHERE transaction_id IS NOT NULL").fetchall()
         now = self.clock.now()
         next_deadline = 3600.0
@@ -169,10 +214,10 @@ class AutoStopPolicy:
             if limit is not None:
                 self.queue_stop(row, limit)
                 continue
-            if row["duration_seconds"] is not None and row["started_at"]:
-                started = datetime.fromisoformat(row["started_at"].replace("Z", "+00:00"))
-                remaining = (started + timedelta(seconds=row["duration_seconds"]) - now).total_seconds()
-                next_deadline = min(next_deadline, self.clock.real_seconds(max(0.0, remaining)))
+            for deadline in (energy_deadline(row), duration_deadline(row)):
+                if deadline is not None:
+                    remaining = (deadline - now).total_seconds()
+                    next_deadline = min(next_deadline, self.clock.real_seconds(max(0.0, remaining)))
         return next_deadline
 
     def queue_stop(self, row: Row, limit: str) -> None:

@@ -21,6 +21,7 @@ from projections.auto_stop import AutoStopPolicy, AutoStopProjection
 from projections.charger_status import ChargerStatusProjection
 from projections.chargers import ChargersProjection
 from projections.commands import CommandsProjection
+from projections.group import ProjectionGroup
 from projections.jobs import JobsProjection
 from projections.locations import LocationsProjection
 from projections.message_log import MessageLogProjection
@@ -66,6 +67,8 @@ class ReadModels:
             name: ProjectionRunner(ledger, self.db, p, poll_seconds=poll_seconds)
             for name, p in self.projections.items()
         }
+        # One thread and one transaction per batch for all of them (projections.group).
+        self.group = ProjectionGroup(ledger, self.db, list(self.runners.values()), poll_seconds=poll_seconds)
         self.auto_stop = AutoStopPolicy(ledger, self.db, self.runners["auto_stop"], clock or Clock())
         self._listener = Listener(self.db, self.wake)
         self.store = StoreMonitor(self.db)
@@ -76,8 +79,7 @@ class ReadModels:
         create_views(self.db)
 
     def start(self) -> None:
-        for runner in self.runners.values():
-            runner.start()
+        self.group.start()
         self.auto_stop.start()
         self._listener.start()
         self.store.start()
@@ -88,17 +90,18 @@ class ReadModels:
         self.store.stop()
         self._listener.stop()
         self.auto_stop.stop()
-        for runner in self.runners.values():
-            runner.stop()
+        self.group.stop()
 
     def wake(self) -> None:
-        for runner in self.runners.values():
-            runner.wake()
+        self.group.wake()
 
     def catch_up(self) -> None:
         """Process everything now, in the calling thread (CLI, tests)."""
+        self.group.catch_up()
         for runner in self.runners.values():
-            runner.catch_up()
+            if runner.error is not None:  # left out of the group's batches until it succeeds alone
+                runner.catch_up()
+                runner.error = None
 
     def current_position(self) -> int:
         return self.ledger.recorder.max_notification_id() or 0

@@ -139,6 +139,7 @@ class ProjectionRunner:
         self._busy = threading.Lock()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
+        self.group: Any = None  # a ProjectionGroup that drives this runner instead of its own thread
 
     @property
     def name(self) -> str:
@@ -215,6 +216,9 @@ class ProjectionRunner:
 
     def wake(self, wanted: bool = False) -> None:
         """New events were saved; `wanted`: someone is waiting to read them, so go at once."""
+        if self.group is not None:
+            self.group.wake(wanted)
+            return
         if wanted:
             self._wanted.set()
         self._wake.set()

@@ -38,3 +38,9 @@ def list_tokens(cur: Cursor) -> list[Row]:
     for row in rows:
         row["revoked"] = bool(row["revoked"])
     return rows
+
+
+def organization_exists(cur: Cursor, organization: str) -> bool:
+    """An organization exists once a token was issued for it (organizations are named by their tokens)."""
+    row = cur.execute("SELECT 1 AS found FROM api_tokens WHERE organization = %s LIMIT 1", [organization])
+    return row.fetchone() is not None

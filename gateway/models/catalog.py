@@ -9,18 +9,19 @@ from pydantic import BaseModel
 from domain.catalog import CATALOG_CREATED_AT, Brand, ChargerModel
 
 
-class BrandPublic(BaseModel):
+class BrandResponse(BaseModel):
     id: UUID
     slug: str
     name: str
+    image_url: str | None = None
     created_at: datetime
 
     @classmethod
-    def of(cls, brand: Brand) -> BrandPublic:
+    def of(cls, brand: Brand) -> BrandResponse:
         return cls(id=brand.id, slug=brand.slug, name=brand.name, created_at=CATALOG_CREATED_AT)
 
 
-class ModelPublic(BaseModel):
+class ModelResponse(BaseModel):
     id: UUID
     slug: str
     name: str
@@ -34,7 +35,7 @@ class ModelPublic(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, model: ChargerModel) -> ModelPublic:
+    def of(cls, model: ChargerModel) -> ModelResponse:
         return cls(
             id=model.id,
             slug=model.slug,
@@ -48,3 +49,17 @@ class ModelPublic(BaseModel):
             connector_types=list(model.connector_types),
             created_at=CATALOG_CREATED_AT,
         )
+
+
+class BrandListResponse(BaseModel):
+    data: list[BrandResponse]
+    total: int
+    page: int
+    limit: int
+
+
+class ModelListResponse(BaseModel):
+    data: list[ModelResponse]
+    total: int
+    page: int
+    limit: int

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from domain.charger import BasicAuthPassword, ChargerName, Identity, WsUrl
 from domain.protocol import OcppVersion
@@ -39,16 +39,24 @@ class ChargerUpdate(Strict):
     """Partial update; `location_id` moves the charger (null: out of its location);
     `basic_auth_password: null` turns HTTP Basic auth off (security profile 0)."""
 
+    name: ChargerName | None = Field(None, description="the charger's name (as charge_point_name)")
     charge_point_name: ChargerName | None = None
     connector_type: ConnectorType | None = None
     ws_url: WsUrl | None = None
     ocpp_version: OcppVersion | None = None
     location_id: UUID | None = None
+    location_name: ChargerName | None = Field(
+        None, description="without location_id: move the charger to a new location of this name"
+    )
     tls_verify: TlsVerify | None = None
     basic_auth_password: BasicAuthPassword | None = None
 
     def changes(self) -> dict[str, Any]:
-        changes = self.model_dump(exclude_unset=True)
+        """The settings to change (`location_name` is not one: the route turns it into a location)."""
+        changes = self.model_dump(exclude_unset=True, exclude={"location_name"})
+        if "name" in changes:
+            name = changes.pop("name")
+            changes.setdefault("charge_point_name", name)
         for field in ("charge_point_name", "connector_type", "ws_url", "ocpp_version", "tls_verify"):
             if field in changes and changes[field] is None:
                 changes.pop(field)  # these cannot be cleared; null means unchanged
@@ -57,7 +65,7 @@ class ChargerUpdate(Strict):
         return changes
 
 
-class ChargerAccepted(BaseModel):
+class ChargerAcceptedResponse(BaseModel):
     charger_id: UUID
     identity: str
     status: ProvisioningStatus
@@ -83,7 +91,7 @@ class ConnectorState(BaseModel):
     fault: str | None
 
 
-class ChargerPublic(BaseModel):
+class ChargerResponse(BaseModel):
     id: UUID
     identity: str
     name: str
@@ -108,18 +116,35 @@ class ChargerPublic(BaseModel):
     connectors: list[ConnectorState]
 
 
-class ChargerStatusError(BaseModel):
+class ProvisioningErrorDetail(BaseModel):
     code: str
     message: str
-    retryable: bool
+    retryable: bool | None = None
 
 
-class ChargerStatus(BaseModel):
+class ProvisioningProgress(BaseModel):
+    current_step: str | None = None
+    chargers_ready: int | None = Field(None, description="ours: chargers a bridge runs")
+    chargers_total: int | None = Field(None, description="ours: chargers the job created (still there)")
+
+
+class ChargerStatusResponse(BaseModel):
+    """PROVISIONING until a bridge runs the charger's simulated charge point, then READY (its CSMS
+    connection is reported in the charger's `runtime`)."""
+
     charger_id: UUID
     status: ProvisioningStatus
     workflow_run_id: UUID | None
-    error: ChargerStatusError | None
+    error: ProvisioningErrorDetail | None
+    progress: ProvisioningProgress | None = None
     provisioned_at: datetime | None
+
+
+class ChargerListResponse(BaseModel):
+    data: list[ChargerResponse]
+    total: int
+    page: int
+    limit: int
 
 
 class ChargerDeleted(BaseModel):
@@ -142,64 +167,90 @@ class ChargerTemplate(Strict):
 
 
 class ChargerGroup(Strict):
+    """`charger_ids` alone creates exactly those; `chargers_number` alone that many with random hex
+    suffixes; both: the given suffixes first, truncated or padded with random hex to `chargers_number`."""
+
     template: ChargerTemplate
-    charger_ids: Annotated[
-        list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9*_=:+|@.\-]{1,48}$")]],
-        Field(max_length=10_000),
-    ] = Field(default_factory=list, description="identity suffixes; padded with random hex")
-    chargers_number: Annotated[int, Field(ge=1, le=10_000)]
+    charger_ids: (
+        Annotated[
+            list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9*_=:+|@.\-]{1,48}$")]],
+            Field(max_length=10_000),
+        ]
+        | None
+    ) = Field(None, description="identity suffixes")
+    chargers_number: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+    @model_validator(mode="after")
+    def _some_chargers(self) -> Self:
+        if not self.charger_ids and self.chargers_number is None:
+            raise ValueError("give charger_ids, chargers_number, or both")
+        return self
+
+    @property
+    def size(self) -> int:
+        return self.chargers_number if self.chargers_number is not None else len(self.charger_ids or [])
 
 
-class JobAccepted(BaseModel):
+class LocationChargerBulkAcceptedResponse(BaseModel):
     job_id: UUID
-    status: Literal["COMPLETED", "FAILED"]
+    status: ProvisioningStatus
     status_url: str
     workflow_run_id: UUID
 
 
-class JobCreated(BaseModel):
-    charger_id: UUID
-    identity: str
+class LocationChargerBulkStatusResponse(BaseModel):
+    """PROVISIONING until a bridge runs every charger the job created (READY), FAILED if it created none;
+    `results` lists what was created and what failed, per charger."""
 
-
-class JobFailedError(BaseModel):
-    code: str
-    message: str
-
-
-class JobFailed(BaseModel):
-    identity: str
-    error: JobFailedError
-
-
-class JobResults(BaseModel):
-    created: list[JobCreated]
-    failed: list[JobFailed]
-
-
-class JobStatus(BaseModel):
     job_id: UUID
     job_type: str
-    status: Literal["COMPLETED", "FAILED"]
+    status: ProvisioningStatus
     workflow_run_id: UUID
-    error: JobFailedError | None
-    results: JobResults
-    provisioned_at: datetime
+    error: ProvisioningErrorDetail | None
+    progress: ProvisioningProgress | None = None
+    results: dict[str, Any] = Field(
+        description="{created: [{charger_id, identity}], failed: [{identity, error}]}"
+    )
+    provisioned_at: datetime | None
 
 
-class BulkChargerUpdate(Strict):
-    charger_ids: Annotated[list[str], Field(min_length=1, max_length=10_000)]
-    changes: ChargerUpdate
+class UpdateLocationChargerItem(ChargerUpdate):
+    charger_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="the charger's id or OCPP identity"
+    )
+
+    def changes(self) -> dict[str, Any]:
+        changes = super().changes()
+        changes.pop("charger_id", None)
+        return changes
 
 
-class BulkUpdated(BaseModel):
-    updated: list[UUID]
-    not_found: list[str]
+class UpdateLocationChargersRequest(Strict):
+    chargers: Annotated[list[UpdateLocationChargerItem], Field(min_length=1, max_length=10_000)]
 
 
-class BulkDeleted(BaseModel):
-    deleted: list[UUID]
-    not_found: list[str]
+class LocationUpdateChargerFailure(BaseModel):
+    charger_id: str | None
+    error: str
+
+
+class UpdateLocationChargersResponse(BaseModel):
+    updated_count: int
+    failed_count: int
+    updated: list[ChargerResponse]
+    failed: list[LocationUpdateChargerFailure]
+
+
+class LocationDeleteChargerFailure(BaseModel):
+    charger_id: str | None
+    error: str
+
+
+class DeleteLocationChargersResponse(BaseModel):
+    deleted_count: int
+    failed_count: int
+    deleted: list[str]
+    failed: list[LocationDeleteChargerFailure]
 
 
 def runtime_of(row: dict[str, Any], status: dict[str, Any] | None) -> RuntimeState:
@@ -237,9 +288,9 @@ def connectors_of(row: dict[str, Any], observed: list[dict[str, Any]]) -> list[C
 
 def charger_public(
     row: dict[str, Any], runtime: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
-) -> ChargerPublic:
+) -> ChargerResponse:
     status, connectors = runtime if runtime is not None else (None, [])
-    return ChargerPublic(
+    return ChargerResponse(
         id=row["id"],
         identity=row["identity"],
         name=row["name"],
@@ -265,13 +316,16 @@ def charger_public(
 
 def charger_status(
     row: dict[str, Any], runtime: tuple[dict[str, Any], list[dict[str, Any]]] | None
-) -> ChargerStatus:
+) -> ChargerStatusResponse:
     status = None if runtime is None else runtime[0]
     ready = status is not None and status["attached"]
-    return ChargerStatus(
+    return ChargerStatusResponse(
         charger_id=row["id"],
         status="READY" if ready else "PROVISIONING",
         workflow_run_id=row["job_id"],
         error=None,
+        progress=None
+        if ready
+        else ProvisioningProgress(current_step="waiting for a bridge to run the charger"),
         provisioned_at=None if status is None else status["provisioned_at"],
     )

@@ -1,61 +1,63 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from domain.commands import CommandPayload
 from gateway.models.common import Strict
 
-P = TypeVar("P", bound=CommandPayload)
 ChargerRef = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 WireVersion = Literal["ocpp1.6", "ocpp2.0.1"]
 
 
-class FleetTarget(Strict):
+class CommandTarget(Strict):
     """Exactly one of `charger_id` (id or OCPP identity) and `location_id`; `charger_ids` narrows a
-    location to some of its chargers."""
+    location to some of its chargers (ids or identities)."""
 
     charger_id: ChargerRef | None = None
     location_id: UUID | None = None
     charger_ids: Annotated[list[ChargerRef], Field(min_length=1, max_length=10_000)] | None = None
 
+    @field_validator("charger_ids")
+    @classmethod
+    def _within_a_location(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is not None and info.data.get("location_id") is None:
+            raise ValueError(
+                "charger_ids needs location_id: it narrows a location to some of its chargers "
+                "(for one charger, give charger_id alone)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _one_target(self) -> Self:
         if (self.charger_id is None) == (self.location_id is None):
             raise ValueError("give exactly one of charger_id or location_id")
-        if self.charger_ids is not None and self.location_id is None:
-            raise ValueError("charger_ids is only allowed with location_id")
         return self
 
 
-class ChargerTarget(Strict):
-    charger_id: ChargerRef
+class ChargerCommandTarget(Strict):
+    charger_id: ChargerRef = Field(description="the charger's id or its OCPP identity")
 
 
-class FleetCommand(Strict, Generic[P]):
-    target: FleetTarget
-    event: P
-
-
-class ChargerCommand(Strict, Generic[P]):
-    target: ChargerTarget
-    event: P
-
-
-class CommandObject(BaseModel):
+class QueuedCommandResponse(BaseModel):
     id: UUID
     event_type: str
     ocpp_version: WireVersion
     payload: dict[str, Any]
+    response: dict[str, Any] | None = Field(
+        None,
+        description="ours, proxy-message only: the CSMS answer, {message_type: CALLRESULT, payload} or "
+        "{message_type: CALLERROR, error_code, error_description, error_details}",
+        exclude_if=lambda value: value is None,  # absent from every other command's answer
+    )
 
 
-class FleetResult(BaseModel):
+class LocationQueuedCommandResult(BaseModel):
     charger_id: UUID
     identity: str
-    command: CommandObject
+    command: QueuedCommandResponse
 
 
 class ErrorInfo(BaseModel):
@@ -63,35 +65,38 @@ class ErrorInfo(BaseModel):
     message: str
 
 
-class FleetFailure(BaseModel):
+class LocationCommandFailure(BaseModel):
+    """A charger the command could not be queued for: `error` says why; `code` is ours, machine-readable."""
+
     charger_id: str
     identity: str | None
-    error: ErrorInfo
+    error: str
+    code: str
 
 
-class FleetCommandResponse(BaseModel):
+class LocationCommandResponse(BaseModel):
     targeted_count: int
     queued_count: int
     failed_count: int
-    results: list[FleetResult]
-    failed: list[FleetFailure]
+    results: list[LocationQueuedCommandResult]
+    failed: list[LocationCommandFailure]
 
 
-class FrameRecord(BaseModel):
+class ChargerLogEntry(BaseModel):
     direction: Literal["cp_to_csms", "csms_to_cp"]
     action: str | None
     message: str
     timestamp: datetime
 
 
-class LogPage(BaseModel):
-    data: list[FrameRecord]
+class ChargerLogListResponse(BaseModel):
+    data: list[ChargerLogEntry]
     total: int
     limit: int
     offset: int
 
 
-class CommandDetail(CommandObject):
+class CommandDetail(QueuedCommandResponse):
     status: Literal["queued", "dispatched", "completed", "failed"]
     charger_id: UUID
     identity: str
@@ -105,7 +110,7 @@ class CommandDetail(CommandObject):
     completed_at: datetime | None
     result: dict[str, Any] | None
     error: ErrorInfo | None
-    frames: list[FrameRecord]
+    frames: list[ChargerLogEntry]
 
 
 class CommandTimeoutBody(BaseModel):
@@ -117,42 +122,35 @@ class CommandTimeoutBody(BaseModel):
 # --- answers of the single-charger commands ------------------------------------------------------
 
 
-class ProxyResult(CommandObject):
-    response: dict[str, Any] | None = Field(
-        description="the CSMS answer: {message_type: CALLRESULT, payload} or {message_type: CALLERROR, "
-        "error_code, error_description, error_details}"
-    )
-
-
 class ConfigurationKeyResult(BaseModel):
     key: str
     status: Literal["Accepted", "Rejected", "RebootRequired", "NotSupported"]
 
 
-class ConfigurationResult(BaseModel):
+class ConfigurationChangeResponse(BaseModel):
     status: Literal["Accepted", "Rejected", "RebootRequired", "NotSupported", "Partial"]
     configured: list[str]
     msg: str
     results: list[ConfigurationKeyResult]
 
 
-class CacheResetResult(BaseModel):
+class CacheResetResponse(BaseModel):
     msg: str
     cleared_entries: int
 
 
-class LocalAuthListResult(BaseModel):
-    status: Literal["Accepted", "VersionMismatch", "Failed", "NotSupported"]
-    list_version: int
-    entries_received: int
+class LocalListMutationResponse(BaseModel):
+    """local-auth-list fills status, list_version and entries_received; clear-local-auth-list msg and
+    entries_deleted."""
+
+    status: Literal["Accepted", "VersionMismatch", "Failed", "NotSupported"] | None = None
+    list_version: int | None = None
+    entries_received: int | None = None
+    msg: str | None = None
+    entries_deleted: int | None = None
 
 
-class ClearLocalAuthListResult(BaseModel):
-    msg: str
-    entries_deleted: int
-
-
-class FaultResult(BaseModel):
+class FaultOperationResponse(BaseModel):
     msg: str
     fault_type: str | None
     evse_id: int | None

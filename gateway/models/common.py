@@ -72,7 +72,10 @@ class Page(BaseModel, Generic[T]):
     limit: int
 
 
-class ErrorBody(BaseModel):
+class HttpErrorResponse(BaseModel):
+    """Every error but a validation error: `detail` says what went wrong; `code` (ours) is machine-readable
+    (the shape OCPPLAB's SDK parses)."""
+
     detail: str
     code: str
 
@@ -99,8 +102,11 @@ def page_params(
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "missing or invalid token"},
-    403: {"model": ErrorBody, "description": "wrong role or tenant scope"},
-    404: {"model": ErrorBody, "description": "unknown resource in the caller's tenant"},
-    429: {"model": ErrorBody, "description": "request rate limit of this token exceeded; see Retry-After"},
+    401: {"model": HttpErrorResponse, "description": "missing or invalid token"},
+    403: {"model": HttpErrorResponse, "description": "wrong role or tenant scope"},
+    404: {"model": HttpErrorResponse, "description": "unknown resource in the caller's tenant"},
+    429: {
+        "model": HttpErrorResponse,
+        "description": "request rate limit of this token exceeded; see Retry-After",
+    },
 }

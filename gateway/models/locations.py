@@ -35,7 +35,7 @@ class LocationUpdate(Strict):
         return changes
 
 
-class LocationPublic(BaseModel):
+class LocationResponse(BaseModel):
     id: UUID
     slug: str
     name: str
@@ -51,7 +51,7 @@ class LocationPublic(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, location: Location) -> LocationPublic:
+    def of(cls, location: Location) -> LocationResponse:
         return cls(
             id=location.id,
             slug=location.slug,
@@ -60,6 +60,13 @@ class LocationPublic(BaseModel):
             created_at=location.created_on,
             updated_at=location.modified_on,
         )
+
+
+class LocationListResponse(BaseModel):
+    data: list[LocationResponse]
+    total: int
+    page: int
+    limit: int
 
 
 class LocationDeleted(BaseModel):

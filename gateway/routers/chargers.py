@@ -12,20 +12,23 @@ from domain.commands import CommandPayload, RestartCharger, StartCharger, StopCh
 from domain.errors import ChargerNotFound
 from domain.ids import charge_point_id
 from domain.ledger import UnitOfWork
+from domain.location import LocationDetails
 from gateway.auth import Ctx, CurrentPrincipal, Tenant
 from gateway.deps import ChargerRow, Fingerprint, Paging, ReadCursor, fresh
 from gateway.idempotency import IdempotencyKey, decide_once
 from gateway.metrics import commands_accepted
 from gateway.models.chargers import (
-    ChargerAccepted,
+    ChargerAcceptedResponse,
     ChargerCreate,
     ChargerDeleted,
-    ChargerPublic,
-    ChargerStatus,
+    ChargerListResponse,
+    ChargerResponse,
+    ChargerStatusResponse,
     ChargerUpdate,
 )
-from gateway.models.commands import CommandObject, FrameRecord, LogPage
-from gateway.models.common import ERRORS, MAX_OFFSET, NUL_FREE, Page, QueryTime
+from gateway.models.commands import ChargerLogEntry, ChargerLogListResponse, QueuedCommandResponse
+from gateway.models.common import ERRORS, MAX_OFFSET, NUL_FREE, HttpErrorResponse, QueryTime
+from gateway.sdk_names import sdk_operation
 from gateway.views import CHARGER_READ_MODELS, charger_status_of, chargers_public
 from infra.sql import iso
 from projections.chargers import list_chargers
@@ -34,24 +37,27 @@ from projections.message_log import frames
 router = APIRouter(prefix="/ocpp/chargers", tags=["chargers"], responses=ERRORS)
 
 
-@router.get("", dependencies=[fresh(*CHARGER_READ_MODELS)])
+@router.get("", dependencies=[fresh(*CHARGER_READ_MODELS)], **sdk_operation("chargers", "list"))
 def get_chargers(
     tenant: Tenant,
     cur: ReadCursor,
     paging: Paging,
     location_id: Annotated[UUID | None, Query()] = None,
-) -> Page[ChargerPublic]:
+) -> ChargerListResponse:
     rows, total = list_chargers(
         cur, tenant, paging.limit, paging.offset, None if location_id is None else str(location_id)
     )
-    return Page(data=chargers_public(cur, rows), total=total, page=paging.page, limit=paging.limit)
+    return ChargerListResponse(
+        data=chargers_public(cur, rows), total=total, page=paging.page, limit=paging.limit
+    )
 
 
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=ChargerAccepted,
-    responses={409: {"description": "identity already used in this tenant"}},
+    response_model=ChargerAcceptedResponse,
+    responses={409: {"model": HttpErrorResponse, "description": "identity already used in this tenant"}},
+    **sdk_operation("chargers", "create"),
 )
 def create_charger(
     body: ChargerCreate,
@@ -74,11 +80,11 @@ def create_charger(
         basic_auth_password=body.basic_auth_password,
     )
 
-    def decide(uow: UnitOfWork) -> tuple[int, ChargerAccepted]:
+    def decide(uow: UnitOfWork) -> tuple[int, ChargerAcceptedResponse]:
         charger = services.register_charger(
             uow, tenant, registration, body.location_id, principal.name, body.location_name
         )
-        return 202, ChargerAccepted(
+        return 202, ChargerAcceptedResponse(
             charger_id=charger.id,
             identity=charger.identity,
             status="PROVISIONING",
@@ -89,17 +95,25 @@ def create_charger(
     return decide_once(ctx, tenant, idempotency_key, fingerprint, decide)
 
 
-@router.get("/{charger_id}", dependencies=[fresh(*CHARGER_READ_MODELS)])
-def get_charger(charger: ChargerRow, cur: ReadCursor) -> ChargerPublic:
+@router.get("/{charger_id}", dependencies=[fresh(*CHARGER_READ_MODELS)], **sdk_operation("chargers", "get"))
+def get_charger(charger: ChargerRow, cur: ReadCursor) -> ChargerResponse:
     return chargers_public(cur, [charger])[0]
 
 
-@router.get("/{charger_id}/status", dependencies=[fresh(*CHARGER_READ_MODELS)])
-def get_charger_status(charger: ChargerRow, cur: ReadCursor) -> ChargerStatus:
+@router.get(
+    "/{charger_id}/status",
+    dependencies=[fresh(*CHARGER_READ_MODELS)],
+    **sdk_operation("chargers", "get_status"),
+)
+def get_charger_status(charger: ChargerRow, cur: ReadCursor) -> ChargerStatusResponse:
     return charger_status_of(cur, charger)
 
 
-@router.get("/{charger_id}/logs", dependencies=[fresh("chargers", "message_log")])
+@router.get(
+    "/{charger_id}/logs",
+    dependencies=[fresh("chargers", "message_log")],
+    **sdk_operation("chargers", "get_logs"),
+)
 def get_charger_logs(
     charger: ChargerRow,
     cur: ReadCursor,
@@ -111,7 +125,7 @@ def get_charger_logs(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> LogPage:
+) -> ChargerLogListResponse:
     """Every OCPP frame the charger sent and received, from the ledger, oldest first."""
     rows, total = frames(
         cur,
@@ -122,26 +136,24 @@ def get_charger_logs(
         start=iso(start_date),
         end=iso(end_date),
     )
-    return LogPage(
-        data=[FrameRecord.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    return ChargerLogListResponse(
+        data=[ChargerLogEntry.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
     )
 
 
-@router.put("/{charger_id}", dependencies=[fresh("chargers")])
+@router.put("/{charger_id}", dependencies=[fresh("chargers")], **sdk_operation("chargers", "update"))
 def update_charger(
     charger: ChargerRow, body: ChargerUpdate, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
-) -> ChargerPublic:
-    def decide(uow: UnitOfWork) -> None:
-        services.update_charger(uow, tenant, UUID(charger["id"]), body.changes(), principal.name)
+) -> ChargerResponse:
+    ctx.ledger.transact(lambda uow: apply_update(uow, tenant, UUID(charger["id"]), body, principal.name))
 
-    ctx.ledger.transact(decide)
     ctx.read.barrier(["chargers"], ctx.settings.read_barrier_seconds)
     with ctx.read.db.reader() as cur:
         rows, _ = list_chargers(cur, tenant, 1, 0, charger_ids=[charger["id"]])
         return chargers_public(cur, rows)[0]
 
 
-@router.delete("/{charger_id}", dependencies=[fresh("chargers")])
+@router.delete("/{charger_id}", dependencies=[fresh("chargers")], **sdk_operation("chargers", "delete"))
 def delete_charger(
     charger: ChargerRow, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
 ) -> ChargerDeleted:
@@ -149,12 +161,25 @@ def delete_charger(
     return ChargerDeleted(id=charger["id"])
 
 
+def apply_update(
+    uow: UnitOfWork, tenant: str, charger_id: UUID, update: ChargerUpdate, requested_by: str
+) -> None:
+    """A charger's partial update; `location_name` without `location_id` moves it to a new location."""
+    changes = update.changes()
+    if update.location_name is not None and "location_id" not in changes:
+        location = services.create_location(
+            uow, tenant, LocationDetails(name=update.location_name), requested_by
+        )
+        changes["location_id"] = location.id
+    services.update_charger(uow, tenant, charger_id, changes, requested_by)
+
+
 def _runtime(
     payload: CommandPayload, charger: dict[str, str], ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
-) -> CommandObject:
+) -> QueuedCommandResponse:
     decided: list[services.FanOut] = []  # the last attempt's fan-out is the one committed
 
-    def decide(uow: UnitOfWork) -> CommandObject:
+    def decide(uow: UnitOfWork) -> QueuedCommandResponse:
         fan_out = services.queue_commands(
             uow, tenant, [UUID(charger["id"])], payload, "charger", principal.name
         )
@@ -162,7 +187,7 @@ def _runtime(
             raise ChargerNotFound(fan_out.failed[0].rejection.message)
         decided[:] = [fan_out]
         queued = fan_out.queued[0]
-        return CommandObject(
+        return QueuedCommandResponse(
             id=queued.command_id,
             event_type=payload.event_type,
             ocpp_version=queued.ocpp_version.wire,
@@ -174,23 +199,45 @@ def _runtime(
     return command
 
 
-@router.post("/{charger_id}/start-charger", dependencies=[fresh("chargers")])
+@router.post(
+    "/{charger_id}/start-charger",
+    dependencies=[fresh("chargers")],
+    **sdk_operation("chargers", "start_runtime"),
+)
 def start_charger(
     charger: ChargerRow, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
-) -> CommandObject:
+) -> QueuedCommandResponse:
     """Open the charger's WebSocket to its CSMS and boot (if it is not already running)."""
     return _runtime(StartCharger(), charger, ctx, tenant, principal)
 
 
-@router.post("/{charger_id}/stop-charger", dependencies=[fresh("chargers")])
-def stop_charger(charger: ChargerRow, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal) -> CommandObject:
+@router.post(
+    "/{charger_id}/stop-charger",
+    dependencies=[fresh("chargers")],
+    **sdk_operation("chargers", "stop_runtime"),
+)
+def stop_charger(
+    charger: ChargerRow, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
+) -> QueuedCommandResponse:
     """Close the charger's WebSocket and keep it closed; commands to it fail until it is started."""
     return _runtime(StopCharger(), charger, ctx, tenant, principal)
 
 
-@router.post("/{charger_id}/restart-charger", dependencies=[fresh("chargers")])
+@router.post(
+    "/{charger_id}/reset-charger",
+    dependencies=[fresh("chargers")],
+    **sdk_operation("chargers", "reset_runtime"),
+)
+def reset_charger(
+    charger: ChargerRow, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
+) -> QueuedCommandResponse:
+    """Close the connection, reconnect and boot again."""
+    return _runtime(RestartCharger(), charger, ctx, tenant, principal)
+
+
+@router.post("/{charger_id}/restart-charger", dependencies=[fresh("chargers")], deprecated=True)
 def restart_charger(
     charger: ChargerRow, ctx: Ctx, tenant: Tenant, principal: CurrentPrincipal
-) -> CommandObject:
-    """Close the connection, reconnect and boot again."""
+) -> QueuedCommandResponse:
+    """The path API.md named before OCPPLAB's SDK: an alias of reset-charger."""
     return _runtime(RestartCharger(), charger, ctx, tenant, principal)

@@ -2,77 +2,66 @@
 
 Fleet commands answer 202 once every targeted charger's CommandQueued is committed (one transaction).
 Single-charger commands are queued the same way, then wait for the bridge to report the outcome.
+Each route is one short function named as OCPPLAB's SDK names the call (its operationId); what they share
+(the write parameters, queueing, waiting) is in gateway.commanding.
 """
 
-# No `from __future__ import annotations` here: the routes are made in a loop, and FastAPI must see
-# each route's real body type, not a string it would resolve in module scope.
+from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
-from domain import services
 from domain.commands import (
-    Authorize,
     CacheReset,
-    ClearFault,
     ClearLocalAuthList,
-    CommandPayload,
     CommandType,
-    Configuration,
     EvRequestsEnergy,
     EvStopsEnergy,
-    InjectFault,
-    LocalAuthList,
     PlugConnector,
-    PowerUpdate,
-    ProxyMessage,
-    StartSession,
-    StartTransaction,
-    StopSession,
-    StopTransaction,
-    TargetKind,
     UnlockConnector,
     UnplugConnector,
 )
-from domain.errors import ChargerNotFound, CommandNotApplicable, CommandNotFound, LocationNotFound
-from domain.ledger import UnitOfWork
-from domain.logs import log_context
+from domain.errors import ChargerNotFound, CommandNotFound
 from domain.protocol import OcppVersion
-from gateway.auth import Ctx, CurrentPrincipal, Tenant
-from gateway.deps import Fingerprint, Paging, ReadCursor, fresh
-from gateway.idempotency import IdempotencyKey, decide_once
-from gateway.metrics import commands_accepted
-from gateway.models.commands import (
-    CacheResetResult,
-    ChargerCommand,
-    ClearLocalAuthListResult,
-    CommandDetail,
-    CommandObject,
-    CommandTimeoutBody,
-    ConfigurationResult,
-    ErrorInfo,
-    FaultResult,
-    FleetCommand,
-    FleetCommandResponse,
-    FleetFailure,
-    FleetResult,
-    FleetTarget,
-    FrameRecord,
-    LocalAuthListResult,
-    ProxyResult,
+from gateway.auth import Tenant
+from gateway.commanding import Write, queue_fleet, run_single, snake_action
+from gateway.deps import Paging, ReadCursor, fresh
+from gateway.models.command_requests import (
+    AuthorizeIdTagRequest,
+    ClearFaultRequest,
+    ConfigurationUpdateRequest,
+    EmptyCommandRequest,
+    InjectFaultRequest,
+    LocalAuthListRequest,
+    PowerUpdateRequest,
+    ProxyMessageRequest,
+    StartSessionRequest,
+    StartTransactionRequest,
+    StopSessionRequest,
+    StopTransactionRequest,
+    UnifiedConnectorRequest,
 )
-from gateway.models.common import ERRORS, Page
+from gateway.models.commands import (
+    CacheResetResponse,
+    ChargerLogEntry,
+    CommandDetail,
+    CommandTimeoutBody,
+    ConfigurationChangeResponse,
+    FaultOperationResponse,
+    LocalListMutationResponse,
+    LocationCommandResponse,
+    QueuedCommandResponse,
+)
+from gateway.models.common import ERRORS, NUL_FREE, HttpErrorResponse, Page
 from gateway.ocpp_schema import check_proxy_message
-from gateway.outcomes import wait_for_outcome
+from gateway.sdk_names import sdk_operation
 from infra.sql import Cursor
-from projections.chargers import charger_refs, get_charger
+from projections.chargers import get_charger
 from projections.commands import STATUSES, get_command, list_commands
-from projections.locations import get_location
 from projections.message_log import command_frames
 
 # A command's detail shows its row and the frames it caused: both read models must include the writes
@@ -81,273 +70,163 @@ COMMAND_READ_MODELS = ("commands", "message_log")
 
 router = APIRouter(prefix="/ocpp/commands", tags=["commands"], responses=ERRORS)
 
-FLEET: list[tuple[str, type[CommandPayload], str]] = [
-    ("plug-connector", PlugConnector, "Plug the EV cable into a connector."),
-    (
-        "unplug-connector",
-        UnplugConnector,
-        "Unplug the EV cable (ends a running transaction as EV-side disconnect).",
-    ),
-    ("unlock-connector", UnlockConnector, "Unlock a connector's cable."),
-    ("start-transaction", StartTransaction, "Start a transaction on a connector with an id tag."),
-    ("stop-transaction", StopTransaction, "Stop the transaction on a connector."),
-    (
-        "start-session",
-        StartSession,
-        "Plug, authorize, start and charge; optional auto-stop by duration or energy.",
-    ),
-    ("stop-session", StopSession, "Stop the transaction and unplug."),
-    ("authorize", Authorize, "Present an id tag to the charger."),
-    ("ev-requests-energy", EvRequestsEnergy, "The EV resumes drawing power (SuspendedEV → Charging)."),
-    ("ev-stops-energy", EvStopsEnergy, "The EV stops drawing power (Charging → SuspendedEV)."),
-    ("power-update", PowerUpdate, "Change the power the charger offers on a connector."),
-]
+
+def fleet(method: str) -> dict[str, Any]:
+    """Decorator arguments of a fleet command route, the SDK's `client.commands.{method}`."""
+    return {
+        **sdk_operation("commands", method),
+        "status_code": status.HTTP_202_ACCEPTED,
+        "response_model": LocationCommandResponse,
+        "dependencies": [fresh("chargers", "locations")],
+        "responses": {404: {"model": HttpErrorResponse, "description": "unknown charger or location"}},
+    }
 
 
-def _target_rows(
-    cur: Cursor, tenant: str, target: FleetTarget
-) -> tuple[list[UUID], TargetKind, list[str]]:
-    """Charger ids targeted, the target kind, and the named charger_ids that are not in the location."""
-    if target.charger_id is not None:
-        row = get_charger(cur, tenant, target.charger_id)
-        if row is None:
-            raise ChargerNotFound(f"charger {target.charger_id} not found")
-        return [UUID(row["id"])], "charger", []
-    location_id = str(target.location_id)
-    if get_location(cur, tenant, location_id) is None:
-        raise LocationNotFound(f"location {location_id} not found")
-    given = target.charger_ids or []
-    refs = charger_refs(cur, tenant, location_id, given)
-    known = {r["id"] for r in refs} | {r["identity"] for r in refs}
-    return (
-        [UUID(r["id"]) for r in refs],
-        "subset" if given else "location",
-        [g for g in given if g not in known],
-    )
-
-
-def command_object(queued: services.QueuedCommand) -> CommandObject:
-    return CommandObject(
-        id=queued.command_id,
-        event_type=queued.payload.event_type,
-        ocpp_version=queued.ocpp_version.wire,
-        payload=queued.payload.wire(),
-    )
-
-
-def fan_out_response(fan_out: services.FanOut, missing: list[str]) -> FleetCommandResponse:
-    failed = [
-        FleetFailure(
-            charger_id=f.charger_id, identity=f.identity, error=ErrorInfo(**f.rejection.model_dump())
-        )
-        for f in fan_out.failed
-    ] + [
-        FleetFailure(
-            charger_id=m,
-            identity=None,
-            error=ErrorInfo(code="charger_not_found", message=f"{m} is not a charger of this location"),
-        )
-        for m in missing
-    ]
-    results = [
-        FleetResult(charger_id=q.charger_id, identity=q.identity, command=command_object(q))
-        for q in fan_out.queued
-    ]
-    return FleetCommandResponse(
-        targeted_count=len(results) + len(failed),
-        queued_count=len(results),
-        failed_count=len(failed),
-        results=results,
-        failed=failed,
-    )
-
-
-def _fleet_route(path: str, payload_type: type[CommandPayload], doc: str) -> None:
-    def endpoint(
-        body: FleetCommand[payload_type],  # type: ignore[valid-type]  # one route per payload type, made in a loop
-        ctx: Ctx,
-        tenant: Tenant,
-        principal: CurrentPrincipal,
-        fingerprint: Fingerprint,
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response:
-        with ctx.read.db.reader() as cur:
-            charger_ids, kind, missing = _target_rows(cur, tenant, body.target)
-        decided: list[services.FanOut] = []  # the last attempt's fan-out is the one committed
-
-        def decide(uow: UnitOfWork) -> tuple[int, FleetCommandResponse]:
-            fan_out = services.queue_commands(
-                uow,
-                tenant,
-                charger_ids,
-                body.event,
-                kind,
-                principal.name,
-                idempotency_key=idempotency_key,
-            )
-            decided[:] = [fan_out]
-            return 202, fan_out_response(fan_out, missing)
-
-        response = decide_once(ctx, tenant, idempotency_key, fingerprint, decide)
-        if decided and "Idempotent-Replayed" not in response.headers:
-            commands_accepted(decided[0])
-        return response
-
-    endpoint.__name__ = path.replace("-", "_")
-    router.add_api_route(
-        f"/{path}",
-        endpoint,
-        methods=["POST"],
-        status_code=status.HTTP_202_ACCEPTED,
-        response_model=FleetCommandResponse,
-        summary=doc,
-        dependencies=[fresh("chargers", "locations")],
-        responses={404: {"description": "unknown charger or location"}},
-    )
-
-
-for _path, _payload_type, _doc in FLEET:
-    _fleet_route(_path, _payload_type, _doc)
-
-
-class _Queued(BaseModel):
-    """What a single-charger command stores for Idempotency-Key: the command it queued."""
-
-    command_id: UUID
-    command: CommandObject
-
-
-Shape = Callable[[dict[str, Any]], BaseModel]
-
-
-def _single_route(
-    path: str,
-    payload_type: type[CommandPayload],
-    answer: type[BaseModel],
-    doc: str,
-    check: Callable[[CommandPayload, OcppVersion], CommandPayload] | None = None,
-) -> None:
-    def endpoint(
-        body: ChargerCommand[payload_type],  # type: ignore[valid-type]  # one route per payload type, made in a loop
-        ctx: Ctx,
-        tenant: Tenant,
-        principal: CurrentPrincipal,
-        fingerprint: Fingerprint,
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response:
-        # No cursor is held across the wait below: a waiting command must not pin a connection.
-        with ctx.read.db.reader() as cur:
-            row = get_charger(cur, tenant, body.target.charger_id)
-        if row is None:
-            raise ChargerNotFound(f"charger {body.target.charger_id} not found")
-        payload = body.event
-        if check is not None:
-            payload = check(payload, OcppVersion(row["ocpp_version"]))
-
-        decided: list[services.FanOut] = []  # the last attempt's fan-out is the one committed
-
-        def decide(uow: UnitOfWork) -> tuple[int, _Queued]:
-            fan_out = services.queue_commands(
-                uow,
-                tenant,
-                [UUID(row["id"])],
-                payload,
-                "charger",
-                principal.name,
-                idempotency_key=idempotency_key,
-            )
-            if fan_out.failed:
-                raise_rejected(fan_out.failed[0])
-            decided[:] = [fan_out]
-            queued = fan_out.queued[0]
-            return 202, _Queued(command_id=queued.command_id, command=command_object(queued))
-
-        stored = decide_once(ctx, tenant, idempotency_key, fingerprint, decide)
-        if decided and "Idempotent-Replayed" not in stored.headers:
-            commands_accepted(decided[0])
-        if stored.status_code != 202:
-            return stored
-        queued = _Queued.model_validate_json(bytes(stored.body))
-        with log_context(command_id=queued.command_id, charger_id=row["id"], identity=row["identity"]):
-            outcome = wait_for_outcome(
-                ctx, tenant, str(queued.command_id), ctx.settings.command_timeout_seconds
-            )
-        if outcome is None:
-            return JSONResponse(
-                status_code=504,
-                content=CommandTimeoutBody(
-                    detail="no outcome from the charger in time; poll GET /ocpp/commands/{id}",
-                    code="command_timeout",
-                    command_id=queued.command_id,
-                ).model_dump(mode="json"),
-            )
-        return outcome.response(queued.command, answer)
-
-    endpoint.__name__ = path.replace("-", "_").replace("/", "_")
-    router.add_api_route(
-        f"/{path}",
-        endpoint,
-        methods=["POST"],
-        status_code=status.HTTP_200_OK,
-        response_model=answer,
-        summary=doc,
-        dependencies=[fresh("chargers")],
-        responses={
-            404: {"description": "unknown charger"},
-            409: {"description": "the command cannot apply to this charger"},
+def single(method: str, answer: type[BaseModel]) -> dict[str, Any]:
+    """Decorator arguments of a single-charger command route answering `answer`."""
+    return {
+        **sdk_operation("commands", method),
+        "status_code": status.HTTP_200_OK,
+        "response_model": answer,
+        "dependencies": [fresh("chargers")],
+        "responses": {
+            404: {"model": HttpErrorResponse, "description": "unknown charger"},
+            422: {"description": "invalid body, or the command cannot apply to the charger in its state"},
             504: {"model": CommandTimeoutBody, "description": "no outcome in time"},
         },
+    }
+
+
+# --- fleet commands: a charger, a location, or some chargers of a location -----------------------------
+
+
+@router.post("/plug-connector", **fleet("plug_connector"))
+def plug_connector(body: UnifiedConnectorRequest, write: Write) -> Response:
+    """Plug the EV cable into a connector."""
+    return queue_fleet(write, body.target, PlugConnector(**body.event.connector_fields()))
+
+
+@router.post("/unplug-connector", **fleet("unplug_connector"))
+def unplug_connector(body: UnifiedConnectorRequest, write: Write) -> Response:
+    """Unplug the EV cable (ends a running transaction as EV-side disconnect)."""
+    return queue_fleet(write, body.target, UnplugConnector(**body.event.connector_fields()))
+
+
+@router.post("/unlock-connector", **fleet("unlock_connector"))
+def unlock_connector(body: UnifiedConnectorRequest, write: Write) -> Response:
+    """Unlock a connector's cable."""
+    return queue_fleet(write, body.target, UnlockConnector(**body.event.connector_fields()))
+
+
+@router.post("/start-transaction", **fleet("start_transaction"))
+def start_transaction(body: StartTransactionRequest, write: Write) -> Response:
+    """Start a transaction on a connector with an id tag."""
+    return queue_fleet(write, body.target, body.event.payload())
+
+
+@router.post("/stop-transaction", **fleet("stop_transaction"))
+def stop_transaction(body: StopTransactionRequest, write: Write) -> Response:
+    """Stop a transaction: the one named by `transaction_id`, else the one on `connector_id` (default 1)."""
+    if body.event.transaction_id is None:
+        return queue_fleet(write, body.target, body.event.payload())
+    return queue_fleet(write, body.target, body.event.payload(), holding=body.event.transaction_id)
+
+
+@router.post("/start-session", **fleet("start_session"))
+def start_session(body: StartSessionRequest, write: Write) -> Response:
+    """Plug, authorize, start and charge; optional auto-stop by duration or energy."""
+    return queue_fleet(write, body.target, body.event.payload())
+
+
+@router.post("/stop-session", **fleet("stop_session"))
+def stop_session(body: StopSessionRequest, write: Write) -> Response:
+    """Stop the transaction and unplug."""
+    return queue_fleet(write, body.target, body.event.payload())
+
+
+@router.post("/authorize-id-tag", **fleet("authorize_id_tag"))
+def authorize_id_tag(body: AuthorizeIdTagRequest, write: Write) -> Response:
+    """Present an id tag to the charger (Authorize)."""
+    return queue_fleet(write, body.target, body.event.payload())
+
+
+@router.post("/ev-requests-energy", **fleet("ev_requests_energy"))
+def ev_requests_energy(body: UnifiedConnectorRequest, write: Write) -> Response:
+    """The EV resumes drawing power (SuspendedEV → Charging)."""
+    return queue_fleet(write, body.target, EvRequestsEnergy(**body.event.connector_fields()))
+
+
+@router.post("/ev-stops-energy", **fleet("ev_stops_energy"))
+def ev_stops_energy(body: UnifiedConnectorRequest, write: Write) -> Response:
+    """The EV stops drawing power (Charging → SuspendedEV)."""
+    return queue_fleet(write, body.target, EvStopsEnergy(**body.event.connector_fields()))
+
+
+@router.post("/power-update", **fleet("power_update"))
+def power_update(body: PowerUpdateRequest, write: Write) -> Response:
+    """Change the power the charger offers on a connector."""
+    return queue_fleet(write, body.target, body.event.payload())
+
+
+# --- single-charger commands: wait for the outcome ---------------------------------------------------
+
+
+@router.post("/proxy-message", **single("proxy_message", QueuedCommandResponse))
+def proxy_message(body: ProxyMessageRequest, write: Write) -> Response:
+    """Send a raw OCPP call from the charger; `event_type` and `payload` of the answer are the call's,
+    `response` the CSMS reply."""
+    event = body.event
+
+    def as_proxied(command: QueuedCommandResponse) -> QueuedCommandResponse:
+        # As OCPPLAB answers: the proxied action in snake_case and its payload (our command's own
+        # event_type and payload are in GET /ocpp/commands/{id}).
+        return command.model_copy(update={"event_type": snake_action(event.action), "payload": event.payload})
+
+    return run_single(
+        write, body.target, event.to_payload(), QueuedCommandResponse, check_proxy_message, as_proxied
     )
 
 
-def raise_rejected(failure: services.FailedTarget) -> None:
-    if failure.rejection.code == "charger_not_found":
-        raise ChargerNotFound(failure.rejection.message)
-    raise CommandNotApplicable(failure.rejection.message, failure.rejection.code)
+@router.post("/configuration", **single("set_configuration", ConfigurationChangeResponse))
+def set_configuration(body: ConfigurationUpdateRequest, write: Write) -> Response:
+    """Change configuration keys (1.6) / variables (2.0.1)."""
+    return run_single(write, body.target, body.event.payload(), ConfigurationChangeResponse)
 
 
-SINGLE: list[tuple[str, type[CommandPayload], type[BaseModel], str, Any]] = [
-    (
-        "proxy-message",
-        ProxyMessage,
-        ProxyResult,
-        "Send a raw OCPP call from the charger; answers the CSMS reply.",
-        check_proxy_message,
-    ),
-    (
-        "configuration",
-        Configuration,
-        ConfigurationResult,
-        "Change configuration keys (1.6) / variables (2.0.1).",
-        None,
-    ),
-    ("cache/reset", CacheReset, CacheResetResult, "Clear the charger's authorization cache.", None),
-    (
-        "local-auth-list",
-        LocalAuthList,
-        LocalAuthListResult,
-        "Replace or update the local authorization list.",
-        None,
-    ),
-    (
-        "clear-local-auth-list",
-        ClearLocalAuthList,
-        ClearLocalAuthListResult,
-        "Empty the local authorization list.",
-        None,
-    ),
-    ("inject-fault", InjectFault, FaultResult, "Raise a fault on a connector (0 = whole charger).", None),
-    (
-        "clear-fault",
-        ClearFault,
-        FaultResult,
-        "Clear a fault; the connector returns to its previous status.",
-        None,
-    ),
-]
+@router.post("/cache/reset", **single("reset_auth_cache", CacheResetResponse))
+def reset_auth_cache(body: EmptyCommandRequest, write: Write) -> Response:
+    """Clear the charger's authorization cache."""
+    return run_single(write, body.target, CacheReset(), CacheResetResponse)
 
-for _path, _payload_type, _answer, _doc, _check in SINGLE:
-    _single_route(_path, _payload_type, _answer, _doc, _check)
+
+@router.post("/local-auth-list", **single("send_local_list", LocalListMutationResponse))
+def send_local_list(body: LocalAuthListRequest, write: Write) -> Response:
+    """Replace (Full, the default) or update (Differential) the local authorization list."""
+    return run_single(write, body.target, body.event.payload(), LocalListMutationResponse)
+
+
+@router.post("/clear-local-auth-list", **single("clear_local_list", LocalListMutationResponse))
+def clear_local_list(body: EmptyCommandRequest, write: Write) -> Response:
+    """Empty the local authorization list (its version resets to 0)."""
+    return run_single(write, body.target, ClearLocalAuthList(), LocalListMutationResponse)
+
+
+@router.post("/inject-fault", **single("inject_fault", FaultOperationResponse))
+def inject_fault(body: InjectFaultRequest, write: Write) -> Response:
+    """Raise a fault on a connector (0 = whole charger)."""
+    return run_single(write, body.target, body.event.payload(), FaultOperationResponse)
+
+
+@router.post("/clear-fault", **single("clear_fault", FaultOperationResponse))
+def clear_fault(body: ClearFaultRequest, write: Write) -> Response:
+    """Clear a fault; the connector returns to its previous status."""
+    return run_single(write, body.target, body.event.payload(), FaultOperationResponse)
+
+
+# --- queueing and waiting ------------------------------------------------------------------------------
+
+
+# --- the commands read model (ours) -----------------------------------------------------------------
 
 
 @router.get(
@@ -367,7 +246,9 @@ def get_commands(
     tenant: Tenant,
     cur: ReadCursor,
     paging: Paging,
-    charger_id: Annotated[UUID | None, Query()] = None,
+    charger_id: Annotated[
+        str | None, Query(description="charger id or OCPP identity", max_length=64, pattern=NUL_FREE)
+    ] = None,
     location_id: Annotated[UUID | None, Query()] = None,
     status: Annotated[str | None, Query(pattern="^(" + "|".join(STATUSES) + ")$")] = None,
     event_type: Annotated[CommandType | None, Query()] = None,
@@ -377,7 +258,7 @@ def get_commands(
         tenant,
         paging.limit,
         paging.offset,
-        charger_id=None if charger_id is None else str(charger_id),
+        charger_id=None if charger_id is None else _charger_filter(cur, tenant, charger_id),
         location_id=None if location_id is None else str(location_id),
         status=status,
         event_type=None if event_type is None else event_type.value,
@@ -385,6 +266,17 @@ def get_commands(
     return Page(
         data=[command_detail(r, cur) for r in rows], total=total, page=paging.page, limit=paging.limit
     )
+
+
+def _charger_filter(cur: Cursor, tenant: str, charger_id: str) -> str:
+    """The charger id a filter names: a charger's id or identity, or the id of a deleted charger."""
+    row = get_charger(cur, tenant, charger_id)
+    if row is not None:
+        return str(row["id"])
+    try:
+        return str(UUID(charger_id))
+    except ValueError:
+        raise ChargerNotFound(f"charger {charger_id} not found") from None
 
 
 def command_detail(row: dict[str, Any], cur: Cursor) -> CommandDetail:
@@ -406,5 +298,5 @@ def command_detail(row: dict[str, Any], cur: Cursor) -> CommandDetail:
         completed_at=row["completed_at"],
         result=row["result"],
         error=row["error"],
-        frames=[FrameRecord.model_validate(f) for f in command_frames(cur, row["id"])],
+        frames=[ChargerLogEntry.model_validate(f) for f in command_frames(cur, row["id"])],
     )

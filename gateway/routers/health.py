@@ -3,11 +3,31 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from gateway.auth import Ctx
+from gateway.sdk_names import sdk_operation
 
 router = APIRouter(tags=["health"])
+
+LANDING_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ocpp-ledger</title></head>
+<body><h1>ocpp-ledger</h1><p>An OCPP test lab built as an event-sourced command ledger.</p>
+<ul><li><a href="/docs">API documentation</a></li><li><a href="/openapi.json">OpenAPI schema</a></li>
+<li><a href="/health">health</a></li></ul></body></html>
+"""
+
+
+@router.get("/", response_class=HTMLResponse, **sdk_operation("health", "landing_page"))
+def landing_page() -> str:
+    """Links to the docs, the schema and the health route (the lab replaces it where it is served)."""
+    return LANDING_PAGE
+
+
+@router.get("/health", **sdk_operation("health", "health_check"))
+def health_check() -> dict[str, str]:
+    """The process is alive (as /healthz; the path OCPPLAB's clients call)."""
+    return {"status": "ok"}
 
 
 @router.get("/healthz")

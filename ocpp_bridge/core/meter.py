@@ -71,12 +71,18 @@ class Meter:
         caps += [c for c in (offered_w, limit_w) if c is not None]
         return max(0.0, min(caps))
 
-    def advance(self, ev: EvModel | None, power_w: float, seconds: float) -> None:
-        """Let `seconds` of simulated time pass at `power_w`."""
+    def advance(
+        self, ev: EvModel | None, power_w: float, seconds: float, cap_wh: float | None = None
+    ) -> None:
+        """Let `seconds` of simulated time pass at `power_w`; the register stops at `cap_wh` if given."""
         if seconds <= 0 or power_w <= 0:
             return
         delivered = power_w * seconds / 3600.0
-        self.energy_wh += delivered
+        if cap_wh is not None and self.energy_wh + delivered >= cap_wh:
+            delivered = max(0.0, cap_wh - self.energy_wh)
+            self.energy_wh = max(self.energy_wh, cap_wh)
+        else:
+            self.energy_wh += delivered
         if ev is not None:
             ev.soc = min(100.0, ev.soc + 100.0 * delivered / ev.battery_wh)
 

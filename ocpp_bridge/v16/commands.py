@@ -83,6 +83,7 @@ class V16Commands(V16Transactions):
             with contextlib.suppress(CommandError):
                 await self.unplug(connector_id)
             raise
+        self.limit_energy(connector_id, payload.target_energy_kwh)
         return GenericOutcome(status="Charging", msg="session started", transaction_id=transaction_id)
 
     async def cmd_stop_session(self, payload: StopSession) -> Outcome:

@@ -59,7 +59,7 @@ class V16CsmsCalls(V16Commands):
                 if state.transaction_id is not None:
                     await self.stop_transaction(n, reason)
             self.record()
-            self.restart_connection()
+            self.reboot()
 
         self.enqueue(FollowUp(message_id, follow_up, "Reset"))
         return "Accepted"

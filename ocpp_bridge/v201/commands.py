@@ -125,6 +125,7 @@ class V201Commands(V201Transactions):
                 connector_id, payload.id_tag, "Authorized"
             )
             if status == "Accepted":
+                self.limit_energy(connector_id, payload.target_energy_kwh)
                 return GenericOutcome(status="Charging", msg="session started", transaction_id=transaction_id)
         if self.state(connector_id).transaction_id is not None:
             await self.end_transaction(connector_id, "Deauthorized", "DeAuthorized")

@@ -33,7 +33,7 @@ class V201Transactions(V201Session):
             if evse_id == 0:
                 self.boot_reason = "RemoteReset"
                 self.record()
-                self.restart_connection()
+                self.reboot()
 
         return follow_up
 

@@ -158,7 +158,7 @@ def test_a_rebuild_killed_midway_ends_equal_to_a_rebuild_from_zero(
         for _ in range(10):
             ok(
                 server.client.post(
-                    "/ocpp/commands/authorize",
+                    "/ocpp/commands/authorize-id-tag",
                     json={"target": {"location_id": location}, "event": {"id_tag": "X"}},
                 ),
                 202,

@@ -85,7 +85,7 @@ def keep_sending(client: httpx.Client, charger_id: str, load: Load) -> None:
     while not load.stop.is_set():
         try:
             response = client.post(
-                "/ocpp/commands/authorize",
+                "/ocpp/commands/authorize-id-tag",
                 json={"target": {"charger_id": charger_id}, "event": {"id_tag": "T"}},
                 timeout=20,
             )

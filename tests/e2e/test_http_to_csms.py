@@ -61,9 +61,7 @@ def test_single_charger_commands_answer_200_with_their_result(lab_api: Api, csms
         "/ocpp/commands/configuration",
         json={
             "target": target,
-            "event": {
-                "configuration": [{"key": "HeartbeatInterval", "value": "30"}, {"key": "Nope", "value": "1"}]
-            },
+            "event": {"configuration": {"HeartbeatInterval": "30", "Nope": "1"}},
         },
     )
     assert configured.status_code == 200, configured.text

@@ -73,7 +73,8 @@ def authorize_everyone(client: httpx.Client, ids: list[str], round_: int) -> lis
     for n, charger_id in enumerate(ids):
         tag = f"R{round_}-{n}"
         response = client.post(
-            "/ocpp/commands/authorize", json={"target": {"charger_id": charger_id}, "event": {"id_tag": tag}}
+            "/ocpp/commands/authorize-id-tag",
+            json={"target": {"charger_id": charger_id}, "event": {"id_tag": tag}},
         )
         assert ok(response, 202)["queued_count"] == 1
         tags.append(tag)

@@ -44,7 +44,7 @@ CATALOG_ROUTES = [
 
 SINGLE_CHARGER_BODIES: dict[str, dict[str, Any]] = {
     "proxy-message": {"action": "Heartbeat", "payload": {}},
-    "configuration": {"configuration": [{"key": "HeartbeatInterval", "value": "30"}]},
+    "configuration": {"configuration": {"HeartbeatInterval": "30"}},
     "cache/reset": {},
     "local-auth-list": {"list_version": 1, "update_type": "Full", "entries": [{"id_tag": "TAG-1"}]},
     "clear-local-auth-list": {},
@@ -278,6 +278,7 @@ def any_intruder(request: pytest.FixtureRequest, client: TestClient, context: Co
     """Tenant 'globex' through a user token, or through an admin token that chose it."""
     if request.param == "user token":
         return settle_in(Api(client, issue_token(context, "globex")))
+    issue_token(context, "globex")  # the organization exists once it has a token
     return settle_in(Api(client, issue_token(context, None, Role.ADMIN), "globex"))
 
 
@@ -335,7 +336,7 @@ ATTEMPTS: list[tuple[str, str, str, Any, Any]] = [
         "PUT location chargers",
         "PUT",
         "/ocpp/locations/{location}/chargers",
-        {"charger_ids": ["{charger}"], "changes": {"charge_point_name": "Taken"}},
+        {"chargers": [{"charger_id": "{charger}", "charge_point_name": "Taken"}]},
         None,
     ),
     (
@@ -355,6 +356,7 @@ ATTEMPTS: list[tuple[str, str, str, Any, Any]] = [
     ("GET charger logs", "GET", "/ocpp/chargers/{charger}/logs", None, None),
     ("POST start-charger", "POST", "/ocpp/chargers/{charger}/start-charger", None, None),
     ("POST stop-charger", "POST", "/ocpp/chargers/{charger}/stop-charger", None, None),
+    ("POST reset-charger", "POST", "/ocpp/chargers/{charger}/reset-charger", None, None),
     ("POST restart-charger", "POST", "/ocpp/chargers/{charger}/restart-charger", None, None),
     ("GET command", "GET", "/ocpp/commands/{command}", None, None),
     (
@@ -403,7 +405,7 @@ ATTEMPTS: list[tuple[str, str, str, Any, Any]] = [
         "PUT own location's chargers into owner's location",
         "PUT",
         "/ocpp/locations/{own_location}/chargers",
-        {"charger_ids": ["{own_charger}"], "changes": {"location_id": "{location}"}},
+        {"chargers": [{"charger_id": "{own_charger}", "location_id": "{location}"}]},
         None,
     ),
     *[
@@ -480,16 +482,27 @@ def test_naming_another_tenants_charger_inside_an_own_location_finds_nothing(
         ),
     ).json()
     updated = intruder.api.put(
-        own_chargers, json={"charger_ids": [owned.charger_id], "changes": {"charge_point_name": "Taken"}}
+        own_chargers, json={"chargers": [{"charger_id": owned.charger_id, "charge_point_name": "Taken"}]}
     ).json()
     deleted = intruder.api.delete(own_chargers, params={"charger_ids": [owned.identity]}).json()
     listed = intruder.api.get(own_chargers, params={"charger_ids": [owned.charger_id]}).json()
 
     assert (command["queued_count"], command["failed_count"]) == (0, 1)
-    assert command["failed"][0]["error"]["code"] == "charger_not_found"
+    assert command["failed"][0]["code"] == "charger_not_found"
     assert command["failed"][0]["identity"] is None  # the owner's identity is not revealed
-    assert updated == {"updated": [], "not_found": [owned.charger_id]}
-    assert deleted == {"deleted": [], "not_found": [owned.identity]}
+    not_ours = "is not a charger of this location"
+    assert updated == {
+        "updated_count": 0,
+        "failed_count": 1,
+        "updated": [],
+        "failed": [{"charger_id": owned.charger_id, "error": f"{owned.charger_id} {not_ours}"}],
+    }
+    assert deleted == {
+        "deleted_count": 0,
+        "failed_count": 1,
+        "deleted": [],
+        "failed": [{"charger_id": owned.identity, "error": f"{owned.identity} {not_ours}"}],
+    }
     assert (listed["total"], listed["data"]) == (0, [])
     assert stored_events(context) == before
     assert owner_view(api, owned) == view

@@ -155,7 +155,7 @@ async def test_a_reset_stops_transactions_reconnects_and_boots_again(
     assert stop.payload["transaction_id"] == int(transaction_id)
     assert lab.csms.connects[CP] == 2
     assert [e.reason for e in recorded(lab, charger, ChargePoint.TransactionStopped)] == [reason]
-    assert [e.reason for e in recorded(lab, charger, ChargePoint.Disconnected)] == ["restart requested"]
+    assert [e.reason for e in recorded(lab, charger, ChargePoint.Disconnected)] == ["rebooting"]
     assert [e.status for e in recorded(lab, charger, ChargePoint.BootAnswered)] == ["Accepted", "Accepted"]
 
 

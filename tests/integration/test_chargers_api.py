@@ -94,6 +94,11 @@ def test_the_status_route_reports_the_provisioning_workflow(api: Api) -> None:
         "status": "PROVISIONING",
         "workflow_run_id": accepted["workflow_run_id"],
         "error": None,
+        "progress": {
+            "current_step": "waiting for a bridge to run the charger",
+            "chargers_ready": None,
+            "chargers_total": None,
+        },
         "provisioned_at": None,
     }
 
@@ -325,3 +330,15 @@ def test_runtime_routes_accept_the_identity_and_refuse_unknown_chargers(api: Api
     assert response.json()["ocpp_version"] == "ocpp1.6"
     assert api.post("/ocpp/chargers/CP-17/stop-charger").status_code == 404
     assert api.get("/ocpp/commands").json()["total"] == 1
+
+
+def test_put_with_location_name_moves_the_charger_to_a_new_location_of_that_name(api: Api) -> None:
+    """OCPPLAB's ChargerUpdate fields: `name` renames as `charge_point_name` does; `location_name` without
+    `location_id` makes a location for the charger, as on create."""
+    charger_id = new_charger(api, "CP-1", new_location(api, "Old"))
+    response = api.put(f"/ocpp/chargers/{charger_id}", json={"name": "Bay 7", "location_name": "Annex"})
+    assert response.status_code == 200, response.text
+    charger = response.json()
+    assert charger["name"] == "Bay 7"
+    [annex] = [loc for loc in api.get("/ocpp/locations").json()["data"] if loc["name"] == "Annex"]
+    assert charger["location_id"] == annex["id"]

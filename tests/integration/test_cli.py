@@ -68,6 +68,8 @@ def test_an_admin_token_chooses_its_organization_per_request(cli_env: Backend, c
     secret = create_token("--admin")
     admin = Api(client, secret)
     assert admin.get("/ocpp/locations").status_code == 403
+    assert admin.get("/ocpp/locations", headers={"X-Organization-Id": "acme"}).status_code == 403  # none yet
+    create_token("--org", "acme")
     assert admin.get("/ocpp/locations", headers={"X-Organization-Id": "acme"}).status_code == 200
 
 

@@ -17,7 +17,7 @@ FLEET_BODIES: dict[str, dict[str, object]] = {
     "stop-transaction": {"connector_id": 1, "reason": "Local"},
     "start-session": {"connector_id": 1, "id_tag": "TAG-1", "duration_seconds": 60, "target_energy_kwh": 5},
     "stop-session": {"connector_id": 1},
-    "authorize": {"id_tag": "TAG-1"},
+    "authorize-id-tag": {"id_tag": "TAG-1"},
     "ev-requests-energy": {"connector_id": 1},
     "ev-stops-energy": {"connector_id": 1},
     "power-update": {"connector_id": 1, "power_w": 7400},
@@ -41,7 +41,7 @@ def test_every_fleet_command_is_queued_for_one_charger(api: Api, context: Contex
     assert result["charger_id"] == charger_id
     assert result["identity"] == "CP-1"
     command = result["command"]
-    assert command["event_type"] == path.replace("-", "_")
+    assert command["event_type"] == path.removesuffix("-id-tag").replace("-", "_")
     assert command["ocpp_version"] == "ocpp1.6"
     for key, value in FLEET_BODIES[path].items():
         assert command["payload"][key] == value
@@ -110,7 +110,8 @@ def test_chargers_where_a_command_cannot_apply_fail_individually(api: Api) -> No
         {
             "charger_id": ac,
             "identity": "AC-1",
-            "error": {"code": "connector_not_found", "message": "connector 2 does not exist (charger has 1)"},
+            "error": "connector 2 does not exist (charger has 1)",
+            "code": "connector_not_found",
         }
     ]
 
@@ -123,7 +124,7 @@ def test_a_stopped_charger_fails_the_command(api: Api) -> None:
     body = api.post(
         "/ocpp/commands/plug-connector", json={"target": {"charger_id": charger_id}, "event": {}}
     ).json()
-    assert body["failed"][0]["error"]["code"] == "charger_stopped"
+    assert body["failed"][0]["code"] == "charger_stopped"
     assert api.post(f"/ocpp/chargers/{charger_id}/start-charger").status_code == 200
     body = api.post(
         "/ocpp/commands/plug-connector", json={"target": {"charger_id": charger_id}, "event": {}}
@@ -138,7 +139,7 @@ def test_a_subset_of_a_location_is_targeted_by_charger_ids(api: Api) -> None:
     c = new_charger(api, "C", location_id)
     elsewhere = new_charger(api, "D")
     response = api.post(
-        "/ocpp/commands/authorize",
+        "/ocpp/commands/authorize-id-tag",
         json={
             "target": {"location_id": location_id, "charger_ids": [a, "C", elsewhere]},
             "event": {"id_tag": "X"},
@@ -150,10 +151,8 @@ def test_a_subset_of_a_location_is_targeted_by_charger_ids(api: Api) -> None:
         {
             "charger_id": elsewhere,
             "identity": None,
-            "error": {
-                "code": "charger_not_found",
-                "message": f"{elsewhere} is not a charger of this location",
-            },
+            "error": f"{elsewhere} is not a charger of this location",
+            "code": "charger_not_found",
         }
     ]
     assert body["targeted_count"] == 3
@@ -176,11 +175,7 @@ def test_unknown_targets_are_404(api: Api) -> None:
 
 @pytest.mark.parametrize(
     "target",
-    [
-        {},
-        {"charger_id": "a", "location_id": "00000000-0000-0000-0000-000000000000"},
-        {"charger_id": "a", "charger_ids": ["b"]},
-    ],
+    [{}, {"charger_id": "a", "location_id": "00000000-0000-0000-0000-000000000000"}],
 )
 def test_a_target_needs_exactly_one_of_charger_id_and_location_id(
     api: Api, target: dict[str, object]
@@ -188,6 +183,15 @@ def test_a_target_needs_exactly_one_of_charger_id_and_location_id(
     response = api.post("/ocpp/commands/plug-connector", json={"target": target, "event": {}})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "target"]
+
+
+def test_charger_ids_without_location_id_says_it_needs_location_id(api: Api) -> None:
+    target = {"charger_id": "a", "charger_ids": ["b"]}
+    response = api.post("/ocpp/commands/plug-connector", json={"target": target, "event": {}})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "target", "charger_ids"]
+    assert error["msg"].startswith("Value error, charger_ids needs location_id")
 
 
 def test_target_and_event_are_both_required(api: Api) -> None:
@@ -202,7 +206,7 @@ def test_a_single_charger_command_without_an_outcome_answers_504_with_the_comman
         "/ocpp/commands/configuration",
         json={
             "target": {"charger_id": charger_id},
-            "event": {"configuration": [{"key": "HeartbeatInterval", "value": "30"}]},
+            "event": {"configuration": {"HeartbeatInterval": "30"}},
         },
     )
     assert response.status_code == 504
@@ -222,7 +226,8 @@ def test_single_charger_commands_are_validated_per_charger(api: Api) -> None:
             "event": {"connector_id": 2, "fault_type": "GroundFailure"},
         },
     )
-    assert response.status_code == 409
+    # 422, not 409: asking again cannot change the charger (and OCPPLAB's SDK retries a 409)
+    assert response.status_code == 422
     assert response.json()["code"] == "connector_not_found"
     response = api.post(
         "/ocpp/commands/inject-fault",
@@ -282,7 +287,7 @@ def test_the_commands_list_filters_by_charger_status_and_type(api: Api) -> None:
     a = new_charger(api, "A")
     b = new_charger(api, "B")
     api.post("/ocpp/commands/plug-connector", json={"target": {"charger_id": a}, "event": {}})
-    api.post("/ocpp/commands/authorize", json={"target": {"charger_id": a}, "event": {"id_tag": "T"}})
+    api.post("/ocpp/commands/authorize-id-tag", json={"target": {"charger_id": a}, "event": {"id_tag": "T"}})
     api.post("/ocpp/commands/plug-connector", json={"target": {"charger_id": b}, "event": {}})
     assert api.get("/ocpp/commands").json()["total"] == 3
     assert api.get("/ocpp/commands", params={"charger_id": a}).json()["total"] == 2
@@ -292,3 +297,6 @@ def test_the_commands_list_filters_by_charger_status_and_type(api: Api) -> None:
     newest_first = [c["event_type"] for c in api.get("/ocpp/commands").json()["data"]]
     assert newest_first == ["plug_connector", "authorize", "plug_connector"]
     assert api.get("/ocpp/commands", params={"status": "weird"}).status_code == 422
+    # the filter takes the charger's OCPP identity as every route does
+    assert api.get("/ocpp/commands", params={"charger_id": "A"}).json()["total"] == 2
+    assert api.get("/ocpp/commands", params={"charger_id": "NO-SUCH"}).status_code == 404

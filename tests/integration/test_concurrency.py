@@ -31,7 +31,7 @@ def test_concurrent_fan_outs_to_the_same_chargers_are_all_queued_once(api: Api, 
     def fan_out(n: int) -> None:
         barrier.wait()
         response = api.post(
-            "/ocpp/commands/authorize",
+            "/ocpp/commands/authorize-id-tag",
             json={"target": {"location_id": location}, "event": {"id_tag": f"T{n}"}},
         )
         answers.append(response.status_code)

@@ -138,7 +138,7 @@ def test_each_accepted_command_is_counted_once_by_event_type(api: Api, client: T
     assert first.json()["queued_count"] == 3
     replay = api.post("/ocpp/commands/plug-connector", json=fleet, headers=headers)
     assert replay.headers["Idempotent-Replayed"] == "true"  # the same answer, nothing queued again
-    configuration = {"configuration": [{"key": "HeartbeatInterval", "value": "30"}]}
+    configuration = {"configuration": {"HeartbeatInterval": "30"}}
     single = {"target": {"charger_id": charger_ids[0]}, "event": configuration}
     assert api.post("/ocpp/commands/configuration", json=single).status_code == 504  # no bridge: no outcome
     assert api.post(f"/ocpp/chargers/{charger_ids[1]}/stop-charger").status_code == 200

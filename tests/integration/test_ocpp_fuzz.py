@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from domain.chargepoint import ChargePoint
-from domain.commands import Authorize
+from domain.commands import Authorize, ProxyMessage
 from domain.protocol import OcppVersion
 from gateway.context import Context
 from tests.lab import Lab, running_lab
@@ -113,12 +113,29 @@ async def test_a_call_that_breaks_its_schema_gets_the_error_code_of_the_broken_r
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-async def test_an_unknown_action_is_not_implemented_or_not_supported(lab: Lab, version: OcppVersion) -> None:
-    await lab.register("FUZZ-3", version)
+async def test_an_unknown_action_is_not_implemented_and_a_known_unsupported_one_not_supported(
+    lab: Lab, version: OcppVersion
+) -> None:
+    # OCPP-J: NotImplemented "Requested Action is not known by receiver", NotSupported "Requested Action
+    # is recognized but not supported by the receiver" (a Heartbeat is the charger's to send, not answer).
+    charger = await lab.register("FUZZ-3", version)
     await lab.booted("FUZZ-3")
-    answer = await answer_to(lab, "FUZZ-3", json.dumps([2, "u-1", "MakeCoffee", {}]), "u-1")
-    assert answer[0] == 4
-    assert answer[2] in ("NotImplemented", "NotSupported")
+    unknown = await answer_to(lab, "FUZZ-3", json.dumps([2, "u-1", "MakeCoffee", {}]), "u-1")
+    assert unknown[:3] == [4, "u-1", "NotImplemented"]
+    known = await answer_to(lab, "FUZZ-3", json.dumps([2, "u-2", "Heartbeat", {}]), "u-2")
+    assert known[:3] == [4, "u-2", "NotSupported"]
+    assert "Heartbeat" in str(known[4])
+    # A known action with a broken payload is still a schema error first.
+    broken = await answer_to(lab, "FUZZ-3", json.dumps([2, "u-3", "Heartbeat", {"x": 1}]), "u-3")
+    assert broken[:3] == [4, "u-3", "FormationViolation" if version is OcppVersion.V16 else "FormatViolation"]
+    assert (await lab.run(charger, Authorize(id_tag="STILL-OK")))["status"] == "completed"
+    # The test CSMS answers the same way (a Reset is the CSMS's to send, not to answer).
+    codes = []
+    reset = {"type": "Hard" if version is OcppVersion.V16 else "Immediate"}
+    for action, payload in (("MakeCoffee", {}), ("Reset", reset)):
+        outcome = await lab.run(charger, ProxyMessage(action=action, payload=payload, validate_payload=False))
+        codes.append(outcome["result"]["response"].get("error_code"))
+    assert codes == ["NotImplemented", "NotSupported"]
 
 
 async def test_an_oversized_message_closes_the_connection_and_the_charger_comes_back(lab: Lab) -> None:

@@ -3,18 +3,25 @@ documentation and health routes answer without a token."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
+import typing
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from gateway.app import create_app
 from tests.conftest import test_settings
 
 # Every route of the REST contract, as the contract writes it (path parameter names may differ).
 CONTRACT: dict[str, set[str]] = {
+    "/": {"GET"},
+    "/health": {"GET"},
     "/healthz": {"GET"},
     "/readyz": {"GET"},
     "/ocpp/catalog/brands": {"GET"},
@@ -27,7 +34,9 @@ CONTRACT: dict[str, set[str]] = {
     "/ocpp/chargers/{charger_id}/status": {"GET"},
     "/ocpp/chargers/{charger_id}/start-charger": {"POST"},
     "/ocpp/chargers/{charger_id}/stop-charger": {"POST"},
-    "/ocpp/chargers/{charger_id}/restart-charger": {"POST"},
+    "/ocpp/chargers/{charger_id}/reset-charger": {"POST"},
+    "/ocpp/chargers/{charger_id}/restart-charger": {"POST"},  # the older name, an alias
+    "/ocpp/templates/locations": {"GET"},
     "/ocpp/chargers/{charger_id}/logs": {"GET"},
     "/ocpp/locations/{location_id}/chargers": {"GET", "POST", "PUT", "DELETE"},
     "/ocpp/locations/{location_id}/chargers/jobs/{job_id}": {"GET"},
@@ -42,7 +51,7 @@ FLEET_COMMANDS = [
     "stop-transaction",
     "start-session",
     "stop-session",
-    "authorize",
+    "authorize-id-tag",
     "ev-requests-energy",
     "ev-stops-energy",
     "power-update",
@@ -69,8 +78,8 @@ QUERY_PARAMETERS = {
     ("DELETE", "/ocpp/locations/{}"): {"cascade"},
     ("GET", "/ocpp/commands"): {"charger_id", "location_id", "status", "event_type", "page", "limit"},
 }
-UNAUTHENTICATED = {"/healthz", "/readyz"}
-TENANT_FREE = {p for p in CONTRACT if p.startswith("/ocpp/catalog/")} | UNAUTHENTICATED
+UNAUTHENTICATED = {"/", "/health", "/healthz", "/readyz"}
+TENANT_FREE = {p for p in CONTRACT if p.startswith(("/ocpp/catalog/", "/ocpp/templates/"))} | UNAUTHENTICATED
 
 
 def shape(path: str) -> str:
@@ -138,7 +147,7 @@ def test_fleet_commands_document_202_with_the_fleet_response(schema: dict[str, A
 
 
 def test_the_fleet_response_lists_results_and_failures_per_charger(schema: dict[str, Any]) -> None:
-    fleet_response = schema["components"]["schemas"]["FleetCommandResponse"]
+    fleet_response = schema["components"]["schemas"]["LocationCommandResponse"]
     result = resolve(schema, fleet_response["properties"]["results"]["items"]["$ref"])
     failure = resolve(schema, fleet_response["properties"]["failed"]["items"]["$ref"])
     assert set(result["properties"]) == {"charger_id", "identity", "command"}
@@ -147,9 +156,10 @@ def test_the_fleet_response_lists_results_and_failures_per_charger(schema: dict[
         "event_type",
         "ocpp_version",
         "payload",
+        "response",  # ours, proxy-message only
     }
-    assert set(failure["properties"]) == {"charger_id", "identity", "error"}
-    assert set(resolve(schema, failure["properties"]["error"]["$ref"])["properties"]) == {"code", "message"}
+    assert set(failure["properties"]) == {"charger_id", "identity", "error", "code"}
+    assert failure["properties"]["error"] == {"type": "string", "title": "Error"}  # the SDK's shape
 
 
 @pytest.mark.parametrize("command", SINGLE_CHARGER_COMMANDS)
@@ -202,8 +212,99 @@ def test_the_interactive_docs_answer_without_a_token(docs_client: TestClient) ->
     assert "/openapi.json" in response.text
 
 
-@pytest.mark.parametrize("path", sorted(UNAUTHENTICATED))
+@pytest.mark.parametrize("path", sorted(UNAUTHENTICATED - {"/"}))
 def test_health_routes_answer_without_a_token(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200, response.text
     assert response.json()["status"] in {"ok", "ready"}
+
+
+def test_the_landing_page_links_the_docs_the_schema_and_health(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    for link in ('href="/docs"', 'href="/openapi.json"', 'href="/health"'):
+        assert link in response.text
+
+
+# --- the names OCPPLAB's SDK has: read from the installed SDK, not written down here -----------------
+
+SDK_GROUPS = (
+    "health",
+    "catalog",
+    "locations",
+    "chargers",
+    "location_chargers",
+    "location_templates",
+    "commands",
+)
+
+
+@dataclass(frozen=True)
+class SdkCall:
+    group: str
+    method: str
+    http_method: str
+    path: str
+    answer: str | None  # the model its 2xx answer parses into, where it is one
+    event: str | None  # the model of its `event` argument, where it has one
+
+
+def _model_name(annotation: Any) -> str | None:
+    return annotation.__name__ if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def sdk_calls() -> list[SdkCall]:
+    """Every call of the SDK's raw clients: its HTTP method and path from the request it makes, its
+    answer and event models from its signature."""
+    calls = []
+    for group in SDK_GROUPS:
+        module = importlib.import_module(f"ocpplab.{group}.raw_client")
+        [raw] = [v for k, v in vars(module).items() if k.startswith("Raw") and inspect.isclass(v)]
+        for name, function in inspect.getmembers(raw, inspect.isfunction):
+            if name.startswith("_"):
+                continue
+            found = re.search(r'request\(\s*(?:f?"([^"]*)",\s*)?method="(\w+)"', inspect.getsource(function))
+            assert found, (group, name)
+            path = "/" + re.sub(r"\{encode_path_param\((\w+)\)\}", r"{\1}", found.group(1) or "")
+            hints = function.__annotations__
+            [answer] = typing.get_args(hints["return"])
+            calls.append(
+                SdkCall(
+                    group, name, found.group(2), path, _model_name(answer), _model_name(hints.get("event"))
+                )
+            )
+    return calls
+
+
+SDK_CALLS = sdk_calls()
+
+
+def test_the_sdk_has_the_calls_this_suite_expects() -> None:
+    """A guard on the reading above: 44 calls in the seven clients of 0.2.1/0.2.2."""
+    assert len(SDK_CALLS) == 44
+    assert {c.group for c in SDK_CALLS} == set(SDK_GROUPS)
+
+
+@pytest.mark.parametrize("call", SDK_CALLS, ids=lambda c: f"{c.group}.{c.method}")
+def test_every_sdk_call_has_its_route_with_the_sdks_names(schema: dict[str, Any], call: SdkCall) -> None:
+    operation = operations(schema).get((call.http_method, shape(call.path)))
+    assert operation is not None, f"no {call.http_method} {call.path}"
+    assert operation["operationId"] == f"{call.group}_{call.method}"
+    assert operation["tags"] == [call.group]
+    assert (operation["x-fern-sdk-group-name"], operation["x-fern-sdk-method-name"]) == (
+        call.group,
+        call.method,
+    )
+    if call.answer is not None:
+        success = next(code for code in operation["responses"] if code.startswith("2"))
+        ref = operation["responses"][success]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.rsplit("/", 1)[1] == call.answer
+    if call.event is not None:
+        body = resolve(schema, operation["requestBody"]["content"]["application/json"]["schema"]["$ref"])
+        assert body["properties"]["event"]["$ref"].rsplit("/", 1)[1] == call.event
+
+
+def test_operation_ids_are_unique(schema: dict[str, Any]) -> None:
+    ids = [op["operationId"] for item in schema["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))

@@ -18,6 +18,7 @@ from domain.tokens import ApiToken, hash_secret
 from gateway.app import create_app
 from gateway.context import Context, build_context, open_ledger, upgrade_database
 from infra.sql import Cursor, Database
+from projections.group import ProjectionGroup
 from projections.runner import Projection, ProjectionRunner, create_tables
 from tests.conftest import (
     CSMS_URL,
@@ -120,7 +121,7 @@ def write_a_mix(api: Api, other_api: Api, context: Context) -> None:
     assert api.put(f"/ocpp/chargers/{b}", json={"ws_url": "wss://elsewhere.example/ocpp"}).status_code == 200
     bulk = api.put(
         f"/ocpp/locations/{south}/chargers",
-        json={"charger_ids": ["S-1", "S-2"], "changes": {"ocpp_version": "OCPP2.0.1"}},
+        json={"chargers": [{"charger_id": c, "ocpp_version": "OCPP2.0.1"} for c in ("S-1", "S-2")]},
     )
     assert bulk.status_code == 200
     assert api.delete(f"/ocpp/locations/{south}/chargers", params={"charger_ids": ["S-2"]}).status_code == 200
@@ -135,9 +136,9 @@ def write_a_mix(api: Api, other_api: Api, context: Context) -> None:
     assert api.post(f"/ocpp/chargers/{a}/stop-charger").status_code == 200
     refused = api.post("/ocpp/commands/plug-connector", json={"target": {"charger_id": a}, "event": {}})
     assert refused.json()["failed_count"] == 1  # a stopped charger takes no commands
-    assert api.post(f"/ocpp/chargers/{a}/restart-charger").status_code == 200
+    assert api.post(f"/ocpp/chargers/{a}/reset-charger").status_code == 200
     by_identity = {"target": {"charger_id": "N-1"}, "event": {"id_tag": "T-2"}}
-    assert api.post("/ocpp/commands/authorize", json=by_identity).status_code == 202
+    assert api.post("/ocpp/commands/authorize-id-tag", json=by_identity).status_code == 202
 
     secret = issue_token(context, "acme")
     token = context.ledger.load_fresh(ApiToken, token_id(hash_secret(secret)))
@@ -338,6 +339,21 @@ def test_a_batch_rebuild_never_rewinds_a_runner_that_got_further_meanwhile(
     assert applied_positions(context.read.db) == list(range(1, 31))  # each once
 
 
+def save_600_from_two_threads(context: Context) -> int:
+    """300 locations one per save and 300 twenty per save, at the same time; the head after them."""
+    writing = [
+        threading.Thread(target=save_locations, args=(context.ledger, 300)),
+        threading.Thread(target=save_locations, args=(context.ledger, 300, 20)),
+    ]
+    for thread in writing:
+        thread.start()
+    for thread in writing:
+        thread.join()
+    last = max_notification_id(context.read.db)
+    assert last == 600
+    return last
+
+
 class Process:
     """What one ocpp-ledger process has of its own: a ledger with its connection pool, and a runner."""
 
@@ -370,6 +386,7 @@ def test_runners_in_two_processes_apply_each_event_exactly_once(
     context: Context, processes: list[Process]
 ) -> None:
     runners = [p.runner for p in processes]
+
     def wake(_position: int) -> None:
         for runner in runners:
             runner.wake()
@@ -377,20 +394,85 @@ def test_runners_in_two_processes_apply_each_event_exactly_once(
     context.ledger.on_saved(wake)
     for runner in runners:
         runner.start()
-    writing = [
-        threading.Thread(target=save_locations, args=(context.ledger, 300)),
-        threading.Thread(target=save_locations, args=(context.ledger, 300, 20)),
-    ]
-    for thread in writing:
-        thread.start()
-    for thread in writing:
-        thread.join()
-    last = max_notification_id(context.read.db)
-    assert last == 600
+    last = save_600_from_two_threads(context)
     assert all(runner.wait_for(last, timeout=30) for runner in runners), [r.error for r in runners]
 
     assert applied_positions(context.read.db) == list(range(1, 601))
     assert tracking_position(context.read.db, "every_notification") == last
+
+
+class AlsoEveryNotification(EveryNotification):
+    name = "also_every_notification"
+
+
+class AlwaysFailing(EveryNotification):
+    name = "always_failing"
+
+    def apply(self, event: Any, cur: Cursor, position: int) -> None:
+        raise RuntimeError("this read model's handler is broken")
+
+
+def applied_by(db: Database, label: str) -> list[int]:
+    with db.reader() as cur:
+        rows = cur.execute(
+            "SELECT position FROM every_notification WHERE runner = %s ORDER BY position", [label]
+        ).fetchall()
+    return [r["position"] for r in rows]
+
+
+def test_projection_groups_in_two_processes_apply_each_event_exactly_once_to_each_projection(
+    backend: Backend, context: Context
+) -> None:
+    create_tables(context.read.db, [EveryNotification(), AlsoEveryNotification()])
+    processes, groups = [], []
+    for _ in range(2):
+        ledger = open_ledger(backend.settings)
+        db = Database(ledger)
+        runners = [
+            ProjectionRunner(ledger, db, EveryNotification("first")),
+            ProjectionRunner(ledger, db, AlsoEveryNotification("second")),
+        ]
+        processes.append(ledger)
+        groups.append(ProjectionGroup(ledger, db, runners, batch_size=7, poll_seconds=0.05))
+
+    def wake(_position: int) -> None:
+        for g in groups:
+            g.wake()
+
+    context.ledger.on_saved(wake)
+    try:
+        for g in groups:
+            g.start()
+        last = save_600_from_two_threads(context)
+        for g in groups:
+            assert all(r.wait_for(last, timeout=30) for r in g.runners.values())
+    finally:
+        for g, ledger in zip(groups, processes, strict=True):
+            g.stop()
+            ledger.close()
+    assert applied_by(context.read.db, "first") == list(range(1, 601))
+    assert applied_by(context.read.db, "second") == list(range(1, 601))
+    assert tracking_position(context.read.db, "every_notification") == last
+    assert tracking_position(context.read.db, "also_every_notification") == last
+
+
+def test_a_failing_projection_holds_back_no_other_projection_of_its_group(context: Context) -> None:
+    db = context.read.db
+    create_tables(db, [EveryNotification(), AlwaysFailing()])
+    failing = ProjectionRunner(context.ledger, db, AlwaysFailing())
+    healthy = ProjectionRunner(context.ledger, db, EveryNotification("healthy"))
+    projections = ProjectionGroup(context.ledger, db, [failing, healthy], batch_size=7, poll_seconds=0.05)
+    projections.start()
+    try:
+        save_locations(context.ledger, 30, per_save=3)
+        projections.wake()
+        assert healthy.wait_for(max_notification_id(db), timeout=30)
+    finally:
+        projections.stop()
+    assert applied_by(db, "healthy") == list(range(1, 31))
+    assert applied_by(db, "") == []  # the failing one's rows were rolled back every time
+    assert tracking_position(db, "always_failing") == 0
+    assert failing.error is not None
 
 
 def test_a_rebuild_in_one_process_loses_nothing_written_meanwhile(

@@ -93,7 +93,7 @@ def record_a_workload(client: httpx.Client) -> dict[str, Any]:
         "/ocpp/commands/configuration",
         json={
             "target": {"charger_id": "B-1"},
-            "event": {"configuration": [{"key": "HeartbeatInterval", "value": "60"}]},
+            "event": {"configuration": {"HeartbeatInterval": "60"}},
         },
     )
     commands.append(ok(timed_out, 504)["command_id"])

@@ -330,7 +330,7 @@ def test_the_bulk_template_and_the_bulk_update_carry_the_security_settings(api: 
     assert [(c["security_profile"], c["tls_verify"]) for c in chargers] == [(2, False), (2, False)]
     updated = api.put(
         f"/ocpp/locations/{location_id}/chargers",
-        json={"charger_ids": [c["id"] for c in chargers], "changes": {"tls_verify": True}},
+        json={"chargers": [{"charger_id": c["id"], "tls_verify": True} for c in chargers]},
     )
     assert updated.status_code == 200, updated.text
     chargers = api.get(f"/ocpp/locations/{location_id}/chargers").json()["data"]
@@ -352,10 +352,10 @@ def test_a_password_outside_16_to_40_characters_is_refused_naming_the_field(api:
     location_id = new_location(api)
     bulk = api.put(
         f"/ocpp/locations/{location_id}/chargers",
-        json={"charger_ids": [charger_id], "changes": {"basic_auth_password": password}},
+        json={"chargers": [{"charger_id": charger_id, "basic_auth_password": password}]},
     )
     assert bulk.status_code == 422
-    assert [e["loc"] for e in bulk.json()["detail"]] == [["body", "changes", "basic_auth_password"]]
+    assert [e["loc"] for e in bulk.json()["detail"]] == [["body", "chargers", 0, "basic_auth_password"]]
 
 
 def test_an_identity_with_a_colon_cannot_use_basic_auth(api: Api) -> None:

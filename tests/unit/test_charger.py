@@ -126,9 +126,12 @@ def test_an_id_tag_longer_than_the_version_allows_is_rejected_on_16_only() -> No
     assert queue(registered(OcppVersion.V201), StartSession(id_tag=tag))
 
 
-def test_evse_id_is_an_201_field() -> None:
+def test_on_16_an_evse_id_is_taken_only_when_it_agrees_with_the_connector_id() -> None:
+    event = queued(registered(OcppVersion.V16), PlugConnector(evse_id=1, connector_id=1))
+    assert isinstance(event.payload, PlugConnector)
+    assert event.payload.connector() == 1
     with pytest.raises(CommandRejected):
-        queue(registered(OcppVersion.V16), PlugConnector(evse_id=1))
+        queue(registered(OcppVersion.V16), PlugConnector(evse_id=1, connector_id=2))
     event = queued(registered(OcppVersion.V201), PlugConnector(evse_id=2))
     assert isinstance(event.payload, PlugConnector)
     assert event.payload.connector() == 2

@@ -15,15 +15,17 @@ from domain.commands import (
     Authorize,
     ClearFault,
     CommandPayload,
+    Configuration,
     ConnectorCommand,
     InjectFault,
     LocalAuthList,
     PlugConnector,
     PowerUpdate,
     StartSession,
+    StopTransaction,
 )
 from domain.ledger import Ledger
-from domain.protocol import FaultType, OcppVersion, StopReason
+from domain.protocol import FaultType, OcppVersion, StopReason, fault_type_named
 
 printable = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=36)
 connector = st.integers(min_value=1, max_value=8)
@@ -87,12 +89,22 @@ def test_a_connector_command_applies_exactly_when_its_connector_exists(
     payload = PlugConnector(connector_id=None if evse_id else connector_id, evse_id=evse_id)
     rejection = payload.rejection(version, connector_count)
     target = evse_id or connector_id
-    if evse_id is not None and version is OcppVersion.V16:
-        assert rejection is not None and rejection.code == "not_applicable"
-    elif target > connector_count:
+    if target > connector_count:
         assert rejection is not None and rejection.code == "connector_not_found"
     else:
         assert rejection is None
+
+
+@given(evse_id=st.integers(min_value=1, max_value=4), connector_id=st.integers(min_value=1, max_value=4))
+def test_on_ocpp16_an_evse_id_is_taken_when_it_agrees_with_the_connector_id(
+    evse_id: int, connector_id: int
+) -> None:
+    rejection = PlugConnector(evse_id=evse_id, connector_id=connector_id).rejection(OcppVersion.V16, 4)
+    if evse_id == connector_id:
+        assert rejection is None
+    else:
+        assert rejection is not None and rejection.code == "not_applicable"
+        assert "disagree" in rejection.message
 
 
 @given(reason=st.sampled_from(list(StopReason)), version=st.sampled_from(list(OcppVersion)))
@@ -173,3 +185,42 @@ def test_every_payload_is_stored_and_read_back_unchanged(ledger: Ledger, payload
     assert isinstance(stored, Charger.CommandQueued)
     assert stored.payload == payload
     assert type(stored.payload) is type(payload)
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("OverCurrent", FaultType.OVER_CURRENT_FAILURE),  # OCPPLAB's docstring example
+        ("OverCurrentFailure", FaultType.OVER_CURRENT_FAILURE),
+        ("groundfault", FaultType.GROUND_FAILURE),
+        ("HighTemperature", FaultType.HIGH_TEMPERATURE),
+        ("EVCommunication", FaultType.EV_COMMUNICATION_ERROR),
+        ("Gremlins", None),
+        ("NoError", None),  # not a fault
+    ],
+)
+def test_fault_names_map_to_the_ocpp_16_error_code(name: str, code: FaultType | None) -> None:
+    assert fault_type_named(name) is code
+
+
+@pytest.mark.parametrize(
+    ("model", "recorded"),
+    [
+        # as recorded before OCPPLAB's shapes: no transaction_id, configuration as a list of items
+        (StopTransaction, {"connector_id": 1, "evse_id": None, "reason": "Local"}),
+        (Configuration, {"configuration": [{"key": "HeartbeatInterval", "value": "30"}]}),
+        (
+            LocalAuthList,
+            {
+                "list_version": 3,
+                "update_type": "Differential",
+                "entries": [{"id_tag": "T", "expiry_date": None, "status": None, "parent_id_tag": None}],
+            },
+        ),
+    ],
+)
+def test_payloads_recorded_before_the_sdk_shapes_still_decode(
+    model: type[CommandPayload], recorded: dict[str, object]
+) -> None:
+    payload = model.model_validate(recorded)  # how infra.transcoding decodes a stored payload
+    assert payload.model_dump(mode="json", by_alias=True, include=set(recorded)) == recorded

@@ -10,14 +10,14 @@ def test_every_failure_code_has_an_http_status() -> None:
     assert set(FAILURE_STATUS) == set(FailureCode)
 
 
-def test_the_csms_failing_is_a_gateway_error_and_the_chargers_state_a_conflict() -> None:
+def test_the_csms_failing_is_a_gateway_error_and_the_chargers_state_unprocessable() -> None:
     assert failure_status("csms_error") == 502
     assert failure_status("csms_timeout") == 504
     assert failure_status("interrupted") == 503
     assert failure_status("internal_error") == 500
-    assert failure_status("transaction_running") == 409
-    assert failure_status("charger_not_connected") == 409
+    assert failure_status("transaction_running") == 422
+    assert failure_status("charger_not_connected") == 422
 
 
-def test_a_code_recorded_by_another_build_is_a_conflict() -> None:
-    assert failure_status("some_future_code") == 409
+def test_a_code_recorded_by_another_build_is_unprocessable() -> None:
+    assert failure_status("some_future_code") == 422

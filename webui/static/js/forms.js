@@ -1,6 +1,6 @@
 // Command forms generated from the gateway's own OpenAPI schema: every POST whose body is
 // {target, event} is a command, its event's fields become inputs by their JSON-schema type, so a new
-// command or a new field needs no UI code. Charger runtime routes (start/stop/restart) are commands too.
+// command or a new field needs no UI code. Charger runtime routes (start/stop/reset) are commands too.
 
 import { openapi } from "./api.js";
 import { html } from "./html.js";
@@ -24,7 +24,7 @@ export async function commandCatalog() {
   const commands = [];
   for (const [path, operations] of Object.entries(spec.paths)) {
     const op = operations.post;
-    if (!op) continue;
+    if (!op || op.deprecated) continue; // an older path kept for old clients (restart-charger)
     const body = resolve(spec, op.requestBody?.content?.["application/json"]?.schema);
     if (body?.properties?.target && body?.properties?.event) {
       const event = resolve(spec, body.properties.event);
