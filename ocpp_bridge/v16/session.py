@@ -12,10 +12,10 @@ from ocpp.v16 import call
 from domain.clock import iso
 from domain.protocol import OcppVersion
 from infra import patches
-from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.core import guards
 from ocpp_bridge.core.meter import Reading
-from ocpp_bridge.station import Station
+from ocpp_bridge.runtime.connection import RecordingConnection
+from ocpp_bridge.runtime.station import Station
 from ocpp_bridge.v16 import rules
 from ocpp_bridge.v16.client import V16Client
 

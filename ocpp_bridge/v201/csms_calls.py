@@ -8,7 +8,7 @@ from typing import Any
 
 from ocpp.v201 import call
 
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201 import csms_answers as answers
 from ocpp_bridge.v201.commands import V201Commands
 from ocpp_bridge.v201.rules import limit_watts

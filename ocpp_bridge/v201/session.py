@@ -15,17 +15,17 @@ from domain.charger import Charger
 from domain.clock import Clock, iso
 from domain.protocol import OcppVersion
 from infra import patches
-from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.core.meter import Reading
-from ocpp_bridge.station import Station, StationSettings
+from ocpp_bridge.runtime.connection import RecordingConnection
+from ocpp_bridge.runtime.station import Station, StationSettings
 from ocpp_bridge.v201 import csms_answers as answers
 from ocpp_bridge.v201 import rules
 from ocpp_bridge.v201.client import V201Client
 
 if TYPE_CHECKING:
     from ocpp_bridge.v201.station import V201Station
+from ocpp_bridge.runtime.writer import EventWriter
 from ocpp_bridge.v201.rules import ENERGY, FAULTS, FIRMWARE, MEASURAND_UNITS, TOKEN_TYPE, FaultEvent
-from ocpp_bridge.writer import EventWriter
 
 
 class V201Session(Station):

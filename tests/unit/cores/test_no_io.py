@@ -22,7 +22,7 @@ FORBIDDEN = (
 SHELL = ("ocpp_bridge.",)
 PURE = (
     "ocpp_bridge.core",
-    "ocpp_bridge.configuration",
+    "ocpp_bridge.core.configuration",
     "ocpp_bridge.v16.rules",
     "ocpp_bridge.v16.csms_answers",
     "ocpp_bridge.v201.rules",

@@ -28,7 +28,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from domain.ledger import Ledger
-from ocpp_bridge import metrics
+from ocpp_bridge.runtime import metrics
 
 log = logging.getLogger(__name__)
 
