@@ -22,6 +22,7 @@ class SendCall:
     """Send this CALL (an `ocpp.v16.call` / `ocpp.v201.call` payload) and hand back its result."""
 
     payload: Any
+    require_online: bool = True  # False for what goes before the boot is accepted (BootNotification)
 
 
 @dataclass(frozen=True)

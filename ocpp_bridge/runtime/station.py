@@ -31,7 +31,6 @@ from domain.commands import (
     ProxyMessage,
 )
 from domain.connector_state import ConnectorState, LocalListEntry
-from domain.failures import FailureCode
 from domain.logs import log_context
 from domain.outcomes import (
     CacheResetOutcome,
@@ -42,7 +41,8 @@ from domain.outcomes import (
     Outcome,
     ProxyOutcome,
 )
-from ocpp_bridge.core import configuration, guards
+from ocpp_bridge.core import authorization, configuration, guards
+from ocpp_bridge.core.authorization import AuthorizationSettings
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.meter import EvModel, Reading
 from ocpp_bridge.runtime import metrics
@@ -163,33 +163,27 @@ class Station(StationIntents):
 
     # --- authorization decided locally ----------------------------------------------------------------
 
-    def local_authorization(self, id_tag: str) -> str | None:
-        """The status the charger knows for a tag without asking (local list first, then cache)."""
-        if self.config_bool("LocalAuthListEnabled") and id_tag in self.cp.local_list:
-            return self.cp.local_list[id_tag].status
-        if self.config_bool("AuthorizationCacheEnabled") and id_tag in self.cp.auth_cache:
-            return self.cp.auth_cache[id_tag]
-        return None
+    def authorization_settings(self) -> AuthorizationSettings:
+        return AuthorizationSettings(
+            local_list_enabled=self.config_bool("LocalAuthListEnabled"),
+            cache_enabled=self.config_bool("AuthorizationCacheEnabled"),
+            offline=self.config_bool("LocalAuthorizeOffline"),
+            pre_authorize=self.config_bool("LocalPreAuthorize"),
+        )
 
     async def authorize_tag(self, id_tag: str) -> str:
-        """Ask the CSMS; offline, fall back to the local list and cache (LocalAuthorizeOffline)."""
-        if not self.online.is_set():
-            known = self.local_authorization(id_tag) if self.config_bool("LocalAuthorizeOffline") else None
-            if known is None:
-                raise CommandError(
-                    FailureCode.CHARGER_NOT_CONNECTED,
-                    "offline, and the tag is in neither the local list nor the cache",
-                )
-            self.cp.authorized(id_tag, known, "local", self.current_command)
-            return known
-        if self.config_bool("LocalPreAuthorize"):
-            known = self.local_authorization(id_tag)
-            if known == "Accepted":
-                self.cp.authorized(id_tag, known, "local", self.current_command)
-                return known
-        status = await self.authorize_remote(id_tag)
-        self.cp.authorized(id_tag, status, "csms", self.current_command)
-        return status
+        """Ask the CSMS; offline, fall back to the local list and cache (ocpp_bridge.core.authorization)."""
+        return await self.run_step(
+            authorization.authorize(
+                self.cp,
+                id_tag,
+                self.authorization_settings(),
+                online=self.online.is_set(),
+                request=self.authorize_request(id_tag),
+                status_of=self.authorized_status,
+                command_id=self.current_command,
+            )
+        )
 
     # --- connectors and meter --------------------------------------------------------------------------
 
@@ -294,7 +288,12 @@ class Station(StationIntents):
     # --- what each version must provide ------------------------------------------------------------
 
     @abstractmethod
-    async def authorize_remote(self, id_tag: str) -> str: ...
+    def authorize_request(self, id_tag: str) -> Any:
+        """This version's Authorize call for the tag."""
+
+    @abstractmethod
+    def authorized_status(self, answer: Any) -> str:
+        """The idTagInfo (1.6) / idTokenInfo (2.0.1) status of an Authorize answer."""
 
     @abstractmethod
     async def send_meter_values(self, connector_id: int, reading: Reading, context: str) -> None: ...

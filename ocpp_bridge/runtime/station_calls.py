@@ -72,17 +72,24 @@ class StationCalls(StationConnection):
             try:
                 effect = step.send(result)
             except StopIteration as done:
-                self.record()
+                self._record_changes()
                 return cast(T, done.value)
-            self.record()
+            self._record_changes()
             if isinstance(effect, SendCall):
                 try:
-                    result = Answered(await self.call(effect.payload))
+                    result = Answered(await self.call(effect.payload, require_online=effect.require_online))
                 except CommandError as error:
                     result = Failed(error.code, error.message)
             else:
                 await asyncio.sleep(self.clock.real_seconds(effect.seconds))
                 result = None
+
+    def _record_changes(self) -> None:
+        """Hand what a step changed to the writer; nothing to do for a step that changed nothing (most
+        effects: a transaction message answered at once records no event)."""
+        events = self.cp.collect_events()
+        if events:
+            self.writer.submit(events)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -200,9 +200,11 @@ class V201Session(Station):
     def id_token(self, id_tag: str) -> dict[str, str]:
         return {"id_token": id_tag, "type": self.cp.token_types.get(id_tag, TOKEN_TYPE)}
 
-    async def authorize_remote(self, id_tag: str) -> str:
-        response = await self.call(call.Authorize(id_token=self.id_token(id_tag)))
-        return str(response.id_token_info["status"])
+    def authorize_request(self, id_tag: str) -> call.Authorize:
+        return call.Authorize(id_token=self.id_token(id_tag))
+
+    def authorized_status(self, answer: Any) -> str:
+        return str(answer.id_token_info["status"])
 
     def measurands(self, key: str) -> list[str]:
         wanted = [m.strip() for m in self.config(key).split(",") if m.strip() in MEASURAND_UNITS]
