@@ -15,7 +15,7 @@ from infra import patches
 from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.core import guards
 from ocpp_bridge.core.meter import Reading
-from ocpp_bridge.station import Station
+from ocpp_bridge.smart_charging import SmartChargingStation
 from ocpp_bridge.v16 import rules
 from ocpp_bridge.v16.client import V16Client
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 from ocpp_bridge.v16.rules import FIRMWARE, MEASURAND_UNITS
 
 
-class V16Session(Station):
+class V16Session(SmartChargingStation):
     """Boot, StatusNotification of connector 0 and each connector, Authorize, MeterValues."""
 
     version = OcppVersion.V16

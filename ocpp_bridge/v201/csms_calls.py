@@ -1,5 +1,5 @@
 """OCPP 2.0.1 CSMS-initiated calls: RequestStart/StopTransaction, Reset, TriggerMessage, UnlockConnector,
-ChangeAvailability, Set/ClearChargingProfile."""
+ChangeAvailability."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 from ocpp.v201 import call
 
+from ocpp_bridge.core.smart_charging.answers import remote_start_profile
 from ocpp_bridge.station import FollowUp
 from ocpp_bridge.v201.commands import V201Commands
-from ocpp_bridge.v201.rules import limit_watts
 
 
 class V201CsmsCalls(V201Commands):
@@ -37,8 +37,6 @@ class V201CsmsCalls(V201Commands):
     ) -> tuple[str, str | None]:
         if not self.online.is_set():
             return "Rejected", None
-        if charging_profile is not None and charging_profile.get("charging_profile_purpose") != "TxProfile":
-            return "Rejected", None
         candidates = [
             n for n in ([evse_id] if evse_id is not None else list(self.cp.connectors)) if self._usable(n)
         ]
@@ -50,13 +48,16 @@ class V201CsmsCalls(V201Commands):
         target = (waiting or idle)[0]
         tag = str(id_token["id_token"])
         self.token_type_used(tag, str(id_token["type"]))
+        if charging_profile is not None:  # a TxProfile for the transaction it starts (Rejected: no start)
+            store, rejection = remote_start_profile(
+                self.profile_store, self.profile_facts(), target, charging_profile
+            )
+            if rejection is not None:
+                return "Rejected", None
+            self.adopt_profiles(store)
+            self.record()
 
-        async def follow_up() -> None:
-            if charging_profile is not None:
-                limit = limit_watts(charging_profile.get("charging_schedule"), self.charger.spec.current_type)
-                self.settle(target)
-                self.cp.charging_limit_changed(target, limit)
-                self.cp.charging_profile_installed(int(charging_profile["id"]), target, "TxProfile")
+        async def start() -> None:
             if self.config_bool("AuthorizeRemoteTxRequests") and await self.authorize_tag(tag) != "Accepted":
                 return
             _, status = await self.authorize_transaction(
@@ -68,6 +69,13 @@ class V201CsmsCalls(V201Commands):
                 return
             if not self.state(target).plugged:
                 await self.plug(target)  # the driver plugs in right away
+
+        async def follow_up() -> None:
+            try:
+                await start()
+            finally:
+                if self.state(target).transaction_id is None:
+                    self.drop_unbound_profiles(target)
 
         self.enqueue(FollowUp(message_id, follow_up, "RequestStartTransaction"))
         return "Accepted", self.state(target).transaction_id
@@ -194,67 +202,3 @@ class V201CsmsCalls(V201Commands):
         self.record()
         self.enqueue(FollowUp(message_id, self.availability_follow_up(evse_id), "ChangeAvailability"))
         return "Scheduled" if scheduled else "Accepted"
-
-    def set_charging_profile(self, evse_id: int, profile: dict[str, Any], message_id: str) -> str:
-        purpose = profile.get("charging_profile_purpose")
-        if evse_id != 0 and evse_id not in self.cp.connectors:
-            return "Rejected"
-        if purpose == "ChargingStationExternalConstraints":
-            return "Rejected"  # set by an external system, never by the CSMS
-        if purpose == "ChargingStationMaxProfile" and evse_id != 0:
-            return "Rejected"
-        if purpose == "TxProfile":
-            if evse_id == 0:
-                return "Rejected"
-            running = self.state(evse_id).transaction_id
-            if running is None or profile.get("transaction_id") not in (None, running):
-                return "Rejected"
-        limit = limit_watts(profile.get("charging_schedule"), self.charger.spec.current_type)
-        if limit is None:
-            return "Rejected"
-        targets = list(self.cp.connectors) if evse_id == 0 else [evse_id]
-        for n in targets:
-            self.settle(n)
-        self.cp.charging_limit_changed(evse_id, limit)
-        self.cp.charging_profile_installed(int(profile["id"]), evse_id, str(purpose))
-        self.record()
-        self.enqueue(FollowUp(message_id, self._charging_follow_up(targets), "SetChargingProfile"))
-        return "Accepted"
-
-    def _charging_follow_up(self, targets: list[int]) -> Callable[[], Awaitable[None]]:
-        async def follow_up() -> None:
-            for n in targets:
-                await self.update_charging(n)
-
-        return follow_up
-
-    def clear_charging_profile(
-        self, profile_id: int | None, criteria: dict[str, Any] | None, message_id: str
-    ) -> str:
-        """Profiles are kept as one limit per connector: clearing any profile of a connector lifts it."""
-        if profile_id is not None:
-            known = self.cp.profiles.get(profile_id)
-            if known is None:
-                return "Unknown"
-            self.cp.charging_profiles_removed([profile_id])
-            scope = known.evse_id
-        else:
-            criteria = criteria or {}
-            scope, purpose = criteria.get("evse_id") or 0, criteria.get("charging_profile_purpose")
-            matched = [
-                pid
-                for pid, profile in self.cp.profiles.items()
-                if scope in (0, profile.evse_id) and purpose in (None, profile.purpose)
-            ]
-            if matched:
-                self.cp.charging_profiles_removed(matched)
-            limited = [n for n in self.scope(scope) if self.cp.connectors[n].limit_w is not None]
-            if not matched and (purpose is not None or not limited):
-                return "Unknown"
-        targets = self.scope(scope)
-        for n in targets:
-            self.settle(n)
-            self.cp.charging_limit_changed(n, None)
-        self.record()
-        self.enqueue(FollowUp(message_id, self._charging_follow_up(targets), "ClearChargingProfile"))
-        return "Accepted"

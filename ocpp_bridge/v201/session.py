@@ -17,7 +17,8 @@ from domain.protocol import OcppVersion
 from infra import patches
 from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.core.meter import Reading
-from ocpp_bridge.station import Station, StationSettings
+from ocpp_bridge.smart_charging import SmartChargingStation
+from ocpp_bridge.station import StationSettings
 from ocpp_bridge.v201 import rules
 from ocpp_bridge.v201.client import V201Client
 
@@ -27,7 +28,7 @@ from ocpp_bridge.v201.rules import ENERGY, FAULTS, FIRMWARE, MEASURAND_UNITS, TO
 from ocpp_bridge.writer import EventWriter
 
 
-class V201Session(Station):
+class V201Session(SmartChargingStation):
     """Boot, status, device-model events, authorization and meter values of a 2.0.1 station."""
 
     def busy(self, evse_id: int) -> bool:

@@ -1,0 +1,194 @@
+"""The smart-charging shell both versions share: the installed profiles kept as ChargePoint events, the
+meter held to the composite limit at every moment, and a timer for the instant that limit next changes.
+
+The decisions are the pure core's (`ocpp_bridge.core.smart_charging`); this part records them and acts:
+- the profile store is rebuilt from the aggregate's profiles (each ChargingProfileInstalled carries the
+  whole profile as `installed_record`), so a restart keeps them; older events without one read as absent;
+- every `settle` first lets the TxProfiles follow the transactions (bound when one starts, gone when it
+  ends) and sets the connector's `limit_w` to `limit_at` now: the meter never runs above it;
+- a timer fires at `next_change` (a schedule period, validFrom/validTo, a recurrence): it settles the
+  connectors at that instant (a change of power is a meter sample) and has the version report it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import abstractmethod
+from datetime import datetime
+
+from ocpp_bridge.core.meter import Reading
+from ocpp_bridge.core.smart_charging.composite import limit_at, next_change
+from ocpp_bridge.core.smart_charging.model import (
+    SMART_CHARGING_KEYS,
+    Purpose,
+    RunningTransaction,
+    Supply,
+    capabilities_from,
+    purpose_name,
+)
+from ocpp_bridge.core.smart_charging.model import Station as ProfileFacts
+from ocpp_bridge.core.smart_charging.payloads import installed_from_record, installed_record
+from ocpp_bridge.core.smart_charging.store import ProfileStore
+from ocpp_bridge.station import FollowUp, Station
+
+# Fire a little after the instant: a timer that wakes early sees the old limit (and sets itself again).
+_TIMER_SLACK_S = 0.001
+
+
+class SmartChargingStation(Station):
+    """A station whose power follows its charging profiles (the base of both versions' sessions)."""
+
+    _profiles_of: tuple[object, ProfileStore] | None = None
+    _timer_key: tuple[object, ...] | None = None
+    _limit_timer: asyncio.TimerHandle | None = None
+
+    # --- the installed profiles ---------------------------------------------------------------------
+
+    @property
+    def profile_store(self) -> ProfileStore:
+        """The installed profiles, rebuilt from the aggregate (again only when they changed)."""
+        source = self.cp.profiles
+        if self._profiles_of is not None and self._profiles_of[0] is source:
+            return self._profiles_of[1]
+        store = ProfileStore(
+            tuple(installed_from_record(p.record, self.version) for p in source.values() if p.record)
+        )
+        self._profiles_of = (source, store)
+        return store
+
+    def profile_facts(self) -> ProfileFacts:
+        """What the profile rules know of this charger now: its supplies, transactions, capabilities."""
+        transactions = {
+            n: RunningTransaction(s.transaction_id, datetime.fromisoformat(s.started_at or ""))
+            for n, s in self.cp.connectors.items()
+            if s.transaction_id is not None and s.started_at
+        }
+        supplies = {
+            n: Supply("dc" if self.charger.spec.current_type == "dc" else "ac", r.meter.connector_max_w)
+            for n, r in self.runtime.items()
+        }
+        values = {key[0]: self.config(key[0]) for key in SMART_CHARGING_KEYS}
+        return ProfileFacts(self.version, supplies, transactions, capabilities_from(values))
+
+    def adopt_profiles(self, store: ProfileStore) -> None:
+        """Record what turned the installed profiles into `store` (the caller records the events)."""
+        installed, removed = self.profile_store.changes_to(store)
+        if removed:
+            self.cp.charging_profiles_removed(removed)
+        for entry in installed:
+            self.cp.charging_profile_installed(
+                entry.profile.id,
+                entry.evse_id,
+                purpose_name(entry.profile.purpose, self.version),
+                installed_record(entry, self.version),
+            )
+
+    def profiles_changed(self, store: ProfileStore, message_id: str | None) -> None:
+        """A CSMS call changed the profiles: record them, move every meter to its new limit now, and
+        report the changes once our answer has gone."""
+        self.adopt_profiles(store)
+        changed = self.follow_limits()
+        self.record()
+        self.enqueue(FollowUp(message_id, lambda: self.report_limits(changed), "charging limits changed"))
+
+    def drop_unbound_profiles(self, connector_id: int) -> None:
+        """A remote start that never became a transaction: the TxProfile that came with it goes."""
+        store = self.profile_store
+        kept = store.drop_unbound(connector_id)
+        if kept is not store:
+            self.adopt_profiles(kept)
+            self.settle(connector_id)
+            self.record()
+
+    # --- the meter follows the limit ----------------------------------------------------------------
+
+    def settle(self, connector_id: int) -> Reading:
+        self.follow_profiles(connector_id)
+        return super().settle(connector_id)
+
+    def follow_profiles(self, connector_id: int) -> None:
+        """Bind or end TxProfiles with the transactions, and set the connector's limit to the one in force
+        now (super().settle integrates what flowed so far at the old power, then applies it)."""
+        store = self.profile_store
+        state = self.state(connector_id)
+        if not store.installed:
+            if state.limit_w is not None:
+                self.cp.charging_limit_changed(connector_id, None)
+            return
+        updated = store
+        if state.transaction_id is not None:
+            updated = updated.bind_transaction(connector_id, state.transaction_id)
+        running = {s.transaction_id for s in self.cp.connectors.values() if s.transaction_id is not None}
+        for entry in store.installed:
+            ended = entry.transaction_id
+            if entry.profile.purpose is Purpose.TX and ended is not None and ended not in running:
+                updated = updated.end_transaction(ended)
+        if updated.installed != store.installed:
+            self.adopt_profiles(updated)
+        facts = self.profile_facts()
+        limit = limit_at(updated, facts, connector_id, self.clock.now())
+        limit_w = limit.power_w if limit.by_profile else None
+        if limit_w != state.limit_w:
+            self.cp.charging_limit_changed(connector_id, limit_w)
+        self._arm_limit_timer(updated, facts)
+
+    def follow_limits(self) -> set[int]:
+        """Settle every connector at its limit now; returns those whose limit changed in a transaction."""
+        before = {n: s.limit_w for n, s in self.cp.connectors.items()}
+        for n in list(self.cp.connectors):
+            self.settle(n)
+        return {
+            n
+            for n, s in self.cp.connectors.items()
+            if s.limit_w != before[n] and s.transaction_id is not None
+        }
+
+    def _arm_limit_timer(self, store: ProfileStore, facts: ProfileFacts) -> None:
+        """Set the timer for the next change of any connector's limit (again only when the profiles or
+        the transactions changed: a Relative schedule starts with its transaction)."""
+        key = (self.cp.profiles, tuple(sorted(facts.transactions.items())))
+        if key == self._timer_key and self._limit_timer is not None:
+            return
+        self._timer_key = key
+        if self._limit_timer is not None:
+            self._limit_timer.cancel()
+            self._limit_timer = None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a unit test): nothing to wake
+            return
+        now = self.clock.now()
+        moments = [next_change(store, facts, n, now) for n in facts.evses]
+        due = min((m for m in moments if m is not None), default=None)
+        if due is None:
+            return
+        delay = self.clock.real_seconds(max(0.0, (due - now).total_seconds())) + _TIMER_SLACK_S
+        self._limit_timer = loop.call_later(delay, self._limit_due)
+
+    def _limit_due(self) -> None:
+        """A limit changes now: the meters follow at this instant, the version reports it after."""
+        self._limit_timer = None
+        self._timer_key = None
+        changed = self.follow_limits()
+        self.record()
+        if changed:
+            self.enqueue(FollowUp(None, lambda: self.report_limits(changed), "charging schedule period"))
+
+    def start(self) -> None:
+        super().start()
+        if self.profile_store.installed:
+            self.follow_limits()  # a profile kept over a restart: its timer again, its limit now
+            self.record()
+
+    async def stop(self, record: bool = True) -> None:
+        if self._limit_timer is not None:
+            self._limit_timer.cancel()
+            self._limit_timer = None
+        self._timer_key = None
+        await super().stop(record)
+
+    @abstractmethod
+    async def report_limits(self, changed: set[int]) -> None:
+        """Tell the CSMS what the new limits did (1.6 SuspendedEVSE at 0 W and back; 2.0.1
+        TransactionEvent Updated, ChargingRateChanged) for the connectors in `changed` (and any
+        whose status the change moved)."""
