@@ -364,3 +364,12 @@ def test_a_purpose_the_version_does_not_have_matches_nothing() -> None:
     ] is (ClearStatus.UNKNOWN)
     query = ProfileQuery.from_v201(charging_profile={"charging_profile_purpose": "ChargePointMaxProfile"})
     assert report_charging_profiles(reported_store(), 1, query) == (ReportStatus.NO_PROFILES, [])
+
+
+def test_a_remote_start_profile_is_reported_with_the_transaction_it_was_bound_to() -> None:
+    st = station(V201)
+    store, _ = set_profile(EMPTY, v201(1, "TxProfile", (0, 7_400)), 1, st, remote_start=True)
+    store = store.bind_transaction(1, "tx-new")
+    _, (report,) = report_charging_profiles(store, 5, ProfileQuery())
+    assert [p.get("transaction_id") for p in report["charging_profile"]] == ["tx-new"]
+    assert_conforms("ReportChargingProfiles", report, V201)
