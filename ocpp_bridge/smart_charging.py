@@ -5,7 +5,9 @@ The decisions are the pure core's (`ocpp_bridge.core.smart_charging`); this part
 - the profile store is rebuilt from the aggregate's profiles (each ChargingProfileInstalled carries the
   whole profile as `installed_record`), so a restart keeps them; older events without one read as absent;
 - every `settle` first lets the TxProfiles follow the transactions (bound when one starts, gone when it
-  ends) and sets the connector's `limit_w` to `limit_at` now: the meter never runs above it;
+  ends) and sets the connector's `limit_w` to `limit_at` now: the meter never runs above it; connectors
+  charging at once share a charger-wide maximum (`shared_power`), and move together when one starts or
+  stops drawing;
 - a timer fires at `next_change` (a schedule period, validFrom/validTo, a recurrence): it settles the
   connectors at that instant (a change of power is a meter sample) and has the version report it.
 """
@@ -17,7 +19,7 @@ from abc import abstractmethod
 from datetime import datetime
 
 from ocpp_bridge.core.meter import Reading
-from ocpp_bridge.core.smart_charging.composite import limit_at, next_change
+from ocpp_bridge.core.smart_charging.composite import limit_at, next_change, shared_power
 from ocpp_bridge.core.smart_charging.model import (
     SMART_CHARGING_KEYS,
     Purpose,
@@ -31,8 +33,15 @@ from ocpp_bridge.core.smart_charging.payloads import installed_from_record, inst
 from ocpp_bridge.core.smart_charging.store import ProfileStore
 from ocpp_bridge.station import FollowUp, Station
 
+_STATION_WIDE = (Purpose.STATION_MAX, Purpose.EXTERNAL_CONSTRAINTS)
+_SHARE_SLACK_W = 0.5  # a share this close to what a connector would draw does not limit it
 # Fire a little after the instant: a timer that wakes early sees the old limit (and sets itself again).
 _TIMER_SLACK_S = 0.001
+
+
+def _station_wide(store: ProfileStore) -> bool:
+    """A limit on the whole charger is installed: what one connector draws changes what the others may."""
+    return any(e.evse_id == 0 and e.profile.purpose in _STATION_WIDE for e in store.installed)
 
 
 class SmartChargingStation(Station):
@@ -41,6 +50,7 @@ class SmartChargingStation(Station):
     _profiles_of: tuple[object, ProfileStore] | None = None
     _timer_key: tuple[object, ...] | None = None
     _limit_timer: asyncio.TimerHandle | None = None
+    _sharing = False  # moving the other connectors to their new shares (they do not move the others again)
 
     # --- the installed profiles ---------------------------------------------------------------------
 
@@ -126,11 +136,62 @@ class SmartChargingStation(Station):
         if updated.installed != store.installed:
             self.adopt_profiles(updated)
         facts = self.profile_facts()
-        limit = limit_at(updated, facts, connector_id, self.clock.now())
-        limit_w = limit.power_w if limit.by_profile else None
+        now = self.clock.now()
+        shares = self._shares(updated, facts, now)
+        limit_w = self._limit_w(updated, facts, connector_id, now, shares)
         if limit_w != state.limit_w:
             self.cp.charging_limit_changed(connector_id, limit_w)
+        if not self._sharing and _station_wide(updated):
+            # The others' shares move with this one's draw (it starts, stops, or its limit changed).
+            self._sharing = True
+            try:
+                for n in self.cp.connectors:
+                    if (
+                        n != connector_id
+                        and self._limit_w(updated, facts, n, now, shares) != self.state(n).limit_w
+                    ):
+                        self.settle(n)
+            finally:
+                self._sharing = False
         self._arm_limit_timer(updated, facts)
+
+    def _limit_w(
+        self,
+        store: ProfileStore,
+        facts: ProfileFacts,
+        connector_id: int,
+        now: datetime,
+        shares: dict[int, tuple[float, float]],
+    ) -> float | None:
+        """The connector's limit now: its composite, or less when its share of the charger's maximum
+        is less than it would draw (None: no profile rules it)."""
+        limit = limit_at(store, facts, connector_id, now)
+        limit_w = limit.power_w if limit.by_profile else None
+        if connector_id in shares:
+            wanted, given = shares[connector_id]
+            if given < wanted - _SHARE_SLACK_W:
+                limit_w = given if limit_w is None else min(limit_w, given)
+        return limit_w
+
+    def _shares(
+        self, store: ProfileStore, facts: ProfileFacts, now: datetime
+    ) -> dict[int, tuple[float, float]]:
+        """(what it would draw, its share) of each connector charging when two or more share a
+        charger-wide limit (1.6 ChargePointMaxProfile, 2.0.1 ChargingStationMaxProfile and external
+        constraints: a maximum for the whole charger, not for each connector)."""
+        if not _station_wide(store):
+            return {}
+        demands = {}
+        for n, state in self.cp.connectors.items():
+            if self.charging(n):
+                runtime = self.runtime[n]
+                demands[n] = runtime.meter.power_w(
+                    runtime.ev, charging=True, offered_w=state.offered_power_w, limit_w=None
+                )
+        if len(demands) < 2:
+            return {}
+        given = shared_power(store, facts, now, demands)
+        return {n: (demands[n], given[n]) for n in demands}
 
     def follow_limits(self) -> set[int]:
         """Settle every connector at its limit now; returns those whose limit changed in a transaction."""
@@ -147,8 +208,8 @@ class SmartChargingStation(Station):
         """Set the timer for the next change of any connector's limit (again only when the profiles or
         the transactions changed: a Relative schedule starts with its transaction)."""
         key = (self.cp.profiles, tuple(sorted(facts.transactions.items())))
-        if key == self._timer_key and self._limit_timer is not None:
-            return
+        if key == self._timer_key:
+            return  # set for these already (or nothing changes: no timer)
         self._timer_key = key
         if self._limit_timer is not None:
             self._limit_timer.cancel()

@@ -18,7 +18,7 @@ from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
 from domain.chargepoint import ChargePoint
-from domain.commands import StartSession
+from domain.commands import StartSession, StopSession
 from domain.protocol import OcppVersion
 from gateway.context import Context
 from ocpp_bridge.core.smart_charging.store import ProfileStore
@@ -131,8 +131,26 @@ async def test_v16_stacked_profiles_give_the_composite_schedule_and_cap_the_powe
     assert (installed, removed) == ([1, 2, 3, 4], [[2], [4]])
 
 
-async def power_at(lab: Lab, identity: str = CP) -> float:
-    return float((await fresh_sample(lab, identity))["Power.Active.Import"])
+async def power_at(lab: Lab, identity: str = CP, connector_id: int = 1) -> float:
+    return float((await fresh_sample(lab, identity, connector_id))["Power.Active.Import"])
+
+
+async def test_v16_connectors_charging_at_once_share_the_charge_point_maximum(lab: Lab) -> None:
+    charger = await booted_charger(lab)
+    start = whole_second(lab.clock.now())
+    maximum = v16_payload(1, "ChargePointMaxProfile", (0, 30_000), start=start)
+    answer = await lab.csms.call(CP, call16.SetChargingProfile(connector_id=0, cs_charging_profiles=maximum))
+    assert answer.status == "Accepted"
+    await charging(lab, charger, power_w=50_000)
+    assert await power_at(lab) == 30_000  # alone, it may take the whole maximum
+    await charging(lab, charger, connector_id=2, id_tag="TAG-2", power_w=50_000)
+    assert (await power_at(lab), await power_at(lab, connector_id=2)) == (15_000, 15_000)
+    grid = await lab.csms.call(CP, call16.GetCompositeSchedule(connector_id=0, duration=60))
+    assert periods(grid.charging_schedule) == [(0, 30_000)]  # what the two may draw together
+    at = mark(lab, CP)
+    await lab.run(charger, StopSession(connector_id=2))
+    await received(lab, CP, at, ["StopTransaction Local", "Status 2 Finishing", "Status 2 Available"])
+    assert await power_at(lab) == 30_000  # the one left takes it all again
 
 
 async def test_v16_the_power_changes_at_a_schedule_period_boundary(lab: Lab) -> None:
