@@ -125,15 +125,9 @@ class SmartChargingStation(Station):
             if state.limit_w is not None:
                 self.cp.charging_limit_changed(connector_id, None)
             return
-        updated = store
-        if state.transaction_id is not None:
-            updated = updated.bind_transaction(connector_id, state.transaction_id)
-        running = {s.transaction_id for s in self.cp.connectors.values() if s.transaction_id is not None}
-        for entry in store.installed:
-            ended = entry.transaction_id
-            if entry.profile.purpose is Purpose.TX and ended is not None and ended not in running:
-                updated = updated.end_transaction(ended)
-        if updated.installed != store.installed:
+        running = {n: s.transaction_id for n, s in self.cp.connectors.items() if s.transaction_id is not None}
+        updated = store.follow_transactions(running)
+        if updated is not store:
             self.adopt_profiles(updated)
         facts = self.profile_facts()
         now = self.clock.now()

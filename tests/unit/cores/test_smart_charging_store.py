@@ -137,6 +137,19 @@ def test_a_remote_start_that_never_started_drops_its_profile() -> None:
     assert store.drop_unbound(2) is store
 
 
+def test_tx_profiles_follow_the_transactions_the_charger_runs() -> None:
+    st = station(V16, transactions={2: ("10", MONDAY)})
+    store, _ = set_profile(EMPTY, v16(1, "TxProfile", (0, 7_400)), 1, st, remote_start=True)
+    store, _ = set_profile(store, v16(2, "TxProfile", (0, 11_000)), 2, st)
+    store, _ = set_profile(store, v16(3, "TxDefaultProfile", (0, 3_000)), 2, st)
+    assert store.follow_transactions({2: "10"}) is store  # nothing started or ended
+    started = store.follow_transactions({1: "11", 2: "10"})  # the remote start's transaction began
+    assert [(e.profile.id, e.transaction_id) for e in started.installed] == [(1, "11"), (2, "10"), (3, None)]
+    ended = started.follow_transactions({1: "11"})  # transaction 10 ended: its TxProfile goes
+    assert [(e.profile.id, e.transaction_id) for e in ended.installed] == [(1, "11"), (3, None)]
+    assert [e.profile.id for e in ended.follow_transactions({}).installed] == [3]
+
+
 # --- end of a transaction --------------------------------------------------------------------------
 
 
