@@ -22,6 +22,7 @@ from domain.commands import StartSession, StopSession
 from domain.protocol import OcppVersion
 from gateway.context import Context
 from ocpp_bridge.core.smart_charging.store import ProfileStore
+from ocpp_bridge.csms import Behaviour
 from ocpp_bridge.smart_charging import SmartChargingStation
 from tests.integration.v16_support import (
     booted_charger,
@@ -244,6 +245,16 @@ async def session_v201(lab: Lab, charger: UUID, evse: int = 1) -> str:
     return str(outcome["result"]["transaction_id"])
 
 
+async def reported(lab: Lab, request_id: int) -> None:
+    """Wait for the last ReportChargingProfiles of a request (tbc false)."""
+    await lab.csms.wait_for(
+        lambda: any(
+            m.payload["request_id"] == request_id and not m.payload.get("tbc")
+            for m in lab.csms.messages(CS, "ReportChargingProfiles")
+        )
+    )
+
+
 def transaction_events(lab: Lab, position: int) -> list[dict[str, Any]]:
     return [m.payload for m in lab.csms.messages(CS)[position:] if m.action == "TransactionEvent"]
 
@@ -356,9 +367,7 @@ async def test_v201_get_charging_profiles_reports_what_matches_the_criteria(lab:
         CS, call201.GetChargingProfiles(request_id=9, charging_profile={"charging_profile_id": [1]})
     )
     assert by_id.status == "Accepted"
-    await lab.csms.wait_for(
-        lambda: any(m.payload["request_id"] == 9 for m in lab.csms.messages(CS, "ReportChargingProfiles"))
-    )
+    await reported(lab, 9)
     assert not any(m.payload["request_id"] == 8 for m in lab.csms.messages(CS, "ReportChargingProfiles"))
 
     # Kept over a restart: the same report again.
@@ -366,12 +375,7 @@ async def test_v201_get_charging_profiles_reports_what_matches_the_criteria(lab:
     at = mark(lab, CS)
     again = await lab.csms.call(CS, call201.GetChargingProfiles(request_id=10, charging_profile={}))
     assert again.status == "Accepted"
-    await lab.csms.wait_for(
-        lambda: any(
-            m.payload["request_id"] == 10 and not m.payload.get("tbc")
-            for m in lab.csms.messages(CS, "ReportChargingProfiles")
-        )
-    )
+    await reported(lab, 10)
     after = [m.payload for m in lab.csms.messages(CS)[at:] if m.action == "ReportChargingProfiles"]
     assert [(r["evse_id"], [p["id"] for p in r["charging_profile"]]) for r in after] == [
         (0, [1, 2]),
@@ -408,3 +412,26 @@ async def test_v201_a_request_start_profile_is_reported_with_its_transaction(lab
     await lab.csms.wait_for(lambda: lab.csms.messages(CS, "ReportChargingProfiles"))
     (sent,) = [m.payload for m in lab.csms.messages(CS, "ReportChargingProfiles")]
     assert [(p["id"], p.get("transaction_id")) for p in sent["charging_profile"]] == [(21, transaction_id)]
+
+
+async def test_v201_a_report_the_csms_fails_leaves_the_profiles_as_they_were(context: Context) -> None:
+    async with running_lab(context, Behaviour(failing_actions={"ReportChargingProfiles": 1})) as lab:
+        await boot_v201(lab)
+        start = whole_second(lab.clock.now())
+        for evse, profile_id in ((0, 1), (2, 2)):
+            profile = v201_payload(profile_id, "TxDefaultProfile", (0, 10_000), stack_level=evse, start=start)
+            answer = await lab.csms.call(
+                CS, call201.SetChargingProfile(evse_id=evse, charging_profile=profile)
+            )
+            assert answer.status == "Accepted"
+        first = await lab.csms.call(CS, call201.GetChargingProfiles(request_id=1, charging_profile={}))
+        assert first.status == "Accepted"
+        # The first report got a CALLERROR: the charger stops reporting that request; the next is whole.
+        second = await lab.csms.call(CS, call201.GetChargingProfiles(request_id=2, charging_profile={}))
+        assert second.status == "Accepted"
+        await reported(lab, 2)
+        reports = [
+            (m.payload["request_id"], m.payload["evse_id"])
+            for m in lab.csms.messages(CS, "ReportChargingProfiles")
+        ]
+        assert reports == [(1, 0), (2, 0), (2, 2)]
