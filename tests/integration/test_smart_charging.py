@@ -154,6 +154,29 @@ async def test_v16_connectors_charging_at_once_share_the_charge_point_maximum(la
     assert await power_at(lab) == 30_000  # the one left takes it all again
 
 
+async def test_v16_the_smart_charging_keys_are_read_only_and_bound_what_is_accepted(lab: Lab) -> None:
+    await booted_charger(lab)
+    keys = ["ChargeProfileMaxStackLevel", "ChargingScheduleMaxPeriods", "MaxChargingProfilesInstalled"]
+    got = await lab.csms.call(CP, call16.GetConfiguration(key=keys))
+    values = {k["key"]: (k["readonly"], int(k["value"])) for k in got.configuration_key}
+    assert set(values) == set(keys) and all(readonly for readonly, _ in values.values())
+    change = await lab.csms.call(CP, call16.ChangeConfiguration(key="ChargeProfileMaxStackLevel", value="99"))
+    assert change.status == "Rejected"
+    start = whole_second(lab.clock.now())
+    top = values["ChargeProfileMaxStackLevel"][1]
+    for level, status in ((top, "Accepted"), (top + 1, "Rejected")):
+        profile = v16_payload(level + 1, "TxDefaultProfile", (0, 1_000), stack_level=level, start=start)
+        answer = await lab.csms.call(
+            CP, call16.SetChargingProfile(connector_id=1, cs_charging_profiles=profile)
+        )
+        assert answer.status == status, level
+    periods_max = values["ChargingScheduleMaxPeriods"][1]
+    many = [(60 * n, 1_000 + n) for n in range(periods_max + 1)]
+    too_long = v16_payload(50, "TxDefaultProfile", *many, start=start)
+    answer = await lab.csms.call(CP, call16.SetChargingProfile(connector_id=1, cs_charging_profiles=too_long))
+    assert answer.status == "Rejected"
+
+
 async def test_v16_the_power_changes_at_a_schedule_period_boundary(lab: Lab) -> None:
     charger = await booted_charger(lab)
     # Samples an hour apart: only the profile's timer can move the power at the boundary.
@@ -329,6 +352,22 @@ async def test_v201_stacked_profiles_the_composite_and_a_rate_change_at_the_boun
     assert boundary <= changed_at < boundary + timedelta(seconds=60)
     samples = recorded(lab, charger, ChargePoint.MeterSampled)
     assert any(s.power_w == 8_000 and datetime.fromisoformat(s.sampled_at) >= boundary for s in samples)
+
+
+async def test_v201_the_smart_charging_ctrlr_variables_are_reported(lab: Lab) -> None:
+    await boot_v201(lab)
+    names = ["ProfileStackLevel", "PeriodsPerSchedule", "Entries"]
+    got = await lab.csms.call(
+        CS,
+        call201.GetVariables(
+            get_variable_data=[
+                {"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": n}} for n in names
+            ]
+        ),
+    )
+    results = got.get_variable_result
+    assert [r["attribute_status"] for r in results] == ["Accepted"] * 3
+    assert all(int(r["attribute_value"]) > 0 for r in results)
 
 
 async def test_v201_get_charging_profiles_reports_what_matches_the_criteria(lab: Lab) -> None:
