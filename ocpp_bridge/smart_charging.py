@@ -231,9 +231,19 @@ class SmartChargingStation(Station):
 
     def start(self) -> None:
         super().start()
-        if self.profile_store.installed:
-            self.follow_limits()  # a profile kept over a restart: its timer again, its limit now
-            self.record()
+        store = self.profile_store
+        if not store.installed:
+            return
+        # A remote start the last run accepted but never began is not carried out after a restart: its
+        # TxProfile goes. The others: their limits now, their timer again.
+        kept = store
+        for n, state in self.cp.connectors.items():
+            if state.transaction_id is None:
+                kept = kept.drop_unbound(n)
+        if kept is not store:
+            self.adopt_profiles(kept)
+        self.follow_limits()
+        self.record()
 
     async def stop(self, record: bool = True) -> None:
         if self._limit_timer is not None:

@@ -253,6 +253,28 @@ async def test_v16_a_remote_start_profile_binds_to_its_transaction_and_survives_
     assert rejected.status == "Rejected"
 
 
+async def test_v16_a_remote_start_cut_short_by_a_restart_drops_its_profile(context: Context) -> None:
+    # The start waits on a slow Authorize; the station restarts meanwhile and never carries it out.
+    async with running_lab(context, Behaviour(slow_actions={"Authorize": 3.0})) as lab:
+        charger = await booted_charger(lab)
+        answer = await lab.csms.call(
+            CP, call16.ChangeConfiguration(key="AuthorizeRemoteTxRequests", value="true")
+        )
+        assert answer.status == "Accepted"
+        profile = v16_payload(8, "TxProfile", (0, 5_000), kind="Relative", start=None)
+        started = await lab.csms.call(
+            CP, call16.RemoteStartTransaction(id_tag="REMOTE-9", connector_id=1, charging_profile=profile)
+        )
+        assert started.status == "Accepted"
+        await lab.csms.wait_for(lambda: lab.csms.messages(CP, "Authorize"))
+        assert [e.profile.id for e in profile_store(lab, charger).installed] == [8]
+        await restart_station(lab, charger, CP)
+        assert profile_store(lab, charger).installed == ()
+        removed = recorded(lab, charger, ChargePoint.ChargingProfilesRemoved)
+        assert [e.profile_ids for e in removed] == [[8]]
+        assert "StartTransaction" not in lab.csms.actions(CP)
+
+
 # --- OCPP 2.0.1 ---------------------------------------------------------------------------------------
 
 
