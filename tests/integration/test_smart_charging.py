@@ -37,6 +37,9 @@ from tests.lab import Lab, running_lab
 from tests.unit.cores.smart_charging_cases import v16_payload, v201_payload
 
 CP, CS = "CP-1", "CS-1"
+# At the boundary, give or take the event loop's delays under load (1.2 s of real time); samples are an
+# hour apart in these tests, so only the profile's timer changes the power this close to it.
+ON_TIME = timedelta(seconds=120)
 BOUNDARY_S = 300  # where a schedule's second period starts: 3 s from now, time for the calls before it
 
 
@@ -198,7 +201,7 @@ async def test_v16_the_power_changes_at_a_schedule_period_boundary(lab: Lab) -> 
     await received(lab, CP, at, ["Status 1 SuspendedEVSE"], timeout=15)
     samples = recorded(lab, charger, ChargePoint.MeterSampled)
     stopped = next(s for s in samples if s.power_w == 0.0)
-    assert boundary <= datetime.fromisoformat(stopped.sampled_at) < boundary + timedelta(seconds=60)
+    assert boundary <= datetime.fromisoformat(stopped.sampled_at) < boundary + ON_TIME
     before = [s.power_w for s in samples if datetime.fromisoformat(s.sampled_at) < boundary]
     assert before[-1] == 20_000
     limits = [e.limit_w for e in recorded(lab, charger, ChargePoint.ChargingLimitChanged)]
@@ -370,10 +373,10 @@ async def test_v201_stacked_profiles_the_composite_and_a_rate_change_at_the_boun
     rate = next(e for e in transaction_events(lab, at) if e["trigger_reason"] == "ChargingRateChanged")
     assert rate["event_type"] == "Updated" and rate["transaction_info"]["transaction_id"] == transaction_id
     assert event_power(rate) == 8_000
-    changed_at = datetime.fromisoformat(rate["timestamp"])
-    assert boundary <= changed_at < boundary + timedelta(seconds=60)
+    assert boundary <= datetime.fromisoformat(rate["timestamp"]) < boundary + ON_TIME
     samples = recorded(lab, charger, ChargePoint.MeterSampled)
-    assert any(s.power_w == 8_000 and datetime.fromisoformat(s.sampled_at) >= boundary for s in samples)
+    changed = next(s for s in samples if s.power_w == 8_000)
+    assert boundary <= datetime.fromisoformat(changed.sampled_at) < boundary + ON_TIME
 
 
 async def test_v201_the_smart_charging_ctrlr_variables_are_reported(lab: Lab) -> None:
