@@ -46,8 +46,6 @@ class V201CsmsCalls(V201Commands):
         if not waiting and not idle:
             return "Rejected", None
         target = (waiting or idle)[0]
-        tag = str(id_token["id_token"])
-        self.token_type_used(tag, str(id_token["type"]))
         if charging_profile is not None:  # a TxProfile for the transaction it starts (Rejected: no start)
             store, rejection = remote_start_profile(
                 self.profile_store, self.profile_facts(), target, charging_profile
@@ -55,7 +53,9 @@ class V201CsmsCalls(V201Commands):
             if rejection is not None:
                 return "Rejected", None
             self.adopt_profiles(store)
-            self.record()
+        tag = str(id_token["id_token"])
+        self.token_type_used(tag, str(id_token["type"]))
+        self.record()
 
         async def start() -> None:
             if self.config_bool("AuthorizeRemoteTxRequests") and await self.authorize_tag(tag) != "Accepted":
