@@ -9,23 +9,13 @@ from typing import Any
 from ocpp.v201 import call
 
 from ocpp_bridge.core.smart_charging.answers import remote_start_profile
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.runtime.station import FollowUp
+from ocpp_bridge.v201 import csms_answers as answers
 from ocpp_bridge.v201.commands import V201Commands
 
 
 class V201CsmsCalls(V201Commands):
     """Answers to CSMS-initiated calls: immediate, with follow-ups through the intent worker."""
-
-    def _usable(self, connector_id: int) -> bool:
-        state = self.cp.connectors.get(connector_id)
-        return (
-            state is not None
-            and state.fault is None
-            and not self.cp.charger_fault
-            and state.operative
-            and not state.stop_authorized
-            and not self.authorized_transaction(connector_id)
-        )
 
     def request_start(
         self,
@@ -35,17 +25,9 @@ class V201CsmsCalls(V201Commands):
         charging_profile: dict[str, Any] | None,
         message_id: str,
     ) -> tuple[str, str | None]:
-        if not self.online.is_set():
+        target = answers.request_start_target(self.cp, evse_id, charging_profile, online=self.online.is_set())
+        if target is None:
             return "Rejected", None
-        candidates = [
-            n for n in ([evse_id] if evse_id is not None else list(self.cp.connectors)) if self._usable(n)
-        ]
-        # An EV already waiting for authorization first (cable plugged in before the remote start).
-        waiting = [n for n in candidates if self.state(n).transaction_id is not None]
-        idle = [n for n in candidates if self.state(n).transaction_id is None]
-        if not waiting and not idle:
-            return "Rejected", None
-        target = (waiting or idle)[0]
         if charging_profile is not None:  # a TxProfile for the transaction it starts (Rejected: no start)
             store, rejection = remote_start_profile(
                 self.profile_store, self.profile_facts(), target, charging_profile
@@ -81,27 +63,26 @@ class V201CsmsCalls(V201Commands):
         return "Accepted", self.state(target).transaction_id
 
     def request_stop(self, transaction_id: str, message_id: str) -> str:
-        for n, state in self.cp.connectors.items():
-            if state.transaction_id == transaction_id:
+        target = answers.request_stop_target(self.cp, transaction_id)
+        if target is None:
+            return "Rejected"
 
-                async def follow_up(n: int = n) -> None:
-                    if self.state(n).transaction_id == transaction_id:
-                        await self.end_transaction(n, "RemoteStop", "Remote")
+        async def follow_up() -> None:
+            if self.state(target).transaction_id == transaction_id:
+                await self.end_transaction(target, "RemoteStop", "Remote")
 
-                self.enqueue(FollowUp(message_id, follow_up, "RequestStopTransaction"))
-                return "Accepted"
-        return "Rejected"
+        self.enqueue(FollowUp(message_id, follow_up, "RequestStopTransaction"))
+        return "Accepted"
 
     def reset(self, kind: str, evse_id: int | None, message_id: str) -> str:
-        if evse_id is not None and evse_id not in self.cp.connectors:
-            return "Rejected"
+        answer = answers.reset_answer(self.cp, kind, evse_id)
         scope = evse_id or 0
-        if kind == "OnIdle" and self.busy(scope):
+        if answer == "Scheduled":
             self.cp.reset_scheduled(scope)
             self.record()
-            return "Scheduled"
-        self.enqueue(FollowUp(message_id, self.reset_follow_up(scope), f"Reset {kind}"))
-        return "Accepted"
+        elif answer == "Accepted":
+            self.enqueue(FollowUp(message_id, self.reset_follow_up(scope), f"Reset {kind}"))
+        return answer
 
     def trigger(self, requested: str, evse: dict[str, Any] | None, message_id: str) -> str:
         evse_id = None if evse is None else int(evse["id"])
@@ -170,27 +151,21 @@ class V201CsmsCalls(V201Commands):
         return "Accepted"
 
     def unlock(self, evse_id: int, connector_id: int) -> str:
-        if evse_id not in self.cp.connectors or connector_id != 1:
-            return "UnknownConnector"
-        if self.authorized_transaction(evse_id):
-            return "OngoingAuthorizedTransaction"
-        return "Unlocked"
+        return answers.unlock_answer(self.cp, evse_id, connector_id)
 
     def change_availability(
         self, operational_status: str, evse: dict[str, Any] | None, message_id: str
     ) -> str:
-        evse_id = 0 if evse is None else int(evse["id"])
-        if evse is not None and (
-            evse_id not in self.cp.connectors or evse.get("connector_id") not in (None, 1)
-        ):
-            return "Rejected"
         operative = operational_status == "Operative"
-        targets = list(self.cp.connectors) if evse_id == 0 else [evse_id]
+        answer, scheduled = answers.availability_plan(self.cp, evse, operative)
+        if answer == "Rejected":
+            return answer
+        evse_id = 0 if evse is None else int(evse["id"])
+        targets = self.scope(evse_id)
         if operative:
             for n in targets:
                 if self.state(n).scheduled_operative is not None:
                     self.cp.availability_scheduled(n, None)
-        scheduled = [n for n in targets if not operative and self.state(n).transaction_id is not None]
         for n in scheduled:
             self.cp.availability_scheduled(n, False)
         if not scheduled:
@@ -201,4 +176,4 @@ class V201CsmsCalls(V201Commands):
                     self.cp.availability_changed(n, operative)
         self.record()
         self.enqueue(FollowUp(message_id, self.availability_follow_up(evse_id), "ChangeAvailability"))
-        return "Scheduled" if scheduled else "Accepted"
+        return answer

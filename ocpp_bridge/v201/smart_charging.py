@@ -9,7 +9,7 @@ from typing import Any
 from ocpp.v201 import call
 
 from ocpp_bridge.core.smart_charging import answers
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201.csms_calls import V201CsmsCalls
 
 REPORT_PROFILES_PER_MESSAGE = 20  # profiles per ReportChargingProfiles (as SmartChargingCtrlr would limit)

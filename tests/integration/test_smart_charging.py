@@ -22,8 +22,8 @@ from domain.commands import StartSession, StopSession
 from domain.protocol import OcppVersion
 from gateway.context import Context
 from ocpp_bridge.core.smart_charging.store import ProfileStore
-from ocpp_bridge.csms import Behaviour
-from ocpp_bridge.smart_charging import SmartChargingStation
+from ocpp_bridge.lab.csms import Behaviour
+from ocpp_bridge.runtime.smart_charging import SmartChargingStation
 from tests.integration.v16_support import (
     booted_charger,
     charging,

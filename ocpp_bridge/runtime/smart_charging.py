@@ -31,7 +31,7 @@ from ocpp_bridge.core.smart_charging.model import (
 from ocpp_bridge.core.smart_charging.model import Station as ProfileFacts
 from ocpp_bridge.core.smart_charging.payloads import installed_from_record, installed_record
 from ocpp_bridge.core.smart_charging.store import ProfileStore
-from ocpp_bridge.station import FollowUp, Station
+from ocpp_bridge.runtime.station import FollowUp, Station
 
 _STATION_WIDE = (Purpose.STATION_MAX, Purpose.EXTERNAL_CONSTRAINTS)
 _SHARE_SLACK_W = 0.5  # a share this close to what a connector would draw does not limit it
