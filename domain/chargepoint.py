@@ -482,10 +482,18 @@ class ChargePoint(Aggregate):
         profile_id: int
         evse_id: int
         purpose: str
+        record: str | None = None  # the whole profile (smart charging's installed_record); older: None
 
     @event(ChargingProfileInstalled)
-    def charging_profile_installed(self, profile_id: int, evse_id: int, purpose: str) -> None:
-        self.profiles = {**self.profiles, profile_id: InstalledProfile(evse_id=evse_id, purpose=purpose)}
+    def charging_profile_installed(
+        self, profile_id: int, evse_id: int, purpose: str, record: str | None = None
+    ) -> None:
+        """Installed, or replaced (it moves to the end: the newest prevails at one stack level)."""
+        kept = {k: v for k, v in self.profiles.items() if k != profile_id}
+        self.profiles = {
+            **kept,
+            profile_id: InstalledProfile(evse_id=evse_id, purpose=purpose, record=record),
+        }
 
     class ChargingProfilesRemoved(Aggregate.Event):
         TOPIC = topic("ChargePoint.ChargingProfilesRemoved")

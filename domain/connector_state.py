@@ -65,9 +65,10 @@ class QueuedMessage(BaseModel):
 
 
 class InstalledProfile(BaseModel):
-    """OCPP 2.0.1: a charging profile the CSMS set, kept (as one limit per connector) until cleared."""
+    """A charging profile the CSMS set, kept until cleared or its transaction ends."""
 
     model_config = ConfigDict(frozen=True)
 
     evse_id: int
     purpose: str
+    record: str | None = None  # the profile itself, as ocpp_bridge.core.smart_charging records it

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ocpp_bridge.core.smart_charging.model import SMART_CHARGING_KEYS
+
 Kind = Literal["int", "bool", "csl", "str"]
 REBOOT_SECONDS = 5  # RebootDuration's default
 
@@ -129,6 +131,11 @@ KEYS: dict[str, Key] = {
         # Ours (a vendor key, not in the 2.0.1 device model): how many seconds a Reset keeps the charger
         # offline before it connects and boots again. A few seconds: at the test suite's clock speed, 50 ms.
         Key("RebootDuration", str(REBOOT_SECONDS), "int"),
+        # Smart Charging (1.6 section 9.4; 2.0.1 SmartChargingCtrlr): what the profile rules read.
+        *(
+            Key(name, default, kind, readonly=True, component=component, variable=variable)  # type: ignore[arg-type]
+            for name, default, kind, component, variable in SMART_CHARGING_KEYS
+        ),
     )
 }
 BY_VARIABLE: dict[tuple[str, str], Key] = {

@@ -263,6 +263,11 @@ class Csms201(_Handlers, Csms201Base):
         await self._seen("LogStatusNotification", payload)
         return result201.LogStatusNotification()
 
+    @on(Action201.report_charging_profiles)
+    async def on_report_charging_profiles(self, **payload: Any) -> result201.ReportChargingProfiles:
+        await self._seen("ReportChargingProfiles", payload)
+        return result201.ReportChargingProfiles()
+
 
 class Csms:
     def __init__(

@@ -9,8 +9,6 @@ from ocpp.v16 import ChargePoint as OcppChargePoint
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
-from domain.clock import iso
-
 if TYPE_CHECKING:
     from ocpp_bridge.v16.station import V16Station
 
@@ -76,28 +74,26 @@ class V16Client(OcppChargePoint):
 
     @on(Action.clear_charging_profile)
     def on_clear_charging_profile(
-        self, call_unique_id: str, connector_id: int | None = None, **_: Any
+        self,
+        call_unique_id: str,
+        id: int | None = None,
+        connector_id: int | None = None,
+        charging_profile_purpose: str | None = None,
+        stack_level: int | None = None,
+        **_: Any,
     ) -> call_result.ClearChargingProfile:
         return call_result.ClearChargingProfile(
-            status=self.station.clear_charging_profile(connector_id, call_unique_id)
+            status=self.station.clear_charging_profile(
+                call_unique_id, id, connector_id, charging_profile_purpose, stack_level
+            )
         )
 
     @on(Action.get_composite_schedule)
     def on_get_composite_schedule(
-        self, connector_id: int, duration: int, **_: Any
+        self, connector_id: int, duration: int, charging_rate_unit: str | None = None, **_: Any
     ) -> call_result.GetCompositeSchedule:
-        state = self.station.cp.connectors.get(connector_id)
-        if state is None or state.limit_w is None:
-            return call_result.GetCompositeSchedule(status="Rejected")
         return call_result.GetCompositeSchedule(
-            status="Accepted",
-            connector_id=connector_id,
-            schedule_start=iso(self.station.clock.now()),
-            charging_schedule={
-                "duration": duration,
-                "charging_rate_unit": "W",
-                "charging_schedule_period": [{"start_period": 0, "limit": state.limit_w}],
-            },
+            **self.station.composite_schedule(connector_id, duration, charging_rate_unit)
         )
 
     @on(Action.change_configuration)

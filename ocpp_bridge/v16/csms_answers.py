@@ -4,10 +4,7 @@ ChangeAvailability, ...) are in csms_calls.py."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from domain.chargepoint import ChargePoint
-from ocpp_bridge.v16.rules import limit_watts
 
 TRIGGERABLE = frozenset(
     {
@@ -60,31 +57,6 @@ def availability_answer(cp: ChargePoint, connector_id: int, operative: bool) -> 
     targets = list(cp.connectors) if connector_id == 0 else [connector_id]
     busy = any(cp.connectors[n].transaction_id is not None for n in targets)
     return "Scheduled" if busy and not operative else "Accepted"
-
-
-def charging_profile_answer(
-    cp: ChargePoint, connector_id: int, profile: dict[str, Any], current_type: str
-) -> tuple[str, float | None]:
-    """Accepted with the limit in W the profile sets, or Rejected: an unknown connector, a
-    ChargePointMaxProfile not on connector 0, a TxProfile without its running transaction, no period."""
-    purpose = profile.get("charging_profile_purpose")
-    if connector_id != 0 and connector_id not in cp.connectors:
-        return "Rejected", None
-    if purpose == "ChargePointMaxProfile" and connector_id != 0:
-        return "Rejected", None
-    if purpose == "TxProfile":
-        running = None if connector_id == 0 else cp.connectors[connector_id].transaction_id
-        wanted = profile.get("transaction_id")
-        if running is None or (wanted is not None and str(wanted) != running):
-            return "Rejected", None
-    limit = limit_watts(profile.get("charging_schedule", {}), current_type)
-    return ("Rejected", None) if limit is None else ("Accepted", limit)
-
-
-def clear_profile_targets(cp: ChargePoint, connector_id: int | None) -> list[int]:
-    """The connectors a ClearChargingProfile lifts a limit from (none: Unknown)."""
-    targets = [n for n in ([connector_id] if connector_id else cp.connectors) if n in cp.connectors]
-    return [n for n in targets if cp.connectors[n].limit_w is not None]
 
 
 def local_list_answer(cp: ChargePoint, enabled: bool, list_version: int, update_type: str) -> str:

@@ -1,12 +1,9 @@
-"""OCPP 1.6 tables and pure helpers: the firmware it reports, measurand units, a profile's limit in W."""
+"""OCPP 1.6 tables and pure helpers: the firmware it reports and measurand units."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from domain.chargepoint import ChargePoint
 from domain.connector_state import ConnectorState
-from ocpp_bridge.core.charging_profiles import schedule_limit_w
 from ocpp_bridge.core.meter import EvModel
 
 FIRMWARE = "ocpp-ledger 0.1"
@@ -17,10 +14,6 @@ MEASURAND_UNITS = {
     "Voltage": "V",
     "SoC": "Percent",
 }
-
-
-def limit_watts(schedule: dict[str, Any], current_type: str) -> float | None:
-    return schedule_limit_w(schedule, current_type)
 
 
 # --- the status a connector shows (StatusNotification), from the charger's state alone ----------------

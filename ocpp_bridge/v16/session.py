@@ -14,7 +14,7 @@ from infra import patches
 from ocpp_bridge.core import boot, guards
 from ocpp_bridge.core.meter import Reading
 from ocpp_bridge.runtime.connection import RecordingConnection
-from ocpp_bridge.runtime.station import Station
+from ocpp_bridge.runtime.smart_charging import SmartChargingStation
 from ocpp_bridge.v16 import rules
 from ocpp_bridge.v16.client import V16Client
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 from ocpp_bridge.v16.rules import FIRMWARE, MEASURAND_UNITS
 
 
-class V16Session(Station):
+class V16Session(SmartChargingStation):
     """Boot, StatusNotification of connector 0 and each connector, Authorize, MeterValues."""
 
     version = OcppVersion.V16

@@ -116,8 +116,6 @@ class V16Transactions(V16Session):
         self.cp.transaction_stopped(
             connector_id, transaction_id, reading.energy_wh, reason, stopped_at, self.current_command
         )
-        if self.state(connector_id).limit_purpose == "TxProfile":  # a TxProfile ends with its transaction
-            self.cp.charging_limit_changed(connector_id, None)
         self.settle(connector_id)
         message = call.StopTransaction(
             meter_stop=reading.energy_wh,

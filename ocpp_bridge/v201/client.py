@@ -75,7 +75,7 @@ class V201Client(OcppChargePoint):
         self, evse_id: int, charging_profile: dict[str, Any], call_unique_id: str, **_: Any
     ) -> call_result.SetChargingProfile:
         return call_result.SetChargingProfile(
-            status=self.station.set_charging_profile(evse_id, charging_profile, call_unique_id)
+            **self.station.set_charging_profile(evse_id, charging_profile, call_unique_id)
         )
 
     @on(Action.clear_charging_profile)
@@ -87,9 +87,30 @@ class V201Client(OcppChargePoint):
         **_: Any,
     ) -> call_result.ClearChargingProfile:
         return call_result.ClearChargingProfile(
-            status=self.station.clear_charging_profile(
+            **self.station.clear_charging_profile(
                 charging_profile_id, charging_profile_criteria, call_unique_id
             )
+        )
+
+    @on(Action.get_composite_schedule)
+    def on_get_composite_schedule(
+        self, evse_id: int, duration: int, charging_rate_unit: str | None = None, **_: Any
+    ) -> call_result.GetCompositeSchedule:
+        return call_result.GetCompositeSchedule(
+            **self.station.composite_schedule(evse_id, duration, charging_rate_unit)
+        )
+
+    @on(Action.get_charging_profiles)
+    def on_get_charging_profiles(
+        self,
+        request_id: int,
+        charging_profile: dict[str, Any],
+        call_unique_id: str,
+        evse_id: int | None = None,
+        **_: Any,
+    ) -> call_result.GetChargingProfiles:
+        return call_result.GetChargingProfiles(
+            **self.station.charging_profiles(request_id, charging_profile, evse_id, call_unique_id)
         )
 
     @on(Action.get_variables)

@@ -1,5 +1,5 @@
 """OCPP 2.0.1 tables and pure helpers: measurands, how a 1.6 fault shows in the device model, the
-triggerReason of each stoppedReason, a profile's limit in W, the device model's variables."""
+triggerReason of each stoppedReason, the device model's variables."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 from domain.chargepoint import ChargePoint
 from domain.connector_state import ConnectorState
 from ocpp_bridge.core import configuration
-from ocpp_bridge.core.charging_profiles import schedule_limit_w
 from ocpp_bridge.core.meter import EvModel
 
 FIRMWARE = "ocpp-ledger 0.1"
@@ -74,11 +73,6 @@ TRIGGER_FOR_REASON = {
     "TimeLimitReached": "TimeLimitReached",
     "Timeout": "EVConnectTimeout",
 }
-
-
-def limit_watts(schedules: list[dict[str, Any]] | None, current_type: str) -> float | None:
-    """The limit of the first period of the first schedule, in W."""
-    return schedule_limit_w(schedules[0], current_type) if schedules else None
 
 
 @dataclass(frozen=True)
