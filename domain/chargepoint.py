@@ -19,6 +19,7 @@ from domain.aggregates import topic
 from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
 from domain.ids import charge_point_id
 from domain.outcomes import Outcome
+from domain.reservations import Reservation, with_reservation, without_reservation
 
 
 class ChargePoint(Aggregate):
@@ -61,6 +62,7 @@ class ChargePoint(Aggregate):
         ] = {}  # idToken → the type the CSMS gave it (remote start, local list)
         self.profiles: dict[int, InstalledProfile] = {}  # charging profile id → where and what for
         self.scheduled_reset: int | None = None  # a Reset OnIdle waiting for EVSE N (0: the station) to idle
+        self.reservations: dict[int, Reservation] = {}  # reservation id → what it holds (domain.reservations)
 
     @staticmethod
     def create_id(charger_id: UUID, tenant: str, identity: str, connector_count: int) -> UUID:
@@ -513,6 +515,23 @@ class ChargePoint(Aggregate):
     def reset_scheduled(self, evse_id: int | None) -> None:
         """A Reset OnIdle waits for EVSE N (0: the station) to be idle (None: it is carried out)."""
         self.scheduled_reset = evse_id
+
+    class ReservationMade(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ReservationMade")
+        reservation: Reservation
+
+    @event(ReservationMade)
+    def reservation_made(self, reservation: Reservation) -> None:
+        self.reservations = with_reservation(self.reservations, reservation)
+
+    class ReservationEnded(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ReservationEnded")
+        reservation_id: int
+        reason: str  # domain.reservations.ReservationEnd
+
+    @event(ReservationEnded)
+    def reservation_ended(self, reservation_id: int, reason: str) -> None:
+        self.reservations = without_reservation(self.reservations, reservation_id)
 
     # --- transaction messages waiting for delivery ----------------------------------------------
 

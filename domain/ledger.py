@@ -36,6 +36,7 @@ from domain.errors import Conflict
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
 from domain.outcomes import OUTCOME_TYPES, ConfigurationKeyOutcome
+from domain.reservations import Reservation
 from infra.transcoding import FastUUIDAsHex, PydanticTranscoding
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
     "LocalListEntry": LocalListEntry,
     "QueuedMessage": QueuedMessage,
     "InstalledProfile": InstalledProfile,
+    "Reservation": Reservation,
     "ConfigurationKeyOutcome": ConfigurationKeyOutcome,
     **{f"outcome.{outcome.__name__}": outcome for outcome in OUTCOME_TYPES},
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.chargepoint import ChargePoint
+from ocpp_bridge.core import reservations
 from ocpp_bridge.v16.rules import limit_watts
 
 TRIGGERABLE = frozenset(
@@ -21,14 +22,16 @@ TRIGGERABLE = frozenset(
 )
 
 
-def remote_start_target(cp: ChargePoint, requested: int | None) -> int | None:
+def remote_start_target(cp: ChargePoint, requested: int | None, id_tag: str | None = None) -> int | None:
     """The connector a RemoteStartTransaction starts on (the one asked for, else the first free one), or
-    None: Rejected. Free: no transaction, no fault of its own or of the charger, operative."""
+    None: Rejected. Free: no transaction, no fault of its own or of the charger, operative, and not
+    reserved for another id tag than `id_tag` (ocpp_bridge.core.reservations)."""
     if cp.charger_fault:
         return None
     for n in [requested] if requested else list(cp.connectors):
         state = cp.connectors.get(n)
-        if state and state.transaction_id is None and state.fault is None and state.operative:
+        free = state and state.transaction_id is None and state.fault is None and state.operative
+        if free and (id_tag is None or reservations.may_start(cp, n, id_tag)):
             return n
     return None
 

@@ -15,6 +15,7 @@ from infra import patches
 from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.core import guards
 from ocpp_bridge.core.meter import Reading
+from ocpp_bridge.core.reservations import reservation_on
 from ocpp_bridge.station import Station
 from ocpp_bridge.v16 import rules
 from ocpp_bridge.v16.client import V16Client
@@ -128,7 +129,8 @@ class V16Session(Station):
 
     def resting_status(self, connector_id: int) -> str:
         runtime = self.runtime[connector_id]
-        return rules.resting_status(self.state(connector_id), runtime.ev, runtime.power_w)
+        reserved = reservation_on(self.cp.reservations.values(), connector_id) is not None
+        return rules.resting_status(self.state(connector_id), runtime.ev, runtime.power_w, reserved=reserved)
 
     def ensure_usable(self, connector_id: int) -> None:
         guards.usable(self.cp, self.state(connector_id))

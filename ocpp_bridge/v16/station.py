@@ -6,10 +6,10 @@ from domain.commands import (
     CommandType,
 )
 from ocpp_bridge.station import SHARED_COMMANDS
-from ocpp_bridge.v16.csms_calls import V16CsmsCalls
+from ocpp_bridge.v16.reservations import V16Reservations
 
 
-class V16Station(V16CsmsCalls):
+class V16Station(V16Reservations):
     """An OCPP 1.6 charge point: session, transactions, commands and CSMS calls."""
 
 
