@@ -39,15 +39,9 @@ def expiry(lab: Lab, seconds: float = 3600) -> str:
     return iso(lab.clock.now() + timedelta(seconds=seconds))
 
 
-def reserve(
-    lab: Lab, connector_id: int, id_tag: str = "TAG-R", reservation_id: int = 1, **more: object
-) -> call.ReserveNow:
+def reserve(lab: Lab, connector_id: int, id_tag: str = "TAG-R", reservation_id: int = 1) -> call.ReserveNow:
     return call.ReserveNow(
-        connector_id=connector_id,
-        expiry_date=expiry(lab),
-        id_tag=id_tag,
-        reservation_id=reservation_id,
-        **more,  # type: ignore[arg-type]
+        connector_id=connector_id, expiry_date=expiry(lab), id_tag=id_tag, reservation_id=reservation_id
     )
 
 
