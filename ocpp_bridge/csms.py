@@ -263,6 +263,11 @@ class Csms201(_Handlers, Csms201Base):
         await self._seen("LogStatusNotification", payload)
         return result201.LogStatusNotification()
 
+    @on(Action201.reservation_status_update)
+    async def on_reservation_status_update(self, **payload: Any) -> result201.ReservationStatusUpdate:
+        await self._seen("ReservationStatusUpdate", payload)
+        return result201.ReservationStatusUpdate()
+
 
 class Csms:
     def __init__(

@@ -136,6 +136,31 @@ class V201Client(OcppChargePoint):
             return call_result.DataTransfer(status="UnknownVendorId")
         return call_result.DataTransfer(status="Accepted", data=data)
 
+    @on(Action.reserve_now)
+    def on_reserve_now(
+        self,
+        id: int,
+        expiry_date_time: str,
+        id_token: dict[str, Any],
+        call_unique_id: str,
+        evse_id: int | None = None,
+        connector_type: str | None = None,
+        group_id_token: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> call_result.ReserveNow:
+        status = self.station.reserve_now(
+            id, expiry_date_time, id_token, evse_id, connector_type, group_id_token, call_unique_id
+        )
+        return call_result.ReserveNow(status=status)
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(
+        self, reservation_id: int, call_unique_id: str, **_: Any
+    ) -> call_result.CancelReservation:
+        return call_result.CancelReservation(
+            status=self.station.cancel_reservation(reservation_id, call_unique_id)
+        )
+
     @on(Action.get_transaction_status)
     def on_get_transaction_status(
         self, transaction_id: str | None = None, **_: Any

@@ -19,7 +19,7 @@ from domain.commands import (
 )
 from domain.failures import FailureCode
 from domain.outcomes import FaultOutcome, GenericOutcome, Outcome
-from ocpp_bridge.core import guards
+from ocpp_bridge.core import guards, reservations
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.v201.rules import FAULTS, TRIGGER_FOR_REASON, FaultEvent
 from ocpp_bridge.v201.transactions import V201Transactions
@@ -115,6 +115,7 @@ class V201Commands(V201Transactions):
     async def cmd_start_session(self, payload: StartSession) -> Outcome:
         connector_id = self.connector_number(payload)
         self._open_for_start(connector_id)
+        reservations.reservation_for_start(self.cp, connector_id, payload.id_tag)  # before the cable goes in
         await self.plug(connector_id, payload.power_w)
         ev = self.runtime[connector_id].ev
         if payload.power_w is not None and ev is not None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ocpp.v201 import call
 
+from ocpp_bridge.core import reservations
 from ocpp_bridge.station import FollowUp
 from ocpp_bridge.v201.commands import V201Commands
 from ocpp_bridge.v201.rules import limit_watts
@@ -39,8 +40,11 @@ class V201CsmsCalls(V201Commands):
             return "Rejected", None
         if charging_profile is not None and charging_profile.get("charging_profile_purpose") != "TxProfile":
             return "Rejected", None
+        tag = str(id_token["id_token"])
         candidates = [
-            n for n in ([evse_id] if evse_id is not None else list(self.cp.connectors)) if self._usable(n)
+            n
+            for n in ([evse_id] if evse_id is not None else list(self.cp.connectors))
+            if self._usable(n) and reservations.may_start(self.cp, n, tag)  # not reserved for another
         ]
         # An EV already waiting for authorization first (cable plugged in before the remote start).
         waiting = [n for n in candidates if self.state(n).transaction_id is not None]
@@ -48,7 +52,6 @@ class V201CsmsCalls(V201Commands):
         if not waiting and not idle:
             return "Rejected", None
         target = (waiting or idle)[0]
-        tag = str(id_token["id_token"])
         self.token_type_used(tag, str(id_token["type"]))
 
         async def follow_up() -> None:

@@ -11,6 +11,7 @@ from domain.connector_state import ConnectorState
 from ocpp_bridge import configuration
 from ocpp_bridge.core.charging_profiles import schedule_limit_w
 from ocpp_bridge.core.meter import EvModel
+from ocpp_bridge.core.reservations import reservation_on
 
 FIRMWARE = "ocpp-ledger 0.1"
 TOKEN_TYPE = "ISO14443"  # noqa: S105 - the idToken type of a local RFID card
@@ -142,7 +143,10 @@ def connector_status(cp: ChargePoint, state: ConnectorState) -> tuple[str, str]:
         return "Faulted", fault
     if not state.operative:
         return "Unavailable", "NoError"
-    return ("Occupied" if state.plugged else "Available"), "NoError"
+    if state.plugged:
+        return "Occupied", "NoError"
+    reserved = reservation_on(cp.reservations.values(), state.connector_id) is not None
+    return ("Reserved" if reserved else "Available"), "NoError"
 
 
 def authorized_transaction(state: ConnectorState) -> bool:

@@ -6,10 +6,10 @@ from domain.commands import (
     CommandType,
 )
 from ocpp_bridge.station import SHARED_COMMANDS
-from ocpp_bridge.v201.device_model import V201DeviceModel
+from ocpp_bridge.v201.reservations import V201Reservations
 
 
-class V201Station(V201DeviceModel):
+class V201Station(V201Reservations):
     """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, device model."""
 
 
