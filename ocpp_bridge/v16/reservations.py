@@ -4,15 +4,14 @@ reservation is cancelled or expires, and the holder's StartTransaction carries t
 
 from __future__ import annotations
 
-from domain.reservations import Reservation, ReservationEnd
+from domain.reservations import Reservation
 from ocpp_bridge.core import reservations
 from ocpp_bridge.core.reservations import ReserveStatus
-from ocpp_bridge.reservation_expiry import ReservationExpiry
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.reserving_station import ReservingStation
 from ocpp_bridge.v16.csms_calls import V16CsmsCalls
 
 
-class V16Reservations(ReservationExpiry, V16CsmsCalls):
+class V16Reservations(ReservingStation, V16CsmsCalls):
     """ReserveNow and CancelReservation: answered at once, the statuses as follow-ups."""
 
     def reserve_now(
@@ -40,38 +39,13 @@ class V16Reservations(ReservationExpiry, V16CsmsCalls):
         )
         if answer is not ReserveStatus.ACCEPTED:
             return answer.value
-        touched = [connector_id]
-        replaced = self.cp.reservations.get(reservation_id)
-        if replaced is not None:  # the same id again: the new one replaces it (§5.13)
-            self.cp.reservation_ended(reservation_id, ReservationEnd.REPLACED.value)
-            touched.insert(0, replaced.connector_id)
-        self.cp.reservation_made(reservation)
-        self.record()
-        self.reservations_changed.set()
-        self.enqueue(FollowUp(message_id, lambda: self._report_reservations(touched), "ReserveNow"))
+        self.hold(reservation, message_id)
         return answer.value
 
-    def cancel_reservation(self, reservation_id: int, message_id: str) -> str:
-        answer = reservations.cancel_answer(self.cp, reservation_id)
-        if answer != "Accepted":
-            return answer
-        connector_id = self.cp.reservations[reservation_id].connector_id
-        self.cp.reservation_ended(reservation_id, ReservationEnd.CANCELLED.value)
-        self.record()
-        self.reservations_changed.set()
-        self.enqueue(
-            FollowUp(message_id, lambda: self._report_reservations([connector_id]), "CancelReservation")
-        )
-        return answer
-
     async def expire_reservations(self) -> None:
-        ended = reservations.expired(self.cp, self.clock.now())
-        for reservation in ended:
-            self.cp.reservation_ended(reservation.reservation_id, ReservationEnd.EXPIRED.value)
-        self.record()
-        await self._report_reservations([r.connector_id for r in ended])
+        await self.report_reservations([r.connector_id for r in self.end_expired()])
 
-    async def _report_reservations(self, connector_ids: list[int]) -> None:
+    async def report_reservations(self, connector_ids: list[int]) -> None:
         """The status of each connector a reservation took or gave back (connector 0: none of its own)."""
         for n in dict.fromkeys(connector_ids):
             if n in self.cp.connectors and not self.faulted(n):

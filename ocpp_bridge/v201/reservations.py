@@ -9,16 +9,15 @@ from typing import Any
 
 from ocpp.v201 import call
 
-from domain.reservations import Reservation, ReservationEnd
+from domain.reservations import Reservation
 from ocpp_bridge.core import reservations
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.reservations import ReserveStatus
-from ocpp_bridge.reservation_expiry import ReservationExpiry
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.reserving_station import ReservingStation
 from ocpp_bridge.v201.device_model import V201DeviceModel
 
 
-class V201Reservations(ReservationExpiry, V201DeviceModel):
+class V201Reservations(ReservingStation, V201DeviceModel):
     """ReserveNow and CancelReservation: answered at once, the statuses as follow-ups."""
 
     def reserve_now(
@@ -51,34 +50,12 @@ class V201Reservations(ReservationExpiry, V201DeviceModel):
         if answer is not ReserveStatus.ACCEPTED:
             return answer.value
         self.token_type_used(tag, str(id_token["type"]))
-        touched = [reservation.connector_id]
-        replaced = self.cp.reservations.get(reservation_id)
-        if replaced is not None:  # the same id again: the new one replaces it (H01.FR.02)
-            self.cp.reservation_ended(reservation_id, ReservationEnd.REPLACED.value)
-            touched.insert(0, replaced.connector_id)
-        self.cp.reservation_made(reservation)
-        self.record()
-        self.reservations_changed.set()
-        self.enqueue(FollowUp(message_id, lambda: self._report_reservations(touched), "ReserveNow"))
+        self.hold(reservation, message_id)
         return answer.value
-
-    def cancel_reservation(self, reservation_id: int, message_id: str) -> str:
-        answer = reservations.cancel_answer(self.cp, reservation_id)
-        if answer != "Accepted":
-            return answer
-        evse_id = self.cp.reservations[reservation_id].connector_id
-        self.cp.reservation_ended(reservation_id, ReservationEnd.CANCELLED.value)
-        self.record()
-        self.reservations_changed.set()
-        self.enqueue(FollowUp(message_id, lambda: self._report_reservations([evse_id]), "CancelReservation"))
-        return answer
 
     async def expire_reservations(self) -> None:
         """Each expired reservation ends on record, is reported Expired, and its EVSE is Available."""
-        ended = reservations.expired(self.cp, self.clock.now())
-        for reservation in ended:
-            self.cp.reservation_ended(reservation.reservation_id, ReservationEnd.EXPIRED.value)
-        self.record()
+        ended = self.end_expired()
         for reservation in ended:
             with contextlib.suppress(CommandError):  # offline: the status update is not kept
                 await self.call(
@@ -86,9 +63,9 @@ class V201Reservations(ReservationExpiry, V201DeviceModel):
                         reservation_id=reservation.reservation_id, reservation_update_status="Expired"
                     )
                 )
-        await self._report_reservations([r.connector_id for r in ended])
+        await self.report_reservations([r.connector_id for r in ended])
 
-    async def _report_reservations(self, evse_ids: list[int]) -> None:
+    async def report_reservations(self, evse_ids: list[int]) -> None:
         for n in dict.fromkeys(evse_ids):
             if n in self.cp.connectors:
                 await self.refresh_status(n)
