@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregates import topic
 from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
+from domain.display_messages import DisplayMessage
 from domain.ids import charge_point_id
 from domain.outcomes import Outcome
 from domain.reservations import Reservation, with_reservation, without_reservation
@@ -63,6 +64,7 @@ class ChargePoint(Aggregate):
         self.profiles: dict[int, InstalledProfile] = {}  # charging profile id → where and what for
         self.scheduled_reset: int | None = None  # a Reset OnIdle waiting for EVSE N (0: the station) to idle
         self.reservations: dict[int, Reservation] = {}  # reservation id → what it holds (domain.reservations)
+        self.display_messages: dict[int, DisplayMessage] = {}  # message id → the message (SetDisplayMessage)
 
     @staticmethod
     def create_id(charger_id: UUID, tenant: str, identity: str, connector_count: int) -> UUID:
@@ -532,6 +534,42 @@ class ChargePoint(Aggregate):
     @event(ReservationEnded)
     def reservation_ended(self, reservation_id: int, reason: str) -> None:
         self.reservations = without_reservation(self.reservations, reservation_id)
+
+    class DisplayMessageSet(Aggregate.Event):
+        TOPIC = topic("ChargePoint.DisplayMessageSet")
+        message: DisplayMessage
+
+    @event(DisplayMessageSet)
+    def display_message_set(self, message: DisplayMessage) -> None:
+        """A new message, or one that replaces the message with its id."""
+        self.display_messages = {**self.display_messages, message.message_id: message}
+
+    class DisplayMessageCleared(Aggregate.Event):
+        TOPIC = topic("ChargePoint.DisplayMessageCleared")
+        message_id: int
+
+    @event(DisplayMessageCleared)
+    def display_message_cleared(self, message_id: int) -> None:
+        self.display_messages = {k: v for k, v in self.display_messages.items() if k != message_id}
+
+    class CustomerDataCleared(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CustomerDataCleared")
+        id_tag: str
+
+    @event(CustomerDataCleared)
+    def customer_data_cleared(self, id_tag: str) -> None:
+        """CustomerInformation clear: the token leaves the authorization cache and the local list."""
+        self.auth_cache = {k: v for k, v in self.auth_cache.items() if k != id_tag}
+        self.local_list = {k: v for k, v in self.local_list.items() if k != id_tag}
+
+    class CostUpdated(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CostUpdated")
+        transaction_id: str
+        total_cost: float
+
+    @event(CostUpdated)
+    def cost_updated(self, transaction_id: str, total_cost: float) -> None:
+        pass  # what the CSMS told the driver it costs so far: an observation, not the charger's state
 
     # --- transaction messages waiting for delivery ----------------------------------------------
 

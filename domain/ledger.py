@@ -32,6 +32,7 @@ from domain.commands import (
     Rejection,
 )
 from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
+from domain.display_messages import DisplayMessage
 from domain.errors import Conflict
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
@@ -62,6 +63,7 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
     "QueuedMessage": QueuedMessage,
     "InstalledProfile": InstalledProfile,
     "Reservation": Reservation,
+    "DisplayMessage": DisplayMessage,
     "ConfigurationKeyOutcome": ConfigurationKeyOutcome,
     **{f"outcome.{outcome.__name__}": outcome for outcome in OUTCOME_TYPES},
 }

@@ -268,6 +268,16 @@ class Csms201(_Handlers, Csms201Base):
         await self._seen("ReservationStatusUpdate", payload)
         return result201.ReservationStatusUpdate()
 
+    @on(Action201.notify_display_messages)
+    async def on_notify_display_messages(self, **payload: Any) -> result201.NotifyDisplayMessages:
+        await self._seen("NotifyDisplayMessages", payload)
+        return result201.NotifyDisplayMessages()
+
+    @on(Action201.notify_customer_information)
+    async def on_notify_customer_information(self, **payload: Any) -> result201.NotifyCustomerInformation:
+        await self._seen("NotifyCustomerInformation", payload)
+        return result201.NotifyCustomerInformation()
+
 
 class Csms:
     def __init__(

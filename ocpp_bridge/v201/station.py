@@ -6,10 +6,11 @@ from domain.commands import (
     CommandType,
 )
 from ocpp_bridge.station import SHARED_COMMANDS
+from ocpp_bridge.v201.customer_calls import V201CustomerCalls
 from ocpp_bridge.v201.reservations import V201Reservations
 
 
-class V201Station(V201Reservations):
+class V201Station(V201Reservations, V201CustomerCalls):
     """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, device model."""
 
 

@@ -4,6 +4,7 @@ holder starts there (StartTransaction with the reservationId), CancelReservation
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -134,7 +135,7 @@ async def test_a_reservation_survives_the_bridge_taking_the_charger_up_again(lab
     await ledger_until(lab, lambda: True if recorded(lab, charger, ChargePoint.ReservationMade) else None)
     await lab.bridge.remove_station(charger, "test: bridge restart")
     await lab.bridge.add_station(charger)
-    await lab.booted(CP)
+    await asyncio.wait_for(lab.station(charger).reported.wait(), 10)  # booted and reported again
     assert lab.station(charger).cp.reservations[12].id_tag == "TAG-R"
     refused = await lab.run(charger, StartSession(id_tag="TAG-OTHER", connector_id=1))
     assert refused["error"]["code"] == "connector_reserved"
