@@ -141,6 +141,18 @@ def reservation_for_start(cp: ChargePoint, connector_id: int, id_tag: str) -> Re
     return None
 
 
+def reserved_first(cp: ChargePoint, connector_ids: Iterable[int], id_tag: str) -> list[int]:
+    """The connectors in order, the one reserved for this tag (or its parent) first: a remote start
+    without a connector goes where the driver's reservation is."""
+    parent = parent_of(cp, id_tag)
+
+    def theirs(n: int) -> bool:
+        own = reservation_on(cp.reservations.values(), n)
+        return own is not None and held_by(own, id_tag, parent)
+
+    return sorted(connector_ids, key=lambda n: not theirs(n))
+
+
 def may_start(cp: ChargePoint, connector_id: int, id_tag: str) -> bool:
     try:
         reservation_for_start(cp, connector_id, id_tag)

@@ -28,7 +28,8 @@ def remote_start_target(cp: ChargePoint, requested: int | None, id_tag: str | No
     reserved for another id tag than `id_tag` (ocpp_bridge.core.reservations)."""
     if cp.charger_fault:
         return None
-    for n in [requested] if requested else list(cp.connectors):
+    candidates = [requested] if requested else list(cp.connectors)
+    for n in candidates if id_tag is None else reservations.reserved_first(cp, candidates, id_tag):
         state = cp.connectors.get(n)
         free = state and state.transaction_id is None and state.fault is None and state.operative
         if free and (id_tag is None or reservations.may_start(cp, n, id_tag)):

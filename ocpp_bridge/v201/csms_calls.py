@@ -43,7 +43,9 @@ class V201CsmsCalls(V201Commands):
         tag = str(id_token["id_token"])
         candidates = [
             n
-            for n in ([evse_id] if evse_id is not None else list(self.cp.connectors))
+            for n in reservations.reserved_first(
+                self.cp, [evse_id] if evse_id is not None else list(self.cp.connectors), tag
+            )
             if self._usable(n) and reservations.may_start(self.cp, n, tag)  # not reserved for another
         ]
         # An EV already waiting for authorization first (cable plugged in before the remote start).

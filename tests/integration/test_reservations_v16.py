@@ -15,6 +15,7 @@ from domain.chargepoint import ChargePoint
 from domain.clock import iso
 from domain.commands import PlugConnector, StartSession
 from gateway.context import Context
+from ocpp_bridge import configuration
 from tests.integration.v16_support import (
     booted_charger,
     ledger_answers,
@@ -139,3 +140,18 @@ async def test_a_reservation_survives_the_bridge_taking_the_charger_up_again(lab
     assert lab.station(charger).cp.reservations[12].id_tag == "TAG-R"
     refused = await lab.run(charger, StartSession(id_tag="TAG-OTHER", connector_id=1))
     assert refused["error"]["code"] == "connector_reserved"
+
+
+async def test_a_holder_whose_start_the_csms_fails_keeps_the_reservation(lab: Lab) -> None:
+    charger = await booted_charger(lab)
+    at = mark(lab, CP)
+    assert (await lab.csms.call(CP, reserve(lab, 1, reservation_id=13))).status == "Accepted"
+    await received(lab, CP, at, ["Status 1 Reserved"])
+    attempts = int(configuration.KEYS["TransactionMessageAttempts"].default)
+    lab.csms.behaviour.failing_actions["StartTransaction"] = attempts
+    failed = await lab.run(charger, StartSession(id_tag="TAG-R", connector_id=1))
+    assert failed["error"]["code"] == "csms_error"
+    await settled(lab, CP)
+    assert lab.station(charger).cp.reservations[13].id_tag == "TAG-R"  # not used: no transaction
+    assert lab.station(charger).cp.connectors[1].status == "Reserved"
+    assert recorded(lab, charger, ChargePoint.ReservationEnded) == []

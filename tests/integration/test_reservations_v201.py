@@ -110,3 +110,28 @@ async def test_an_expired_reservation_is_reported_and_the_evse_available(lab: La
     assert update == {"reservation_id": 9, "reservation_update_status": "Expired"}
     (ended,) = recorded(lab, charger, ChargePoint.ReservationEnded)
     assert ended.reason == "Expired"
+
+
+async def test_an_expiry_the_csms_fails_to_take_still_ends_the_reservation(lab: Lab) -> None:
+    charger = await boot(lab)
+    lab.csms.behaviour.failing_actions["ReservationStatusUpdate"] = 1
+    at = mark(lab)
+    assert (await lab.csms.call(CS, reserve(lab, 10, evse_id=2, seconds=30))).status == "Accepted"
+    await until(lab, lambda: story(lab, at)[-1:] == ["Status:2:Available"])
+    assert story(lab, at) == ["Status:2:Reserved", "ReservationStatusUpdate", "Status:2:Available"]
+    assert lab.station(charger).cp.reservations == {}
+    (ended,) = recorded(lab, charger, ChargePoint.ReservationEnded)
+    assert ended.reason == "Expired"
+
+
+async def test_a_remote_start_without_an_evse_goes_to_the_holders_reservation(lab: Lab) -> None:
+    await boot(lab)
+    at = mark(lab)
+    assert (await lab.csms.call(CS, reserve(lab, 11, evse_id=2))).status == "Accepted"
+    await until(lab, lambda: "Status:2:Reserved" in story(lab, at))
+    at = mark(lab)
+    answer = await lab.csms.call(CS, call.RequestStartTransaction(id_token=token("TAG-R"), remote_start_id=5))
+    assert answer.status == "Accepted"
+    await until(lab, lambda: any(m.action == "TransactionEvent" for m in since(lab, at)))
+    first = next(m.payload for m in since(lab, at) if m.action == "TransactionEvent")
+    assert (first["evse"]["id"], first.get("reservation_id")) == (2, 11)

@@ -184,3 +184,9 @@ def test_reservations_survive_a_restart_and_end_on_record() -> None:
         rebuilt = event.mutate(rebuilt)
     assert isinstance(rebuilt, ChargePoint)
     assert rebuilt.reservations == {2: reservation(reservation_id=2, connector_id=2)}
+
+
+def test_a_start_without_a_connector_goes_where_the_tags_reservation_is() -> None:
+    cp = reserved(charge_point(3), reservation(reservation_id=5, connector_id=2, id_tag="TAG-A"))
+    assert reservations.reserved_first(cp, [1, 2, 3], "TAG-A") == [2, 1, 3]
+    assert reservations.reserved_first(cp, [1, 2, 3], "TAG-B") == [1, 2, 3]
