@@ -16,6 +16,7 @@ class ReservationEnd(StrEnum):
     CANCELLED = "Cancelled"  # CancelReservation
     EXPIRED = "Expired"  # its expiryDate passed (2.0.1 ReservationStatusUpdate Expired)
     REPLACED = "Replaced"  # a ReserveNow with the same id replaced it
+    REMOVED = "Removed"  # its connector became Faulted or Unavailable (2.0.1 ReservationStatusUpdate Removed)
 
 
 class Reservation(BaseModel):

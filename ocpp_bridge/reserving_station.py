@@ -63,6 +63,16 @@ class ReservingStation(Station):
         self.enqueue(follow_up)
         return answer
 
+    def end_removed(self, connector_id: int, status: str) -> list[Reservation]:
+        """The reservations a connector's new status ends (Faulted, Unavailable), ended on record."""
+        ended = reservations.removed_by_status(self.cp, connector_id, status)
+        for reservation in ended:
+            self.cp.reservation_ended(reservation.reservation_id, ReservationEnd.REMOVED.value)
+        if ended:
+            self.record()
+            self.reservations_changed.set()
+        return ended
+
     def end_expired(self) -> list[Reservation]:
         """The reservations whose expiry has come, ended on record."""
         ended = reservations.expired(self.cp, self.clock.now())

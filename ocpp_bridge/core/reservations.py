@@ -161,6 +161,22 @@ def may_start(cp: ChargePoint, connector_id: int, id_tag: str) -> bool:
     return True
 
 
+UNUSABLE = ("Faulted", "Unavailable")
+
+
+def removed_by_status(cp: ChargePoint, connector_id: int, status: str) -> list[Reservation]:
+    """The reservations a status ends: a connector that becomes Faulted or Unavailable loses its
+    reservation (1.6 §5.13; 2.0.1 H01, ReservationStatusUpdate Removed), and the charger-wide ones end
+    when the charger itself (connector 0) does, or no connector is left that is neither."""
+    if status not in UNUSABLE:
+        return []
+    held = list(cp.reservations.values())
+    ended = [r for r in held if connector_id != 0 and r.connector_id == connector_id]
+    if connector_id == 0 or all(c.status in UNUSABLE for c in cp.connectors.values()):
+        ended += [r for r in held if r.connector_id == 0]
+    return ended
+
+
 def expired(cp: ChargePoint, now: datetime) -> list[Reservation]:
     """The reservations whose expiry has come, oldest expiry first."""
     moment = iso(now)

@@ -42,6 +42,22 @@ class V16Reservations(ReservingStation, V16CsmsCalls):
         self.hold(reservation, message_id)
         return answer.value
 
+    async def status_notification(
+        self,
+        connector_id: int,
+        status: str,
+        error_code: str = "NoError",
+        info: str | None = None,
+        vendor_error_code: str | None = None,
+        *,
+        force: bool = False,
+    ) -> None:
+        """A connector that becomes Faulted or Unavailable loses its reservation."""
+        await super().status_notification(
+            connector_id, status, error_code, info, vendor_error_code, force=force
+        )
+        self.end_removed(connector_id, status)
+
     async def expire_reservations(self) -> None:
         await self.report_reservations([r.connector_id for r in self.end_expired()])
 

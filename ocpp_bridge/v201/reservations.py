@@ -53,16 +53,28 @@ class V201Reservations(ReservingStation, V201DeviceModel):
         self.hold(reservation, message_id)
         return answer.value
 
-    async def expire_reservations(self) -> None:
-        """Each expired reservation ends on record, is reported Expired, and its EVSE is Available."""
-        ended = self.end_expired()
+    async def status_notification(
+        self, connector_id: int, status: str, error_code: str = "NoError", *, force: bool = False
+    ) -> bool:
+        """An EVSE that becomes Faulted or Unavailable loses its reservation: ReservationStatusUpdate
+        Removed."""
+        changed = await super().status_notification(connector_id, status, error_code, force=force)
+        await self._report_update(self.end_removed(connector_id, status), "Removed")
+        return changed
+
+    async def _report_update(self, ended: list[Reservation], update: str) -> None:
         for reservation in ended:
             with contextlib.suppress(CommandError):  # offline: the status update is not kept
                 await self.call(
                     call.ReservationStatusUpdate(
-                        reservation_id=reservation.reservation_id, reservation_update_status="Expired"
+                        reservation_id=reservation.reservation_id, reservation_update_status=update
                     )
                 )
+
+    async def expire_reservations(self) -> None:
+        """Each expired reservation ends on record, is reported Expired, and its EVSE is Available."""
+        ended = self.end_expired()
+        await self._report_update(ended, "Expired")
         await self.report_reservations([r.connector_id for r in ended])
 
     async def report_reservations(self, evse_ids: list[int]) -> None:

@@ -13,7 +13,7 @@ from ocpp.v16 import call
 
 from domain.chargepoint import ChargePoint
 from domain.clock import iso
-from domain.commands import PlugConnector, StartSession
+from domain.commands import ClearFault, InjectFault, PlugConnector, StartSession
 from gateway.context import Context
 from ocpp_bridge import configuration
 from tests.integration.v16_support import (
@@ -155,3 +155,21 @@ async def test_a_holder_whose_start_the_csms_fails_keeps_the_reservation(lab: La
     assert lab.station(charger).cp.reservations[13].id_tag == "TAG-R"  # not used: no transaction
     assert lab.station(charger).cp.connectors[1].status == "Reserved"
     assert recorded(lab, charger, ChargePoint.ReservationEnded) == []
+
+
+async def test_a_fault_on_a_reserved_connector_ends_the_reservation(lab: Lab) -> None:
+    charger = await booted_charger(lab)
+    at = mark(lab, CP)
+    assert (await lab.csms.call(CP, reserve(lab, 1, reservation_id=14))).status == "Accepted"
+    await received(lab, CP, at, ["Status 1 Reserved"])
+    await lab.run(charger, InjectFault(connector_id=1, fault_type="PowerSwitchFailure"))
+    await lab.run(charger, ClearFault(connector_id=1))
+    await settled(lab, CP)
+    assert sequence(lab, CP, at) == [
+        "Status 1 Reserved",
+        "Status 1 Faulted PowerSwitchFailure",
+        "Status 1 Available",
+        "Status 0 Available",
+    ]
+    (ended,) = recorded(lab, charger, ChargePoint.ReservationEnded)
+    assert (ended.reservation_id, ended.reason) == (14, "Removed")

@@ -135,3 +135,22 @@ async def test_a_remote_start_without_an_evse_goes_to_the_holders_reservation(la
     await until(lab, lambda: any(m.action == "TransactionEvent" for m in since(lab, at)))
     first = next(m.payload for m in since(lab, at) if m.action == "TransactionEvent")
     assert (first["evse"]["id"], first.get("reservation_id")) == (2, 11)
+
+
+async def test_an_evse_made_inoperative_loses_its_reservation_and_says_removed(lab: Lab) -> None:
+    charger = await boot(lab)
+    at = mark(lab)
+    assert (await lab.csms.call(CS, reserve(lab, 12, evse_id=1))).status == "Accepted"
+    changed = await lab.csms.call(
+        CS, call.ChangeAvailability(operational_status="Inoperative", evse={"id": 1})
+    )
+    assert changed.status == "Accepted"
+    await until(lab, lambda: "ReservationStatusUpdate" in story(lab, at))
+    updates = [m.payload for m in since(lab, at) if m.action == "ReservationStatusUpdate"]
+    assert updates == [{"reservation_id": 12, "reservation_update_status": "Removed"}]
+    assert [s for s in story(lab, at) if s.startswith("Status")] == [
+        "Status:1:Reserved",
+        "Status:1:Unavailable",
+    ]
+    (ended,) = recorded(lab, charger, ChargePoint.ReservationEnded)
+    assert ended.reason == "Removed"

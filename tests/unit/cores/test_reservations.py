@@ -190,3 +190,15 @@ def test_a_start_without_a_connector_goes_where_the_tags_reservation_is() -> Non
     cp = reserved(charge_point(3), reservation(reservation_id=5, connector_id=2, id_tag="TAG-A"))
     assert reservations.reserved_first(cp, [1, 2, 3], "TAG-A") == [2, 1, 3]
     assert reservations.reserved_first(cp, [1, 2, 3], "TAG-B") == [1, 2, 3]
+
+
+@pytest.mark.parametrize("status", ["Faulted", "Unavailable"])
+def test_a_connector_that_becomes_unusable_loses_its_reservation(status: str) -> None:
+    cp = reserved(charge_point(2), reservation(reservation_id=5, connector_id=1))
+    cp.reservation_made(reservation(reservation_id=6, connector_id=0, id_tag="TAG-W"))
+    assert reservations.removed_by_status(cp, 1, "Preparing") == []
+    assert reservations.removed_by_status(cp, 1, status) == [cp.reservations[5]]
+    assert reservations.removed_by_status(cp, 0, status) == [cp.reservations[6]]  # the charger itself
+    for n in (1, 2):  # no connector left: the charger-wide one goes too
+        cp.status_changed(n, status, "NoError", None, None)
+    assert reservations.removed_by_status(cp, 2, status) == [cp.reservations[6]]
