@@ -4,6 +4,8 @@ reservation is cancelled or expires, and the holder's StartTransaction carries t
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.reservations import Reservation
 from ocpp_bridge.core import reservations
 from ocpp_bridge.core.reservations import ReserveStatus
@@ -42,20 +44,9 @@ class V16Reservations(ReservingStation, V16CsmsCalls):
         self.hold(reservation, message_id)
         return answer.value
 
-    async def status_notification(
-        self,
-        connector_id: int,
-        status: str,
-        error_code: str = "NoError",
-        info: str | None = None,
-        vendor_error_code: str | None = None,
-        *,
-        force: bool = False,
-    ) -> None:
+    async def status_notification(self, connector_id: int, status: str, *args: Any, **kwargs: Any) -> None:
         """A connector that becomes Faulted or Unavailable loses its reservation."""
-        await super().status_notification(
-            connector_id, status, error_code, info, vendor_error_code, force=force
-        )
+        await super().status_notification(connector_id, status, *args, **kwargs)
         self.end_removed(connector_id, status)
 
     async def expire_reservations(self) -> None:
