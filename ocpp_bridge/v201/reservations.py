@@ -15,10 +15,15 @@ from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.reservations import ReserveStatus
 from ocpp_bridge.reserving_station import ReservingStation
 from ocpp_bridge.v201.device_model import V201DeviceModel
+from ocpp_bridge.v201.rules import DeviceVariable
 
 
 class V201Reservations(ReservingStation, V201DeviceModel):
     """ReserveNow and CancelReservation: answered at once, the statuses as follow-ups."""
+
+    def device_model(self) -> list[DeviceVariable]:
+        """With ReservationCtrlr.Available (Enabled and NonEvseSpecific are configuration keys)."""
+        return [*super().device_model(), DeviceVariable("ReservationCtrlr", "Available", "true", "boolean")]
 
     def reserve_now(
         self,

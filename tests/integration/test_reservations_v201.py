@@ -154,3 +154,18 @@ async def test_an_evse_made_inoperative_loses_its_reservation_and_says_removed(l
     ]
     (ended,) = recorded(lab, charger, ChargePoint.ReservationEnded)
     assert ended.reason == "Removed"
+
+
+async def test_the_device_model_tells_a_csms_what_reservations_it_takes(lab: Lab) -> None:
+    await boot(lab)
+    names = [("Available", "true"), ("Enabled", "true"), ("NonEvseSpecific", "true")]
+    answer = await lab.csms.call(
+        CS,
+        call.GetVariables(
+            get_variable_data=[
+                {"component": {"name": "ReservationCtrlr"}, "variable": {"name": name}} for name, _ in names
+            ]
+        ),
+    )
+    got = [(r["variable"]["name"], r["attribute_value"]) for r in answer.get_variable_result]
+    assert got == names
