@@ -64,6 +64,9 @@ class ChargePoint(Aggregate):
         self.profiles: dict[int, InstalledProfile] = {}  # charging profile id → where and what for
         self.scheduled_reset: int | None = None  # a Reset OnIdle waiting for EVSE N (0: the station) to idle
         self.reservations: dict[int, Reservation] = {}  # reservation id → what it holds (domain.reservations)
+        self.token_parents: dict[
+            str, str
+        ] = {}  # id tag → the parent / group the CSMS's Authorize answer gave
         self.display_messages: dict[int, DisplayMessage] = {}  # message id → the message (SetDisplayMessage)
 
     @staticmethod
@@ -534,6 +537,17 @@ class ChargePoint(Aggregate):
     @event(ReservationEnded)
     def reservation_ended(self, reservation_id: int, reason: str) -> None:
         self.reservations = without_reservation(self.reservations, reservation_id)
+
+    class TokenParentLearned(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TokenParentLearned")
+        id_tag: str
+        parent_id_tag: str | None
+
+    @event(TokenParentLearned)
+    def token_parent_learned(self, id_tag: str, parent_id_tag: str | None) -> None:
+        """The CSMS's Authorize answer named the tag's parent (1.6) or group (2.0.1), or none any more."""
+        kept = {k: v for k, v in self.token_parents.items() if k != id_tag}
+        self.token_parents = kept if parent_id_tag is None else {**kept, id_tag: parent_id_tag}
 
     class DisplayMessageSet(Aggregate.Event):
         TOPIC = topic("ChargePoint.DisplayMessageSet")

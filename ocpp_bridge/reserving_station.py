@@ -63,6 +63,12 @@ class ReservingStation(Station):
         self.enqueue(follow_up)
         return answer
 
+    def learn_parent(self, id_tag: str, parent_id_tag: str | None) -> None:
+        """What an Authorize answer says the tag's parent (1.6) or group (2.0.1) is, kept on record: a
+        reservation for that parent or group then admits the tag."""
+        if self.cp.token_parents.get(id_tag) != parent_id_tag:
+            self.cp.token_parent_learned(id_tag, parent_id_tag)
+
     def end_removed(self, connector_id: int, status: str) -> list[Reservation]:
         """The reservations a connector's new status ends (Faulted, Unavailable), ended on record."""
         ended = reservations.removed_by_status(self.cp, connector_id, status)

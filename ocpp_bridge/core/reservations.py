@@ -100,9 +100,12 @@ def cancel_answer(cp: ChargePoint, reservation_id: int) -> str:
 
 
 def parent_of(cp: ChargePoint, id_tag: str) -> str | None:
-    """The parent id tag the charger knows for a tag (its local authorization list)."""
+    """The parent id tag (2.0.1: group id token) the charger knows for a tag: from its local
+    authorization list, else from the CSMS's last Authorize answer for it."""
     entry = cp.local_list.get(id_tag)
-    return None if entry is None else entry.parent_id_tag
+    if entry is not None and entry.parent_id_tag is not None:
+        return entry.parent_id_tag
+    return cp.token_parents.get(id_tag)
 
 
 def held_by(reservation: Reservation, id_tag: str, parent_id_tag: str | None) -> bool:
@@ -153,12 +156,26 @@ def reserved_first(cp: ChargePoint, connector_ids: Iterable[int], id_tag: str) -
     return sorted(connector_ids, key=lambda n: not theirs(n))
 
 
-def may_start(cp: ChargePoint, connector_id: int, id_tag: str) -> bool:
+def refusal(cp: ChargePoint, connector_id: int, id_tag: str) -> CommandError | None:
+    """Why this tag may not start on this connector (connector_reserved), or None."""
     try:
         reservation_for_start(cp, connector_id, id_tag)
-    except CommandError:
-        return False
-    return True
+    except CommandError as refused:
+        return refused
+    return None
+
+
+def may_start(cp: ChargePoint, connector_id: int, id_tag: str) -> bool:
+    return refusal(cp, connector_id, id_tag) is None
+
+
+def refuse_before_authorize(cp: ChargePoint, connector_id: int, id_tag: str) -> None:
+    """A start-session's check before the cable goes in: raises connector_reserved when the tag surely
+    may not start here. A reservation for a parent / group whose tag's parent is not known yet waits
+    for the Authorize answer, which may name it (then the start decides)."""
+    if parent_of(cp, id_tag) is None and any(r.parent_id_tag for r in cp.reservations.values()):
+        return
+    reservation_for_start(cp, connector_id, id_tag)
 
 
 UNUSABLE = ("Faulted", "Unavailable")

@@ -69,7 +69,9 @@ class V16Commands(V16Transactions):
         connector_id = self.connector_number(payload)
         guards.no_transaction_running(self.state(connector_id))
         self.ensure_usable(connector_id)
-        reservations.reservation_for_start(self.cp, connector_id, payload.id_tag)  # before the cable goes in
+        reservations.refuse_before_authorize(
+            self.cp, connector_id, payload.id_tag
+        )  # before the cable goes in
         await self.plug(connector_id, payload.power_w)
         ev = self.runtime[connector_id].ev
         if payload.power_w is not None and ev is not None:

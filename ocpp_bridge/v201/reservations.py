@@ -76,6 +76,13 @@ class V201Reservations(ReservingStation, V201DeviceModel):
                     )
                 )
 
+    async def authorize_remote(self, id_tag: str) -> str:
+        """Authorize, learning the token's groupIdToken from the answer (a reservation may be for it)."""
+        response = await self.call(call.Authorize(id_token=self.id_token(id_tag)))
+        info = response.id_token_info
+        self.learn_parent(id_tag, (info.get("group_id_token") or {}).get("id_token"))
+        return str(info["status"])
+
     async def expire_reservations(self) -> None:
         """Each expired reservation ends on record, is reported Expired, and its EVSE is Available."""
         ended = self.end_expired()

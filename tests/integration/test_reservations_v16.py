@@ -173,3 +173,28 @@ async def test_a_fault_on_a_reserved_connector_ends_the_reservation(lab: Lab) ->
     ]
     (ended,) = recorded(lab, charger, ChargePoint.ReservationEnded)
     assert (ended.reservation_id, ended.reason) == (14, "Removed")
+
+
+async def test_a_tag_whose_parent_the_authorize_answer_names_starts_on_a_parents_reservation(
+    lab: Lab,
+) -> None:
+    charger = await booted_charger(lab)
+    lab.csms.behaviour.parent_tags["TAG-C"] = "FLEET"
+    at = mark(lab, CP)
+    fleet = call.ReserveNow(
+        connector_id=1, expiry_date=expiry(lab), id_tag="TAG-R", reservation_id=15, parent_id_tag="FLEET"
+    )
+    assert (await lab.csms.call(CP, fleet)).status == "Accepted"
+    await received(lab, CP, at, ["Status 1 Reserved"])
+
+    at = mark(lab, CP)
+    stranger = await lab.run(charger, StartSession(id_tag="TAG-D", connector_id=1))
+    assert stranger["error"]["code"] == "connector_reserved"  # after its Authorize: no parent named
+    await settled(lab, CP)
+    assert sequence(lab, CP, at) == ["Authorize", "Status 0 Available"]  # Reserved throughout
+
+    at = mark(lab, CP)
+    member = await lab.run(charger, StartSession(id_tag="TAG-C", connector_id=1))
+    assert member["status"] == "completed", member
+    _, start, _ = await received(lab, CP, at, ["Authorize", "StartTransaction", "Status 1 Charging"])
+    assert start.payload["reservation_id"] == 15

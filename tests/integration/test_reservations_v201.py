@@ -169,3 +169,27 @@ async def test_the_device_model_tells_a_csms_what_reservations_it_takes(lab: Lab
     )
     got = [(r["variable"]["name"], r["attribute_value"]) for r in answer.get_variable_result]
     assert got == names
+
+
+async def test_a_token_of_the_reservations_group_starts_there(lab: Lab) -> None:
+    charger = await boot(lab)
+    lab.csms.behaviour.parent_tags["TAG-C"] = "FLEET"
+    at = mark(lab)
+    fleet = call.ReserveNow(
+        id=16,
+        expiry_date_time=iso(lab.clock.now() + timedelta(hours=1)),
+        id_token=token("TAG-R"),
+        evse_id=1,
+        group_id_token={"id_token": "FLEET", "type": "Central"},
+    )
+    assert (await lab.csms.call(CS, fleet)).status == "Accepted"
+    await until(lab, lambda: "Status:1:Reserved" in story(lab, at))
+
+    stranger = await lab.run(charger, StartSession(id_tag="TAG-D", evse_id=1))
+    assert stranger["error"]["code"] == "connector_reserved"
+    assert lab.station(charger).cp.connectors[1].transaction_id is None  # ended, the cable out again
+    at = mark(lab)
+    member = await lab.run(charger, StartSession(id_tag="TAG-C", evse_id=1))
+    assert member["status"] == "completed", member
+    events = [m.payload for m in since(lab, at) if m.action == "TransactionEvent"]
+    assert [e.get("reservation_id") for e in events if e.get("id_token")] == [16]

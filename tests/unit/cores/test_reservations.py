@@ -202,3 +202,19 @@ def test_a_connector_that_becomes_unusable_loses_its_reservation(status: str) ->
     for n in (1, 2):  # no connector left: the charger-wide one goes too
         cp.status_changed(n, status, "NoError", None, None)
     assert reservations.removed_by_status(cp, 2, status) == [cp.reservations[6]]
+
+
+def test_a_parent_the_csms_named_in_an_authorize_answer_admits_the_tag() -> None:
+    cp = reserved(charge_point(), reservation(reservation_id=5, id_tag="TAG-A", parent_id_tag="FLEET"))
+    reservations.refuse_before_authorize(cp, 1, "TAG-C")  # its parent is not known yet: Authorize decides
+    refused(cp, 1, "TAG-C")
+    cp.token_parent_learned("TAG-C", "FLEET")
+    assert reservations.reservation_for_start(cp, 1, "TAG-C") == cp.reservations[5]
+    cp.token_parent_learned("TAG-C", None)  # a later answer without a parent
+    assert reservations.refusal(cp, 1, "TAG-C") is not None
+
+
+def test_without_a_parent_in_play_a_stranger_is_refused_before_the_cable_goes_in() -> None:
+    cp = reserved(charge_point(), reservation(reservation_id=5, id_tag="TAG-A"))
+    with pytest.raises(CommandError):
+        reservations.refuse_before_authorize(cp, 1, "TAG-B")
