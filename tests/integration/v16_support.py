@@ -135,7 +135,6 @@ async def settled(lab: Lab, identity: str) -> None:
 
 async def ledger_until(lab: Lab, check: Callable[[], T | None], timeout: float = 10.0) -> T:
     """Re-check each time the ledger moves (through the read models' position) until `check` answers."""
-
     def wait() -> T | None:
         return lab.ctx.read.wait_until("commands", check, timeout)
 
