@@ -16,7 +16,7 @@ from domain.clock import iso
 from domain.commands import StartSession
 from gateway.context import Context
 from tests.integration.test_bridge_v201 import CS, boot, mark, since, story, until
-from tests.integration.v16_support import ledger_answers, recorded
+from tests.integration.v16_support import ledger_answers, ledger_until, offline, recorded
 from tests.lab import Lab, running_lab
 
 
@@ -193,3 +193,21 @@ async def test_a_token_of_the_reservations_group_starts_there(lab: Lab) -> None:
     assert member["status"] == "completed", member
     events = [m.payload for m in since(lab, at) if m.action == "TransactionEvent"]
     assert [e.get("reservation_id") for e in events if e.get("id_token")] == [16]
+
+
+async def test_a_reservation_that_expires_offline_is_available_at_the_next_boot(lab: Lab) -> None:
+    lab.bridge.station_settings.online_wait = 0.2
+    charger = await boot(lab)
+    at = mark(lab)
+    # Five simulated minutes: 3 s of real time, long enough to be offline before it expires.
+    assert (await lab.csms.call(CS, reserve(lab, 17, evse_id=1, seconds=300))).status == "Accepted"
+    await until(lab, lambda: "Status:1:Reserved" in story(lab, at))
+    port = lab.csms.port
+    await lab.csms.stop()
+    await offline(lab, charger)
+    await ledger_until(lab, lambda: recorded(lab, charger, ChargePoint.ReservationEnded) or None)
+    at = mark(lab)
+    await lab.csms.start(port=port)
+    await until(lab, lambda: "Status:1:Available" in story(lab, at))
+    assert lab.csms.messages(CS, "ReservationStatusUpdate") == []  # not kept offline
+    assert recorded(lab, charger, ChargePoint.ReservationEnded)[0].reason == "Expired"
