@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocpp.v16 import call
-
 from domain.reservations import Reservation
 from ocpp_bridge.core import reservations
 from ocpp_bridge.core.reservations import ReserveStatus
-from ocpp_bridge.reserving_station import ReservingStation
+from ocpp_bridge.runtime.reservations import ReservingStation
 from ocpp_bridge.v16.csms_calls import V16CsmsCalls
 
 
@@ -51,11 +49,9 @@ class V16Reservations(ReservingStation, V16CsmsCalls):
         await super().status_notification(connector_id, status, *args, **kwargs)
         self.end_removed(connector_id, status)
 
-    async def authorize_remote(self, id_tag: str) -> str:
-        """Authorize, learning the tag's parentIdTag from the answer (a reservation may be for it)."""
-        response = await self.call(call.Authorize(id_tag=id_tag))
-        self.learn_parent(id_tag, response.id_tag_info.get("parent_id_tag"))
-        return str(response.id_tag_info["status"])
+    def authorized_status(self, answer: Any) -> str:
+        self.note_parent(answer.id_tag_info.get("parent_id_tag"))
+        return super().authorized_status(answer)
 
     async def expire_reservations(self) -> None:
         await self.report_reservations([r.connector_id for r in self.end_expired()])

@@ -10,7 +10,7 @@ from typing import Any
 from ocpp.v201 import call
 
 from domain.clock import iso
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201 import customer_information as customers
 from ocpp_bridge.v201 import display_messages as displays
 from ocpp_bridge.v201.device_model import V201DeviceModel

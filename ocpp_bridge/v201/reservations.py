@@ -13,7 +13,7 @@ from domain.reservations import Reservation
 from ocpp_bridge.core import reservations
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.reservations import ReserveStatus
-from ocpp_bridge.reserving_station import ReservingStation
+from ocpp_bridge.runtime.reservations import ReservingStation
 from ocpp_bridge.v201.device_model import V201DeviceModel
 from ocpp_bridge.v201.rules import DeviceVariable
 
@@ -76,12 +76,9 @@ class V201Reservations(ReservingStation, V201DeviceModel):
                     )
                 )
 
-    async def authorize_remote(self, id_tag: str) -> str:
-        """Authorize, learning the token's groupIdToken from the answer (a reservation may be for it)."""
-        response = await self.call(call.Authorize(id_token=self.id_token(id_tag)))
-        info = response.id_token_info
-        self.learn_parent(id_tag, (info.get("group_id_token") or {}).get("id_token"))
-        return str(info["status"])
+    def authorized_status(self, answer: Any) -> str:
+        self.note_parent((answer.id_token_info.get("group_id_token") or {}).get("id_token"))
+        return super().authorized_status(answer)
 
     async def expire_reservations(self) -> None:
         """Each expired reservation ends on record, is reported Expired, and its EVSE is Available."""

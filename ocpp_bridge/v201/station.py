@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.commands import (
     CommandType,
 )
-from ocpp_bridge.station import SHARED_COMMANDS
+from ocpp_bridge.runtime.station import SHARED_COMMANDS
 from ocpp_bridge.v201.customer_calls import V201CustomerCalls
 from ocpp_bridge.v201.reservations import V201Reservations
 

@@ -15,7 +15,7 @@ from domain.chargepoint import ChargePoint
 from domain.clock import iso
 from domain.commands import ClearFault, InjectFault, PlugConnector, StartSession
 from gateway.context import Context
-from ocpp_bridge import configuration
+from ocpp_bridge.core import configuration
 from tests.integration.v16_support import (
     booted_charger,
     ledger_answers,

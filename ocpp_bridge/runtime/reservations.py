@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.reservations import Reservation, ReservationEnd
 from ocpp_bridge.core import reservations
-from ocpp_bridge.station import FollowUp, Station
+from ocpp_bridge.runtime.station import FollowUp, Station
 
 
 class ReservingStation(Station):
@@ -25,6 +25,7 @@ class ReservingStation(Station):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reservations_changed = asyncio.Event()
+        self._parent_answered: tuple[str | None] | None = None  # what the last Authorize answer named
 
     def start(self) -> None:
         super().start()
@@ -63,11 +64,23 @@ class ReservingStation(Station):
         self.enqueue(follow_up)
         return answer
 
-    def learn_parent(self, id_tag: str, parent_id_tag: str | None) -> None:
-        """What an Authorize answer says the tag's parent (1.6) or group (2.0.1) is, kept on record: a
-        reservation for that parent or group then admits the tag."""
-        if self.cp.token_parents.get(id_tag) != parent_id_tag:
-            self.cp.token_parent_learned(id_tag, parent_id_tag)
+    def note_parent(self, parent_id_tag: str | None) -> None:
+        """The parent (1.6 parentIdTag) or group (2.0.1 groupIdToken) the CSMS's Authorize answer named
+        (each version's authorized_status tells it)."""
+        self._parent_answered = (parent_id_tag,)
+
+    async def authorize_tag(self, id_tag: str) -> str:
+        """Authorize as ever, and keep on record the parent or group the CSMS's answer names (if it
+        answered): a reservation for that parent or group then admits the tag."""
+        self._parent_answered = None
+        status = await super().authorize_tag(id_tag)
+        if (
+            self._parent_answered is not None
+            and self.cp.token_parents.get(id_tag) != self._parent_answered[0]
+        ):
+            self.cp.token_parent_learned(id_tag, self._parent_answered[0])
+            self.record()
+        return status
 
     def end_removed(self, connector_id: int, status: str) -> list[Reservation]:
         """The reservations a connector's new status ends (Faulted, Unavailable), ended on record."""
