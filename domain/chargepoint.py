@@ -17,8 +17,10 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregates import topic
 from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
+from domain.display_messages import DisplayMessage
 from domain.ids import charge_point_id
 from domain.outcomes import Outcome
+from domain.reservations import Reservation, with_reservation, without_reservation
 
 
 class ChargePoint(Aggregate):
@@ -61,6 +63,11 @@ class ChargePoint(Aggregate):
         ] = {}  # idToken → the type the CSMS gave it (remote start, local list)
         self.profiles: dict[int, InstalledProfile] = {}  # charging profile id → where and what for
         self.scheduled_reset: int | None = None  # a Reset OnIdle waiting for EVSE N (0: the station) to idle
+        self.reservations: dict[int, Reservation] = {}  # reservation id → what it holds (domain.reservations)
+        self.token_parents: dict[
+            str, str
+        ] = {}  # id tag → the parent / group the CSMS's Authorize answer gave
+        self.display_messages: dict[int, DisplayMessage] = {}  # message id → the message (SetDisplayMessage)
 
     @staticmethod
     def create_id(charger_id: UUID, tenant: str, identity: str, connector_count: int) -> UUID:
@@ -521,6 +528,70 @@ class ChargePoint(Aggregate):
     def reset_scheduled(self, evse_id: int | None) -> None:
         """A Reset OnIdle waits for EVSE N (0: the station) to be idle (None: it is carried out)."""
         self.scheduled_reset = evse_id
+
+    class ReservationMade(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ReservationMade")
+        reservation: Reservation
+
+    @event(ReservationMade)
+    def reservation_made(self, reservation: Reservation) -> None:
+        self.reservations = with_reservation(self.reservations, reservation)
+
+    class ReservationEnded(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ReservationEnded")
+        reservation_id: int
+        reason: str  # domain.reservations.ReservationEnd
+
+    @event(ReservationEnded)
+    def reservation_ended(self, reservation_id: int, reason: str) -> None:
+        self.reservations = without_reservation(self.reservations, reservation_id)
+
+    class TokenParentLearned(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TokenParentLearned")
+        id_tag: str
+        parent_id_tag: str | None
+
+    @event(TokenParentLearned)
+    def token_parent_learned(self, id_tag: str, parent_id_tag: str | None) -> None:
+        """The CSMS's Authorize answer named the tag's parent (1.6) or group (2.0.1), or none any more."""
+        kept = {k: v for k, v in self.token_parents.items() if k != id_tag}
+        self.token_parents = kept if parent_id_tag is None else {**kept, id_tag: parent_id_tag}
+
+    class DisplayMessageSet(Aggregate.Event):
+        TOPIC = topic("ChargePoint.DisplayMessageSet")
+        message: DisplayMessage
+
+    @event(DisplayMessageSet)
+    def display_message_set(self, message: DisplayMessage) -> None:
+        """A new message, or one that replaces the message with its id."""
+        self.display_messages = {**self.display_messages, message.message_id: message}
+
+    class DisplayMessageCleared(Aggregate.Event):
+        TOPIC = topic("ChargePoint.DisplayMessageCleared")
+        message_id: int
+
+    @event(DisplayMessageCleared)
+    def display_message_cleared(self, message_id: int) -> None:
+        self.display_messages = {k: v for k, v in self.display_messages.items() if k != message_id}
+
+    class CustomerDataCleared(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CustomerDataCleared")
+        id_tag: str
+
+    @event(CustomerDataCleared)
+    def customer_data_cleared(self, id_tag: str) -> None:
+        """CustomerInformation clear: the token leaves the authorization cache and the local list."""
+        self.auth_cache = {k: v for k, v in self.auth_cache.items() if k != id_tag}
+        self.local_list = {k: v for k, v in self.local_list.items() if k != id_tag}
+
+    class CostUpdated(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CostUpdated")
+        transaction_id: str
+        total_cost: float
+
+    @event(CostUpdated)
+    def cost_updated(self, transaction_id: str, total_cost: float) -> None:
+        pass  # what the CSMS told the driver it costs so far: an observation, not the charger's state
 
     # --- transaction messages waiting for delivery ----------------------------------------------
 

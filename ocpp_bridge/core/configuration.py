@@ -88,7 +88,7 @@ KEYS: dict[str, Key] = {
         Key("NumberOfConnectors", "1", "int", readonly=True),
         Key(
             "SupportedFeatureProfiles",
-            "Core,LocalAuthListManagement,SmartCharging,RemoteTrigger",
+            "Core,LocalAuthListManagement,SmartCharging,RemoteTrigger,Reservation",
             "csl",
             readonly=True,
         ),
@@ -128,6 +128,15 @@ KEYS: dict[str, Key] = {
             variable="ItemsPerMessage",
         ),
         Key("MessageTimeout", "30", "int", component="OCPPCommCtrlr", variable="MessageTimeout"),
+        # Reservations (ocpp_bridge.core.reservations): writable, so a CSMS can be tested against both.
+        Key("ReservationEnabled", "true", "bool", component="ReservationCtrlr", variable="Enabled"),
+        Key(
+            "ReserveConnectorZeroSupported",
+            "true",
+            "bool",
+            component="ReservationCtrlr",
+            variable="NonEvseSpecific",
+        ),
         # Ours (a vendor key, not in the 2.0.1 device model): how many seconds a Reset keeps the charger
         # offline before it connects and boots again. A few seconds: at the test suite's clock speed, 50 ms.
         Key("RebootDuration", str(REBOOT_SECONDS), "int"),

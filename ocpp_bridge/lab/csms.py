@@ -72,6 +72,8 @@ class Behaviour:
     # action → how many of its next calls are answered CALLERROR InternalError (counts down): a CSMS that
     # fails to process a message, as CitrineOS did with a TransactionEvent.
     failing_actions: dict[str, int] = field(default_factory=dict)
+    # tag → its parent (1.6 parentIdTag) or group (2.0.1 groupIdToken), told in the Authorize answer
+    parent_tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,10 @@ class Csms16(_Handlers, Csms16Base):
     @on(Action16.authorize)
     async def on_authorize(self, **payload: Any) -> result16.Authorize:
         await self._seen("Authorize", payload)
-        return result16.Authorize(id_tag_info={"status": self.csms.tag_status(payload["id_tag"])})
+        info = {"status": self.csms.tag_status(payload["id_tag"])}
+        if parent := self.csms.behaviour.parent_tags.get(payload["id_tag"]):
+            info["parent_id_tag"] = parent
+        return result16.Authorize(id_tag_info=info)
 
     @on(Action16.start_transaction)
     async def on_start(self, **payload: Any) -> result16.StartTransaction:
@@ -221,7 +226,12 @@ class Csms201(_Handlers, Csms201Base):
     @on(Action201.authorize)
     async def on_authorize(self, **payload: Any) -> result201.Authorize:
         await self._seen("Authorize", payload)
-        return result201.Authorize(id_token_info=self._token(payload))
+        info = self._token(payload)
+        if info is not None and (
+            group := self.csms.behaviour.parent_tags.get(payload["id_token"]["id_token"])
+        ):
+            info["group_id_token"] = {"id_token": group, "type": "Central"}
+        return result201.Authorize(id_token_info=info)
 
     @on(Action201.transaction_event)
     async def on_transaction_event(self, **payload: Any) -> result201.TransactionEvent:
@@ -267,6 +277,21 @@ class Csms201(_Handlers, Csms201Base):
     async def on_report_charging_profiles(self, **payload: Any) -> result201.ReportChargingProfiles:
         await self._seen("ReportChargingProfiles", payload)
         return result201.ReportChargingProfiles()
+
+    @on(Action201.reservation_status_update)
+    async def on_reservation_status_update(self, **payload: Any) -> result201.ReservationStatusUpdate:
+        await self._seen("ReservationStatusUpdate", payload)
+        return result201.ReservationStatusUpdate()
+
+    @on(Action201.notify_display_messages)
+    async def on_notify_display_messages(self, **payload: Any) -> result201.NotifyDisplayMessages:
+        await self._seen("NotifyDisplayMessages", payload)
+        return result201.NotifyDisplayMessages()
+
+    @on(Action201.notify_customer_information)
+    async def on_notify_customer_information(self, **payload: Any) -> result201.NotifyCustomerInformation:
+        await self._seen("NotifyCustomerInformation", payload)
+        return result201.NotifyCustomerInformation()
 
 
 class Csms:

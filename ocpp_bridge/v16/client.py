@@ -137,9 +137,25 @@ class V16Client(OcppChargePoint):
         return call_result.DataTransfer(status="Accepted", data=data)
 
     @on(Action.reserve_now)
-    def on_reserve_now(self, **_: Any) -> call_result.ReserveNow:
-        return call_result.ReserveNow(status="Rejected")
+    def on_reserve_now(
+        self,
+        connector_id: int,
+        expiry_date: str,
+        id_tag: str,
+        reservation_id: int,
+        call_unique_id: str,
+        parent_id_tag: str | None = None,
+        **_: Any,
+    ) -> call_result.ReserveNow:
+        status = self.station.reserve_now(
+            connector_id, expiry_date, id_tag, reservation_id, parent_id_tag, call_unique_id
+        )
+        return call_result.ReserveNow(status=status)
 
     @on(Action.cancel_reservation)
-    def on_cancel_reservation(self, **_: Any) -> call_result.CancelReservation:
-        return call_result.CancelReservation(status="Rejected")
+    def on_cancel_reservation(
+        self, reservation_id: int, call_unique_id: str, **_: Any
+    ) -> call_result.CancelReservation:
+        return call_result.CancelReservation(
+            status=self.station.cancel_reservation(reservation_id, call_unique_id)
+        )

@@ -5,6 +5,7 @@ ChangeAvailability, ...) are in csms_calls.py."""
 from __future__ import annotations
 
 from domain.chargepoint import ChargePoint
+from ocpp_bridge.core import reservations
 
 TRIGGERABLE = frozenset(
     {
@@ -18,14 +19,17 @@ TRIGGERABLE = frozenset(
 )
 
 
-def remote_start_target(cp: ChargePoint, requested: int | None) -> int | None:
+def remote_start_target(cp: ChargePoint, requested: int | None, id_tag: str | None = None) -> int | None:
     """The connector a RemoteStartTransaction starts on (the one asked for, else the first free one), or
-    None: Rejected. Free: no transaction, no fault of its own or of the charger, operative."""
+    None: Rejected. Free: no transaction, no fault of its own or of the charger, operative, and not
+    reserved for another id tag than `id_tag` (ocpp_bridge.core.reservations)."""
     if cp.charger_fault:
         return None
-    for n in [requested] if requested else list(cp.connectors):
+    candidates = [requested] if requested else list(cp.connectors)
+    for n in candidates if id_tag is None else reservations.reserved_first(cp, candidates, id_tag):
         state = cp.connectors.get(n)
-        if state and state.transaction_id is None and state.fault is None and state.operative:
+        free = state and state.transaction_id is None and state.fault is None and state.operative
+        if free and (id_tag is None or reservations.may_start(cp, n, id_tag)):
             return n
     return None
 

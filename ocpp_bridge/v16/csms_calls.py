@@ -22,7 +22,7 @@ class V16CsmsCalls(V16Commands):
     def remote_start(
         self, id_tag: str, connector_id: int | None, charging_profile: dict[str, Any] | None, message_id: str
     ) -> str:
-        target = answers.remote_start_target(self.cp, connector_id)
+        target = answers.remote_start_target(self.cp, connector_id, id_tag)
         if target is None:
             return "Rejected"
         if charging_profile:  # a TxProfile for the transaction about to start (Rejected: no start)

@@ -40,14 +40,18 @@ def transaction_status(state: ConnectorState, ev: EvModel | None, power_w: float
     return "Charging"
 
 
-def resting_status(state: ConnectorState, ev: EvModel | None, power_w: float) -> str:
+def resting_status(
+    state: ConnectorState, ev: EvModel | None, power_w: float, *, reserved: bool = False
+) -> str:
     """The status a connector shows when no fault overrides it: its transaction's, Unavailable
-    (ChangeAvailability), Finishing (a transaction ended, the cable still in), Preparing (cable in, no
-    transaction yet) or Available."""
+    (ChangeAvailability), Reserved (ReserveNow, until its holder starts), Finishing (a transaction ended,
+    the cable still in), Preparing (cable in, no transaction yet) or Available."""
     if state.transaction_id is not None:
         return transaction_status(state, ev, power_w)
     if not state.operative:
         return "Unavailable"
+    if reserved:
+        return "Reserved"
     if state.plugged:
         return "Finishing" if state.finishing else "Preparing"
     return "Available"

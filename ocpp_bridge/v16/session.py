@@ -13,6 +13,7 @@ from domain.protocol import OcppVersion
 from infra import patches
 from ocpp_bridge.core import boot, guards
 from ocpp_bridge.core.meter import Reading
+from ocpp_bridge.core.reservations import reservation_on
 from ocpp_bridge.runtime.connection import RecordingConnection
 from ocpp_bridge.runtime.smart_charging import SmartChargingStation
 from ocpp_bridge.v16 import rules
@@ -118,7 +119,8 @@ class V16Session(SmartChargingStation):
 
     def resting_status(self, connector_id: int) -> str:
         runtime = self.runtime[connector_id]
-        return rules.resting_status(self.state(connector_id), runtime.ev, runtime.power_w)
+        reserved = reservation_on(self.cp.reservations.values(), connector_id) is not None
+        return rules.resting_status(self.state(connector_id), runtime.ev, runtime.power_w, reserved=reserved)
 
     def ensure_usable(self, connector_id: int) -> None:
         guards.usable(self.cp, self.state(connector_id))

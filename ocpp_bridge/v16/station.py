@@ -6,11 +6,13 @@ from domain.commands import (
     CommandType,
 )
 from ocpp_bridge.runtime.station import SHARED_COMMANDS
+from ocpp_bridge.v16.reservations import V16Reservations
 from ocpp_bridge.v16.smart_charging import V16SmartCharging
 
 
-class V16Station(V16SmartCharging):
-    """An OCPP 1.6 charge point: session, transactions, commands, CSMS calls and smart charging."""
+class V16Station(V16SmartCharging, V16Reservations):
+    """An OCPP 1.6 charge point: session, transactions, commands, CSMS calls, smart charging and
+    reservations."""
 
 
 # Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every

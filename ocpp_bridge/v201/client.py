@@ -157,6 +157,74 @@ class V201Client(OcppChargePoint):
             return call_result.DataTransfer(status="UnknownVendorId")
         return call_result.DataTransfer(status="Accepted", data=data)
 
+    @on(Action.reserve_now)
+    def on_reserve_now(
+        self,
+        id: int,
+        expiry_date_time: str,
+        id_token: dict[str, Any],
+        call_unique_id: str,
+        evse_id: int | None = None,
+        connector_type: str | None = None,
+        group_id_token: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> call_result.ReserveNow:
+        status = self.station.reserve_now(
+            id, expiry_date_time, id_token, evse_id, connector_type, group_id_token, call_unique_id
+        )
+        return call_result.ReserveNow(status=status)
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(
+        self, reservation_id: int, call_unique_id: str, **_: Any
+    ) -> call_result.CancelReservation:
+        return call_result.CancelReservation(
+            status=self.station.cancel_reservation(reservation_id, call_unique_id)
+        )
+
+    @on(Action.set_display_message)
+    def on_set_display_message(self, message: dict[str, Any], **_: Any) -> call_result.SetDisplayMessage:
+        return call_result.SetDisplayMessage(status=self.station.set_display_message(message))
+
+    @on(Action.get_display_messages)
+    def on_get_display_messages(
+        self,
+        request_id: int,
+        call_unique_id: str,
+        id: list[int] | None = None,
+        priority: str | None = None,
+        state: str | None = None,
+        **_: Any,
+    ) -> call_result.GetDisplayMessages:
+        status = self.station.get_display_messages(request_id, id, priority, state, call_unique_id)
+        return call_result.GetDisplayMessages(status=status)
+
+    @on(Action.clear_display_message)
+    def on_clear_display_message(self, id: int, **_: Any) -> call_result.ClearDisplayMessage:
+        return call_result.ClearDisplayMessage(status=self.station.clear_display_message(id))
+
+    @on(Action.customer_information)
+    def on_customer_information(
+        self,
+        request_id: int,
+        report: bool,
+        clear: bool,
+        call_unique_id: str,
+        id_token: dict[str, Any] | None = None,
+        customer_identifier: str | None = None,
+        customer_certificate: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> call_result.CustomerInformation:
+        status = self.station.customer_information(
+            request_id, report, clear, id_token, customer_identifier, customer_certificate, call_unique_id
+        )
+        return call_result.CustomerInformation(status=status)
+
+    @on(Action.cost_updated)
+    def on_cost_updated(self, total_cost: float, transaction_id: str, **_: Any) -> call_result.CostUpdated:
+        self.station.cost_updated(total_cost, transaction_id)
+        return call_result.CostUpdated()
+
     @on(Action.get_transaction_status)
     def on_get_transaction_status(
         self, transaction_id: str | None = None, **_: Any

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.chargepoint import ChargePoint
+from ocpp_bridge.core import reservations
 from ocpp_bridge.v201.rules import authorized_transaction
 
 
@@ -36,15 +37,28 @@ def startable(cp: ChargePoint, connector_id: int) -> bool:
 
 
 def request_start_target(
-    cp: ChargePoint, evse_id: int | None, charging_profile: dict[str, Any] | None, *, online: bool
+    cp: ChargePoint,
+    evse_id: int | None,
+    charging_profile: dict[str, Any] | None,
+    *,
+    online: bool,
+    id_tag: str | None = None,
 ) -> int | None:
     """The EVSE a RequestStartTransaction goes to, or None: Rejected (offline, a profile that is not a
-    TxProfile, nowhere to start). An EV already waiting for authorization (plugged in first) goes first."""
+    TxProfile, nowhere to start). An EV already waiting for authorization (plugged in first) goes first;
+    an EVSE reserved for another token than `id_tag` is no place to start, the token's own reserved one
+    comes before the others (ocpp_bridge.core.reservations)."""
     if not online:
         return None
     if charging_profile is not None and charging_profile.get("charging_profile_purpose") != "TxProfile":
         return None
     candidates = [n for n in ([evse_id] if evse_id is not None else list(cp.connectors)) if startable(cp, n)]
+    if id_tag is not None:
+        candidates = [
+            n
+            for n in reservations.reserved_first(cp, candidates, id_tag)
+            if reservations.may_start(cp, n, id_tag)
+        ]
     waiting = [n for n in candidates if cp.connectors[n].transaction_id is not None]
     idle = [n for n in candidates if cp.connectors[n].transaction_id is None]
     chosen = waiting or idle

@@ -25,7 +25,10 @@ class V201CsmsCalls(V201Commands):
         charging_profile: dict[str, Any] | None,
         message_id: str,
     ) -> tuple[str, str | None]:
-        target = answers.request_start_target(self.cp, evse_id, charging_profile, online=self.online.is_set())
+        tag = str(id_token["id_token"])
+        target = answers.request_start_target(
+            self.cp, evse_id, charging_profile, online=self.online.is_set(), id_tag=tag
+        )
         if target is None:
             return "Rejected", None
         if charging_profile is not None:  # a TxProfile for the transaction it starts (Rejected: no start)
@@ -35,7 +38,6 @@ class V201CsmsCalls(V201Commands):
             if rejection is not None:
                 return "Rejected", None
             self.adopt_profiles(store)
-        tag = str(id_token["id_token"])
         self.token_type_used(tag, str(id_token["type"]))
         self.record()
 

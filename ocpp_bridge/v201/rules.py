@@ -10,6 +10,7 @@ from domain.chargepoint import ChargePoint
 from domain.connector_state import ConnectorState
 from ocpp_bridge.core import configuration
 from ocpp_bridge.core.meter import EvModel
+from ocpp_bridge.core.reservations import reservation_on
 
 FIRMWARE = "ocpp-ledger 0.1"
 TOKEN_TYPE = "ISO14443"  # noqa: S105 - the idToken type of a local RFID card
@@ -136,7 +137,10 @@ def connector_status(cp: ChargePoint, state: ConnectorState) -> tuple[str, str]:
         return "Faulted", fault
     if not state.operative:
         return "Unavailable", "NoError"
-    return ("Occupied" if state.plugged else "Available"), "NoError"
+    if state.plugged:
+        return "Occupied", "NoError"
+    reserved = reservation_on(cp.reservations.values(), state.connector_id) is not None
+    return ("Reserved" if reserved else "Available"), "NoError"
 
 
 def authorized_transaction(state: ConnectorState) -> bool:

@@ -6,13 +6,15 @@ from domain.commands import (
     CommandType,
 )
 from ocpp_bridge.runtime.station import SHARED_COMMANDS
+from ocpp_bridge.v201.customer_calls import V201CustomerCalls
 from ocpp_bridge.v201.device_model import V201DeviceModel
+from ocpp_bridge.v201.reservations import V201Reservations
 from ocpp_bridge.v201.smart_charging import V201SmartCharging
 
 
-class V201Station(V201SmartCharging, V201DeviceModel):
+class V201Station(V201SmartCharging, V201Reservations, V201CustomerCalls, V201DeviceModel):
     """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, smart charging,
-    device model."""
+    reservations, display messages and customer information, device model."""
 
 
 # Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every

@@ -11,7 +11,8 @@ from ocpp.v201 import call
 
 from domain.clock import iso
 from domain.failures import FailureCode
-from ocpp_bridge.core import guards
+from domain.reservations import ReservationEnd
+from ocpp_bridge.core import guards, reservations
 from ocpp_bridge.core.effects import Answered
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.meter import Reading
@@ -95,6 +96,7 @@ class V201Transactions(V201Session):
         id_token: dict[str, str] | None = None,
         remote_start_id: int | None = None,
         meter: dict[str, Any] | None = None,
+        reservation_id: int | None = None,
     ) -> Any:
         """One TransactionEvent with the next seqNo; the caller holds tx_lock. The answer, or None when it
         was queued: offline (flagged offline), behind queued ones, or because its try failed (it is retried
@@ -122,6 +124,7 @@ class V201Transactions(V201Session):
             offline=True if not self.online.is_set() else None,
             evse={"id": connector_id, "connector_id": 1},
             id_token=id_token,
+            reservation_id=reservation_id,
         )
         # Behind queued events it waits its turn: the CSMS gets a transaction's events in seqNo order. One
         # cut off during the call may have arrived: it is sent again, and the CSMS dedups by seqNo.
@@ -135,6 +138,7 @@ class V201Transactions(V201Session):
         *,
         id_token: dict[str, str] | None = None,
         remote_start_id: int | None = None,
+        reservation_id: int | None = None,
     ) -> tuple[str, Any]:
         """Start a transaction (TransactionEvent Started); the caller holds tx_lock."""
         reading = self.settle(connector_id)
@@ -159,6 +163,7 @@ class V201Transactions(V201Session):
             id_token=id_token,
             remote_start_id=remote_start_id,
             meter=self.meter_value(reading, "Transaction.Begin", [ENERGY]),
+            reservation_id=reservation_id,
         )
         return transaction_id, response
 
@@ -236,15 +241,29 @@ class V201Transactions(V201Session):
         async with self.tx_lock:
             state = self.state(connector_id)
             token = self.id_token(id_tag)
+            reservation = reservations.reservation_for_start(self.cp, connector_id, id_tag)  # or refused
+            held = None if reservation is None else reservation.reservation_id
             if state.transaction_id is None:
                 transaction_id, response = await self._start(
-                    connector_id, trigger, id_token=token, remote_start_id=remote_start_id
+                    connector_id,
+                    trigger,
+                    id_token=token,
+                    remote_start_id=remote_start_id,
+                    reservation_id=held,
                 )
             else:
                 transaction_id = state.transaction_id
                 response = await self._send(
-                    connector_id, "Updated", trigger, id_token=token, remote_start_id=remote_start_id
+                    connector_id,
+                    "Updated",
+                    trigger,
+                    id_token=token,
+                    remote_start_id=remote_start_id,
+                    reservation_id=held,
                 )
+            if held is not None:  # its holder started: the reservation has done its job
+                self.cp.reservation_ended(held, ReservationEnd.USED.value)
+                await self.refresh_status(connector_id)  # no longer Reserved
             info = None if response is None else response.id_token_info
             status = known_status if info is None else str(info["status"])
             self.cp.transaction_authorized(
