@@ -5,7 +5,9 @@ change, and a change to some keys only takes effect after a reboot."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
+
+from ocpp_bridge.core.certificates.store import SECURITY_KEYS
 
 Kind = Literal["int", "bool", "csl", "str"]
 REBOOT_SECONDS = 5  # RebootDuration's default
@@ -131,6 +133,11 @@ KEYS: dict[str, Key] = {
         Key("RebootDuration", str(REBOOT_SECONDS), "int"),
     )
 }
+# The 1.6 security whitepaper's keys, 2.0.1 SecurityCtrlr (ocpp_bridge.core.certificates.store).
+KEYS.update(
+    (name, Key(name, default, cast(Kind, kind), readonly, component=component, variable=variable))
+    for name, default, kind, readonly, component, variable in SECURITY_KEYS
+)
 BY_VARIABLE: dict[tuple[str, str], Key] = {
     (k.component, k.variable): k for k in KEYS.values() if k.component and k.variable
 }

@@ -265,6 +265,10 @@ class Station(ABC):
 
     # --- connection ------------------------------------------------------------------------------------
 
+    def tls_identity(self) -> tuple[tuple[str, str] | None, str]:
+        """Security profile 3: our client certificate (chain, key) if we have one, and the trusted roots."""
+        return None, ""
+
     async def _connection_loop(self) -> None:
         attempt = 0
         while True:
@@ -279,7 +283,8 @@ class Station(ABC):
                     open_timeout=self.settings.connect_timeout,
                     ping_interval=None,
                     max_size=2**22,
-                    **connect_options(self.charger.settings, self.identity),  # TLS, security profile 1/2
+                    # TLS, security profiles 1-3
+                    **connect_options(self.charger.settings, self.identity, *self.tls_identity()),
                 ) as ws:
                     attempt = 0
                     self.connection = RecordingConnection(ws, self.record_frame, self.schema_version)

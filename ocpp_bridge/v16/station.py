@@ -6,11 +6,12 @@ from domain.commands import (
     CommandType,
 )
 from ocpp_bridge.station import SHARED_COMMANDS
+from ocpp_bridge.station_certificates import StationCertificates
 from ocpp_bridge.v16.csms_calls import V16CsmsCalls
 
 
-class V16Station(V16CsmsCalls):
-    """An OCPP 1.6 charge point: session, transactions, commands and CSMS calls."""
+class V16Station(StationCertificates, V16CsmsCalls):
+    """An OCPP 1.6 charge point: session, transactions, commands, CSMS calls and certificates."""
 
 
 # Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every

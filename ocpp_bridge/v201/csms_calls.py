@@ -8,13 +8,22 @@ from typing import Any
 
 from ocpp.v201 import call
 
+from ocpp_bridge.core.certificates.keys import SigningUse
 from ocpp_bridge.station import FollowUp
 from ocpp_bridge.v201.commands import V201Commands
 from ocpp_bridge.v201.rules import limit_watts
 
+# TriggerMessage of a new key and SignCertificate (2.0.1 A02/A03): its certificate's use.
+SIGN_TRIGGERS = {
+    "SignChargingStationCertificate": SigningUse.CHARGING_STATION,
+    "SignV2GCertificate": SigningUse.V2G,
+}
+
 
 class V201CsmsCalls(V201Commands):
     """Answers to CSMS-initiated calls: immediate, with follow-ups through the intent worker."""
+
+    trigger_signing: Callable[[SigningUse, str], str]  # ocpp_bridge.station_certificates
 
     def _usable(self, connector_id: int) -> bool:
         state = self.cp.connectors.get(connector_id)
@@ -156,6 +165,8 @@ class V201CsmsCalls(V201Commands):
             async def run() -> None:
                 await self.call(call.FirmwareStatusNotification(status="Idle"))
 
+        elif requested in SIGN_TRIGGERS:  # ocpp_bridge.station_certificates
+            return self.trigger_signing(SIGN_TRIGGERS[requested], message_id)
         else:
             return "NotImplemented"
         self.enqueue(FollowUp(message_id, run, f"TriggerMessage {requested}"))

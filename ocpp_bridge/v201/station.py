@@ -6,11 +6,13 @@ from domain.commands import (
     CommandType,
 )
 from ocpp_bridge.station import SHARED_COMMANDS
+from ocpp_bridge.station_certificates import StationCertificates
 from ocpp_bridge.v201.device_model import V201DeviceModel
 
 
-class V201Station(V201DeviceModel):
-    """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, device model."""
+class V201Station(StationCertificates, V201DeviceModel):
+    """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, device model,
+    certificates."""
 
 
 # Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every

@@ -1,0 +1,170 @@
+"""A charger's certificates, the asyncio side (both versions): the CSMS's certificate calls answered from
+`ocpp_bridge.core.certificates` and recorded on the ChargePoint; SignCertificate after a trigger, sent
+again per CertSigningWaitMinimum / CertSigningRepeatTimes until a CertificateSigned comes; the
+SecurityEventNotifications; the client certificate of security profile 3."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from domain.clock import iso
+from ocpp_bridge.core.certificates import answers
+from ocpp_bridge.core.certificates.events import SECURITY_EVENTS, SecurityEvent, security_event_notification
+from ocpp_bridge.core.certificates.held import key_seed, pending_of, recorded, store_of
+from ocpp_bridge.core.certificates.keys import SigningUse, sign_retry_delay
+from ocpp_bridge.core.certificates.signed import PendingCsr
+from ocpp_bridge.core.certificates.store import CertificateStore
+from ocpp_bridge.core.errors import CommandError
+from ocpp_bridge.station import FollowUp, Station
+
+log = logging.getLogger(__name__)
+
+
+class StationCertificates(Station):
+    """The certificate calls of both versions (the version's client routes them here)."""
+
+    _signed: asyncio.Event | None = None  # set when a CertificateSigned answers our CSR
+    _signing: asyncio.Task[None] | None = None
+
+    # --- the store ---------------------------------------------------------------------------------
+
+    def certificate_store(self) -> CertificateStore:
+        capacity = max(1, int(self.config("CertificateStoreMaxLength")))
+        return store_of(self.cp.certificates, self.identity, capacity)
+
+    def _keep(self, store: CertificateStore, accepted: PendingCsr | None = None) -> None:
+        """Record what changed: nothing when a call was refused."""
+        held = self.cp.certificates
+        fields = recorded(store, held, accepted)
+        if fields != recorded(store_of(held, self.identity), held, None):
+            self.cp.certificates_changed(**fields)
+        if accepted is not None:
+            self.cp.csr_pending(None, None)
+        self.record()
+
+    def install_certificate(self, certificate_type: str, certificate: str) -> dict[str, Any]:
+        store, answer = answers.install_certificate(
+            self.certificate_store(), self.version, self.clock.now(), certificate_type, certificate
+        )
+        self._keep(store)
+        return answer
+
+    def installed_certificate_ids(self, certificate_type: str | list[str] | None) -> dict[str, Any]:
+        return answers.get_installed_certificate_ids(self.certificate_store(), self.version, certificate_type)
+
+    def delete_certificate(self, certificate_hash_data: dict[str, Any]) -> dict[str, Any]:
+        store = self.certificate_store()
+        in_use = store.roots_in_use(server) if (server := self._server_certificate()) else []
+        store, answer = answers.delete_certificate(store, certificate_hash_data, in_use)
+        self._keep(store)
+        return answer
+
+    def _server_certificate(self) -> bytes | None:
+        """The CSMS's TLS certificate (DER) on the current connection, if it is wss://."""
+        connection = self.connection
+        ssl_object = None if connection is None else connection.ws.transport.get_extra_info("ssl_object")
+        return None if ssl_object is None else ssl_object.getpeercert(binary_form=True)
+
+    # --- SignCertificate → CertificateSigned --------------------------------------------------------
+
+    def trigger_signing(self, use: SigningUse, message_id: str) -> str:
+        """1.6 ExtendedTriggerMessage SignChargePointCertificate, 2.0.1 TriggerMessage Sign...Certificate:
+        Accepted, then a new key and SignCertificate once our answer is sent."""
+
+        async def follow_up() -> None:
+            self.start_signing(use)
+
+        self.enqueue(FollowUp(message_id, follow_up, f"TriggerMessage Sign {use.value}"))
+        return "Accepted"
+
+    def start_signing(self, use: SigningUse) -> None:
+        """A new key and CSR, and SignCertificate until a CertificateSigned comes (in the background: the
+        CertificateSigned is a CSMS call that must find the intent worker free)."""
+        if self._signing is not None and not self._signing.done():
+            self._signing.cancel()
+        generation = self.cp.certificates.next_generation
+        organization = self.config("CpoName") or self.charger.spec.vendor_name
+        _, payload = answers.start_signing(
+            key_seed(self.identity, generation), self.identity, organization, self.version, use
+        )
+        self.cp.csr_pending(use.value, generation, organization)
+        self.record()
+        self._signed = asyncio.Event()
+        self._signing = asyncio.create_task(self._sign(payload, self._signed), name=f"{self.identity}-sign")
+
+    async def _sign(self, payload: dict[str, Any], signed: asyncio.Event) -> None:
+        wait_s = max(0, int(self.config("CertSigningWaitMinimum")))
+        repeats = max(0, int(self.config("CertSigningRepeatTimes")))
+        attempt = 1
+        while (delay := sign_retry_delay(attempt, wait_s, repeats)) is not None:
+            with contextlib.suppress(CommandError):
+                answer = await self.call(self.calls.SignCertificate(**payload))
+                if answer.status != "Accepted":
+                    break  # the CSMS will not sign: a real charger gives up until triggered again
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(signed.wait(), self.clock.real_seconds(delay))
+                return
+            attempt += 1
+        if not signed.is_set():
+            self.cp.csr_pending(None, None)
+            self.record()
+
+    def certificate_signed(
+        self, certificate_chain: str, certificate_type: str | None, message_id: str
+    ) -> dict[str, Any]:
+        pending = pending_of(self.cp.certificates, self.identity)
+        store, answer, event = answers.certificate_signed_answer(
+            self.certificate_store(),
+            self.version,
+            self.clock.now(),
+            pending,
+            certificate_chain,
+            certificate_type,
+            require_root=self.config_bool("AdditionalRootCertificateCheck"),
+            max_chain_size=int(self.config("CertificateSignedMaxChainSize")),
+        )
+        if event is None:
+            self._keep(store, pending)
+            if self._signed is not None:
+                self._signed.set()
+
+            async def reconnect() -> None:  # the new certificate is used from the next connection on
+                if self.connection is not None and self._server_certificate() is not None:
+                    self.restart_connection()
+
+            self.enqueue(FollowUp(message_id, reconnect, "CertificateSigned: reconnect"))
+        else:
+            payload = event
+
+            async def notify() -> None:
+                await self.call(self.calls.SecurityEventNotification(**payload))
+
+            self.enqueue(FollowUp(message_id, notify, "SecurityEventNotification"))
+        return answer
+
+    # --- security events ------------------------------------------------------------------------------
+
+    async def security_event(self, event: SecurityEvent, tech_info: str | None = None) -> None:
+        """Send a SecurityEventNotification (if the version has the event); offline, a critical one is
+        logged and dropped (a non-critical one would be only logged by a real charger either way)."""
+        payload = security_event_notification(event, iso(self.clock.now()), self.version, tech_info)
+        if payload is None:
+            return
+        if not self.online.is_set():
+            log.info(
+                "%s: security event %s while offline (critical: %s)",
+                self.identity,
+                event.value,
+                SECURITY_EVENTS[event].critical,
+            )
+            return
+        await self.call(self.calls.SecurityEventNotification(**payload))
+
+    # --- security profile 3 ---------------------------------------------------------------------------
+
+    def tls_identity(self) -> tuple[tuple[str, str] | None, str]:
+        store = self.certificate_store()
+        return store.client_identity(self.clock.now()), store.trust_bundle()
