@@ -265,6 +265,10 @@ class Station(ABC):
 
     # --- connection ------------------------------------------------------------------------------------
 
+    def connection_refused(self, error: BaseException | None) -> None:
+        """A connection attempt failed with `error` (None: one succeeded); see station_certificates."""
+        return
+
     def tls_identity(self) -> tuple[tuple[str, str] | None, str]:
         """Security profile 3: our client certificate (chain, key) if we have one, and the trusted roots."""
         return None, ""
@@ -287,6 +291,7 @@ class Station(ABC):
                     **connect_options(self.charger.settings, self.identity, *self.tls_identity()),
                 ) as ws:
                     attempt = 0
+                    self.connection_refused(None)
                     self.connection = RecordingConnection(ws, self.record_frame, self.schema_version)
                     self.cp.connected_to(self.url, ws.subprotocol or "")
                     self.record()
@@ -313,6 +318,7 @@ class Station(ABC):
                 reason = "connection closed (" + _close_codes(closed) + ")"
             except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as error:
                 reason = f"{type(error).__name__}: {error}"
+                self.connection_refused(error)  # a security event, if the CSMS refused us or its TLS failed
             except CommandError as error:  # the boot or the boot-time reports failed (lost, refused)
                 reason = f"{error.code}: {error.message}"
             except asyncio.CancelledError:

@@ -8,15 +8,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from typing import Any
 
+from websockets.exceptions import InvalidStatus
+
 from domain.clock import iso
+from domain.commands import ReportSecurityEvent
+from domain.outcomes import GenericOutcome, Outcome
+from ocpp_bridge.core import transaction_messages
 from ocpp_bridge.core.certificates import answers
 from ocpp_bridge.core.certificates.events import SECURITY_EVENTS, SecurityEvent, security_event_notification
 from ocpp_bridge.core.certificates.held import key_seed, pending_of, recorded, store_of
 from ocpp_bridge.core.certificates.keys import SigningUse, sign_retry_delay
 from ocpp_bridge.core.certificates.signed import PendingCsr
 from ocpp_bridge.core.certificates.store import CertificateStore
+from ocpp_bridge.core.effects import Answered
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.station import FollowUp, Station
 
@@ -147,24 +154,65 @@ class StationCertificates(Station):
 
     # --- security events ------------------------------------------------------------------------------
 
-    async def security_event(self, event: SecurityEvent, tech_info: str | None = None) -> None:
-        """Send a SecurityEventNotification (if the version has the event); offline, a critical one is
-        logged and dropped (a non-critical one would be only logged by a real charger either way)."""
+    async def security_event(self, event: SecurityEvent, tech_info: str | None = None) -> str:
+        """Send a SecurityEventNotification: Sent, Queued (a critical one while offline, or whose try
+        failed: delivered in order with the transaction messages), NotSent (offline and not critical: a
+        real charger keeps it in its security log only) or NotSupported (1.6 lacks the event)."""
+        # techInfo is optional, but the ocpp library's 1.6 payload class requires it: what the event means
+        tech_info = tech_info or SECURITY_EVENTS[event].when
         payload = security_event_notification(event, iso(self.clock.now()), self.version, tech_info)
         if payload is None:
-            return
+            return "NotSupported"
+        request = self.calls.SecurityEventNotification(**payload)
+        if SECURITY_EVENTS[event].critical:
+            result = await self.transact(request, 0)
+            return "Sent" if isinstance(result, Answered) else "Queued"
         if not self.online.is_set():
-            log.info(
-                "%s: security event %s while offline (critical: %s)",
-                self.identity,
-                event.value,
-                SECURITY_EVENTS[event].critical,
-            )
+            log.info("%s: security event %s while offline (kept in the log only)", self.identity, event)
+            return "NotSent"
+        await self.call(request)
+        return "Sent"
+
+    async def cmd_report_security_event(self, payload: ReportSecurityEvent) -> Outcome:
+        """Ours (issue 11 item 8): report a security event as if it had happened."""
+        status = await self.security_event(SecurityEvent(payload.type), payload.tech_info)
+        messages = {
+            "Sent": "SecurityEventNotification sent",
+            "Queued": "critical: queued, delivered in order after the next boot (or the failed try)",
+            "NotSent": "the charger is offline and the event is not critical: a real charger only logs it",
+            "NotSupported": f"OCPP {self.version.value} has no security event {payload.type}",
+        }
+        return GenericOutcome(status=status, msg=messages[status])
+
+    _refusal: SecurityEvent | None = None  # reported for the current run of failed connections
+
+    def connection_refused(self, error: BaseException | None) -> None:
+        """FailedToAuthenticateAtCsms (HTTP 401, or our client certificate refused) or
+        InvalidCsmsCertificate (the CSMS's certificate did not verify): queued once per run of failures
+        and delivered after the next boot (a charger cannot tell the CSMS it cannot reach)."""
+        event = None if error is None else refusal_event(error)
+        if event is None or event is self._refusal:
+            self._refusal = None if error is None else self._refusal
             return
-        await self.call(self.calls.SecurityEventNotification(**payload))
+        self._refusal = event
+        payload = security_event_notification(event, iso(self.clock.now()), self.version, str(error))
+        if payload is not None:
+            transaction_messages.queue(self.cp, self.calls.SecurityEventNotification(**payload), 0)
+            self.record()
 
     # --- security profile 3 ---------------------------------------------------------------------------
 
     def tls_identity(self) -> tuple[tuple[str, str] | None, str]:
         store = self.certificate_store()
         return store.client_identity(self.clock.now()), store.trust_bundle()
+
+
+def refusal_event(error: BaseException) -> SecurityEvent | None:
+    """The security event a failed connection attempt is, if any."""
+    if isinstance(error, InvalidStatus) and error.response.status_code in (401, 403):
+        return SecurityEvent.FAILED_TO_AUTHENTICATE_AT_CSMS
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return SecurityEvent.INVALID_CSMS_CERTIFICATE
+    if isinstance(error, ssl.SSLError) and "CERTIFICATE" in (error.reason or "").upper():
+        return SecurityEvent.FAILED_TO_AUTHENTICATE_AT_CSMS  # the CSMS refused our client certificate
+    return None

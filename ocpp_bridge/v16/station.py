@@ -31,4 +31,5 @@ V16Station.commands = {
     CommandType.POWER_UPDATE: V16Station.cmd_power_update,
     CommandType.INJECT_FAULT: V16Station.cmd_inject_fault,
     CommandType.CLEAR_FAULT: V16Station.cmd_clear_fault,
+    CommandType.REPORT_SECURITY_EVENT: V16Station.cmd_report_security_event,
 }

@@ -32,4 +32,5 @@ V201Station.commands = {
     CommandType.POWER_UPDATE: V201Station.cmd_power_update,
     CommandType.INJECT_FAULT: V201Station.cmd_inject_fault,
     CommandType.CLEAR_FAULT: V201Station.cmd_clear_fault,
+    CommandType.REPORT_SECURITY_EVENT: V201Station.cmd_report_security_event,
 }

@@ -1,0 +1,72 @@
+"""SecurityEventNotification on both versions, against the test CSMS: our report-security-event command
+(sent online, by the version's name; a critical one queued offline and delivered after the next boot,
+before the statuses; a non-critical one offline only logged), and the events of a refused connection."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import get_args
+from uuid import UUID
+
+import pytest
+
+from domain.commands import ReportSecurityEvent, SecurityEventType
+from domain.protocol import OcppVersion
+from gateway.context import Context
+from ocpp_bridge.core.certificates.events import SecurityEvent
+from tests.integration.v16_support import mark, offline, received
+from tests.lab import Lab, running_lab
+
+
+@pytest.fixture
+async def lab(context: Context) -> AsyncIterator[Lab]:
+    async with running_lab(context) as lab:
+        yield lab
+
+
+async def report(lab: Lab, charger: UUID, kind: str, tech_info: str | None = None) -> dict[str, object]:
+    outcome = await lab.run(charger, ReportSecurityEvent(type=kind, tech_info=tech_info))
+    assert outcome["status"] == "completed", outcome
+    result = outcome["result"]
+    assert isinstance(result, dict)
+    return result
+
+
+def test_the_command_knows_every_security_event_of_the_core() -> None:
+    assert set(get_args(SecurityEventType)) == {e.value for e in SecurityEvent}
+
+
+@pytest.mark.parametrize(
+    ("version", "name"),
+    [(OcppVersion.V16, "InvalidCentralSystemCertificate"), (OcppVersion.V201, "InvalidCsmsCertificate")],
+)
+async def test_a_reported_event_is_sent_by_the_versions_name(
+    lab: Lab, version: OcppVersion, name: str
+) -> None:
+    identity = f"CP-EVENT-{version.value}"
+    charger = await lab.register(identity, version)
+    await lab.booted(identity)
+    result = await report(lab, charger, "InvalidCsmsCertificate", "test")
+    assert result["status"] == "Sent"
+    (sent,) = lab.csms.messages(identity, "SecurityEventNotification")
+    assert (sent.payload["type"], sent.payload["tech_info"]) == (name, "test")
+    only_201 = await report(lab, charger, "MaintenanceLoginFailed")
+    assert only_201["status"] == ("NotSupported" if version is OcppVersion.V16 else "Sent")
+
+
+async def test_a_critical_event_offline_is_delivered_after_the_next_boot(lab: Lab) -> None:
+    lab.bridge.station_settings.online_wait = 0.2  # offline is the point here: do not wait for the CSMS
+    charger = await lab.register("CP-1")
+    await lab.booted("CP-1")
+    port = lab.csms.port
+    await lab.csms.stop()
+    await offline(lab, charger)
+    assert (await report(lab, charger, "TamperDetectionActivated"))["status"] == "Queued"
+    assert (await report(lab, charger, "InvalidMessages"))["status"] == "NotSent"  # not critical
+    at = mark(lab, "CP-1")
+    await lab.csms.start(port=port)
+    _, event, _ = await received(
+        lab, "CP-1", at, ["BootNotification", "SecurityEventNotification", "Status 0 Available"]
+    )
+    assert event.payload["type"] == "TamperDetectionActivated"
+    assert len(lab.csms.messages("CP-1", "SecurityEventNotification")) == 1
