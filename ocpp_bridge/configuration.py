@@ -131,6 +131,10 @@ KEYS: dict[str, Key] = {
         # Ours (a vendor key, not in the 2.0.1 device model): how many seconds a Reset keeps the charger
         # offline before it connects and boots again. A few seconds: at the test suite's clock speed, 50 ms.
         Key("RebootDuration", str(REBOOT_SECONDS), "int"),
+        # Ours: whether the charger reports StartupOfTheDevice at power-up and ResetOrReboot after a Reset
+        # (SecurityEventNotification, after the boot). Off by default: a charger without the 1.6 security
+        # extension sends neither, and the boot sequence stays BootNotification then the statuses.
+        Key("ReportStartupSecurityEvents", "false", "bool"),
     )
 }
 # The 1.6 security whitepaper's keys, 2.0.1 SecurityCtrlr (ocpp_bridge.core.certificates.store).

@@ -195,7 +195,23 @@ class StationCertificates(Station):
             self._refusal = None if error is None else self._refusal
             return
         self._refusal = event
-        payload = security_event_notification(event, iso(self.clock.now()), self.version, str(error))
+        self._queue_event(event, str(error))
+
+    def start(self) -> None:
+        """Power-up: StartupOfTheDevice, delivered after the boot (with ReportStartupSecurityEvents on)."""
+        if self.config_bool("ReportStartupSecurityEvents"):
+            self._queue_event(SecurityEvent.STARTUP_OF_THE_DEVICE, "power-up")
+        super().start()
+
+    def reboot(self) -> None:
+        """A Reset: ResetOrReboot, delivered after the reboot (with ReportStartupSecurityEvents on)."""
+        if self.config_bool("ReportStartupSecurityEvents"):
+            self._queue_event(SecurityEvent.RESET_OR_REBOOT, "Reset by the CSMS")
+        super().reboot()
+
+    def _queue_event(self, event: SecurityEvent, tech_info: str) -> None:
+        """Queue a SecurityEventNotification with the transaction messages: sent after the next boot."""
+        payload = security_event_notification(event, iso(self.clock.now()), self.version, tech_info)
         if payload is not None:
             transaction_messages.queue(self.cp, self.calls.SecurityEventNotification(**payload), 0)
             self.record()

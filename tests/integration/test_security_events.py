@@ -5,12 +5,14 @@ before the statuses; a non-critical one offline only logged), and the events of 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import get_args
+from typing import Any, get_args
 from uuid import UUID
 
 import pytest
+from ocpp.v16 import call as call16
+from ocpp.v201 import call as call201
 
-from domain.commands import ReportSecurityEvent, SecurityEventType
+from domain.commands import Configuration, ConfigurationItem, ReportSecurityEvent, SecurityEventType
 from domain.protocol import OcppVersion
 from gateway.context import Context
 from ocpp_bridge.core.certificates.events import SecurityEvent
@@ -70,3 +72,21 @@ async def test_a_critical_event_offline_is_delivered_after_the_next_boot(lab: La
     )
     assert event.payload["type"] == "TamperDetectionActivated"
     assert len(lab.csms.messages("CP-1", "SecurityEventNotification")) == 1
+
+
+@pytest.mark.parametrize("version", [OcppVersion.V16, OcppVersion.V201])
+async def test_with_startup_events_on_a_reset_is_reported_after_the_reboot(
+    lab: Lab, version: OcppVersion
+) -> None:
+    identity = f"CP-RESET-{version.value}"
+    charger = await lab.register(identity, version)
+    await lab.booted(identity)
+    item = ConfigurationItem(key="ReportStartupSecurityEvents", value="true")
+    assert (await lab.run(charger, Configuration(configuration=[item])))["status"] == "completed"
+    reset: Any = call16.Reset(type="Soft") if version is OcppVersion.V16 else call201.Reset(type="Immediate")
+    assert (await lab.csms.call(identity, reset)).status == "Accepted"
+    await lab.csms.wait_for(lambda: len(lab.csms.messages(identity, "BootNotification")) == 2)
+    (event,) = await lab.csms.wait_for(lambda: lab.csms.messages(identity, "SecurityEventNotification"))
+    assert event.payload["type"] == "ResetOrReboot"
+    after = lab.csms.actions(identity)[lab.csms.actions(identity).index("BootNotification", 1) :]
+    assert after[:2] == ["BootNotification", "SecurityEventNotification"]  # before the statuses
