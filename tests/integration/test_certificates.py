@@ -207,3 +207,51 @@ async def test_sign_certificate_is_sent_again_until_its_repeats_run_out(
     assert len(lab.csms.messages(identity, "SignCertificate")) == 3
     pending = recorded(lab, charger, ChargePoint.CsrPending)
     assert [(p.use, p.key_generation) for p in pending] == [("ChargingStationCertificate", 1), (None, None)]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_sign_certificate_the_csms_fails_is_sent_again_and_then_signed(
+    lab: Lab, version: OcppVersion
+) -> None:
+    identity = f"CP-FAILSIGN-{version.value}"
+    charger = await booted(lab, version, identity)
+    # The default wait, 60 s (0.6 s here): time enough for the CertificateSigned after the second try.
+    lab.csms.behaviour.failing_actions["SignCertificate"] = 1  # CALLERROR InternalError
+    assert await trigger_signing(lab, version, identity) == "Accepted"
+    await lab.csms.wait_for(lambda: lab.csms.signed)
+    assert lab.csms.signed == [(identity, "Accepted")]
+    requests = lab.csms.messages(identity, "SignCertificate")
+    assert len(requests) == 2 and requests[0].payload["csr"] == requests[1].payload["csr"]
+    assert lab.station(charger).cp.certificates.key_generation == 1
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_certificate_signed_nobody_asked_for_is_rejected_with_a_security_event(
+    lab: Lab, version: OcppVersion
+) -> None:
+    identity = f"CP-UNASKED-{version.value}"
+    charger = await booted(lab, version, identity)
+    chain = CertificateAuthority.create().pem
+    request: Any = (
+        call16.CertificateSigned(certificate_chain=chain)
+        if version is OcppVersion.V16
+        else call201.CertificateSigned(certificate_chain=chain)
+    )
+    answer = await lab.csms.call(identity, request)
+    assert answer.status == "Rejected"
+    (event,) = await lab.csms.wait_for(lambda: lab.csms.messages(identity, "SecurityEventNotification"))
+    assert event.payload["type"] == INVALID_EVENT[version]
+    assert "no certificate signing request is pending" in event.payload["tech_info"]
+    assert not recorded(lab, charger, ChargePoint.CertificatesChanged)
+
+
+async def test_extended_trigger_message_triggers_the_messages_of_trigger_message(lab: Lab) -> None:
+    await booted(lab, OcppVersion.V16, "CP-EXT")
+    before = len(lab.csms.messages("CP-EXT", "Heartbeat"))
+    answer = await lab.csms.call("CP-EXT", call16.ExtendedTriggerMessage(requested_message="Heartbeat"))
+    assert answer.status == "Accepted"
+    await lab.csms.wait_for(lambda: len(lab.csms.messages("CP-EXT", "Heartbeat")) > before)
+    log = await lab.csms.call(
+        "CP-EXT", call16.ExtendedTriggerMessage(requested_message="LogStatusNotification")
+    )
+    assert log.status == "NotImplemented"

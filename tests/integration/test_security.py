@@ -22,11 +22,13 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 from ocpp.v16 import call as call16
+from ocpp.v201 import call as call201
 
 from domain import services
 from domain.chargepoint import ChargePoint
 from domain.charger import Charger, ChargerSettings
 from domain.ids import charge_point_id
+from domain.protocol import OcppVersion
 from gateway.app import create_app
 from gateway.context import Context
 from ocpp_bridge.csms import Csms
@@ -207,8 +209,9 @@ async def test_security_profile_2_is_basic_auth_over_tls(
 # --- security profile 3: the client certificate a CSMS signed -------------------------------------------
 
 
+@pytest.mark.parametrize("version", [OcppVersion.V16, OcppVersion.V201])
 async def test_security_profile_3_after_certificate_signed_the_charger_reconnects_with_its_certificate(
-    context: Context, certificate: tuple[Path, Path]
+    context: Context, certificate: tuple[Path, Path], version: OcppVersion
 ) -> None:
     """A wss:// CSMS that asks for client certificates of its CA: the charger connects without one (profile
     2), the CSMS has its CSR signed, and the charger reconnects presenting the new certificate; a CSMS that
@@ -222,13 +225,15 @@ async def test_security_profile_3_after_certificate_signed_the_charger_reconnect
         return context
 
     async with running_lab(context, ssl_context=server(ssl.CERT_OPTIONAL), ca=ca) as lab:
-        charger = await lab.register("CP-SP3", tls_verify=False)
+        charger = await lab.register("CP-SP3", version, tls_verify=False)
         await lab.booted("CP-SP3")
         assert "CP-SP3" not in lab.csms.client_certificates
-        answer = await lab.csms.call(
-            "CP-SP3", call16.ExtendedTriggerMessage(requested_message="SignChargePointCertificate")
+        trigger: Any = (
+            call16.ExtendedTriggerMessage(requested_message="SignChargePointCertificate")
+            if version is OcppVersion.V16
+            else call201.TriggerMessage(requested_message="SignChargingStationCertificate")
         )
-        assert answer.status == "Accepted"
+        assert (await lab.csms.call("CP-SP3", trigger)).status == "Accepted"
         await lab.csms.wait_for(lambda: lab.csms.connects.get("CP-SP3") == 2)
         assert lab.csms.signed == [("CP-SP3", "Accepted")]
         assert lab.csms.client_certificates["CP-SP3"].endswith("commonName=CP-SP3")
