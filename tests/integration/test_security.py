@@ -252,6 +252,25 @@ async def test_security_profile_3_after_certificate_signed_the_charger_reconnect
         assert not strict.violations
 
 
+async def test_the_root_of_the_current_tls_connection_cannot_be_deleted(
+    tls_lab: Lab, certificate: tuple[Path, Path]
+) -> None:
+    """DeleteCertificate answers Failed for the CSMS root that the charger's wss:// connection relies on
+    (here the CSMS's self-signed certificate, installed as its root): it would cut itself off."""
+    await tls_lab.register("CP-ROOT", tls_verify=False)
+    await tls_lab.booted("CP-ROOT")
+    root = certificate[0].read_text()
+    kind = "CentralSystemRootCertificate"
+    installed = await tls_lab.csms.call(
+        "CP-ROOT", call16.InstallCertificate(certificate_type=kind, certificate=root)
+    )
+    assert installed.status == "Accepted"
+    listed = await tls_lab.csms.call("CP-ROOT", call16.GetInstalledCertificateIds(certificate_type=kind))
+    (hash_data,) = listed.certificate_hash_data
+    deleted = await tls_lab.csms.call("CP-ROOT", call16.DeleteCertificate(certificate_hash_data=hash_data))
+    assert deleted.status == "Failed"
+
+
 async def test_a_csms_that_requires_a_client_certificate_refuses_a_charger_without_one(
     context: Context, certificate: tuple[Path, Path]
 ) -> None:
