@@ -16,6 +16,7 @@ from domain.commands import Configuration, ConfigurationItem, ReportSecurityEven
 from domain.protocol import OcppVersion
 from gateway.context import Context
 from ocpp_bridge.core.certificates.events import SecurityEvent
+from tests.conftest import Api
 from tests.integration.v16_support import mark, offline, received
 from tests.lab import Lab, running_lab
 
@@ -90,3 +91,14 @@ async def test_with_startup_events_on_a_reset_is_reported_after_the_reboot(
     assert event.payload["type"] == "ResetOrReboot"
     after = lab.csms.actions(identity)[lab.csms.actions(identity).index("BootNotification", 1) :]
     assert after[:2] == ["BootNotification", "SecurityEventNotification"]  # before the statuses
+
+
+def test_an_unknown_security_event_is_refused_naming_the_field(api: Api) -> None:
+    body = {"target": {"charger_id": "CP-1"}, "event": {"type": "SomethingHappened"}}
+    response = api.post("/ocpp/commands/report-security-event", json=body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "event", "type"]
+    long = {"target": {"charger_id": "CP-1"}, "event": {"type": "ResetOrReboot", "tech_info": "x" * 256}}
+    response = api.post("/ocpp/commands/report-security-event", json=long)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "event", "tech_info"]
