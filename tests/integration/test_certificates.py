@@ -255,3 +255,22 @@ async def test_extended_trigger_message_triggers_the_messages_of_trigger_message
         "CP-EXT", call16.ExtendedTriggerMessage(requested_message="LogStatusNotification")
     )
     assert log.status == "NotImplemented"
+
+
+async def test_a_v2g_certificate_is_signed_and_listed_as_the_v2g_chain(lab: Lab) -> None:
+    charger = await booted(lab, OcppVersion.V201, "CS-V2G")
+    await configure(lab, OcppVersion.V201, "CS-V2G", CertSigningWaitMinimum="3600")
+    trigger = call201.TriggerMessage(requested_message="SignV2GCertificate")
+    assert (await lab.csms.call("CS-V2G", trigger)).status == "Accepted"
+    await lab.csms.wait_for(lambda: lab.csms.signed)
+    assert lab.csms.signed == [("CS-V2G", "Accepted")]
+    (request,) = lab.csms.messages("CS-V2G", "SignCertificate")
+    assert request.payload["certificate_type"] == "V2GCertificate"
+    listed = await lab.csms.call(
+        "CS-V2G", call201.GetInstalledCertificateIds(certificate_type=["V2GCertificateChain"])
+    )
+    assert listed.status == "Accepted"
+    (entry,) = listed.certificate_hash_data_chain
+    assert entry["certificate_type"] == "V2GCertificateChain"
+    held = lab.station(charger).cp.certificates
+    assert held.station_chain is None and held.pending_use is None  # not the charging station certificate
