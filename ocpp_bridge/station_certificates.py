@@ -203,6 +203,13 @@ class StationCertificates(Station):
             self._queue_event(SecurityEvent.STARTUP_OF_THE_DEVICE, "power-up")
         super().start()
 
+    async def stop(self, record: bool = True) -> None:
+        if self._signing is not None:  # it records: nothing may be written once the stream is handed over
+            self._signing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._signing
+        await super().stop(record)
+
     def reboot(self) -> None:
         """A Reset: ResetOrReboot, delivered after the reboot (with ReportStartupSecurityEvents on)."""
         if self.config_bool("ReportStartupSecurityEvents"):
