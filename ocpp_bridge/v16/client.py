@@ -149,7 +149,7 @@ class V16Client(OcppChargePoint):
     def on_cancel_reservation(self, **_: Any) -> call_result.CancelReservation:
         return call_result.CancelReservation(status="Rejected")
 
-    # --- security whitepaper (ocpp_bridge.station_certificates) -------------------------------------
+    # --- security whitepaper (ocpp_bridge.runtime.station_certificates) -------------------------------------
 
     @on(Action.install_certificate)
     def on_install_certificate(

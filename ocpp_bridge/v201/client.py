@@ -145,7 +145,7 @@ class V201Client(OcppChargePoint):
             ongoing = any(c.transaction_id == transaction_id for c in self.station.cp.connectors.values())
         return call_result.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=ongoing)
 
-    # --- certificates, block A and M (ocpp_bridge.station_certificates) ----------------------------
+    # --- certificates, block A and M (ocpp_bridge.runtime.station_certificates) ----------------------------
 
     @on(Action.install_certificate)
     def on_install_certificate(

@@ -21,8 +21,8 @@ from domain.chargepoint import ChargePoint
 from domain.ids import charge_point_id
 from domain.protocol import OcppVersion
 from gateway.context import Context
-from ocpp_bridge import configuration
-from ocpp_bridge.csms_ca import CertificateAuthority
+from ocpp_bridge.core import configuration
+from ocpp_bridge.lab.csms_ca import CertificateAuthority
 from tests.lab import Lab, running_lab
 
 VERSIONS = [OcppVersion.V16, OcppVersion.V201]

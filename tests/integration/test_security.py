@@ -31,9 +31,9 @@ from domain.ids import charge_point_id
 from domain.protocol import OcppVersion
 from gateway.app import create_app
 from gateway.context import Context
-from ocpp_bridge.csms import Csms
-from ocpp_bridge.csms_ca import CertificateAuthority
-from ocpp_bridge.security import tls_context
+from ocpp_bridge.lab.csms import Csms
+from ocpp_bridge.lab.csms_ca import CertificateAuthority
+from ocpp_bridge.runtime.security import tls_context
 from replays.export import Slice, export
 from replays.recording import read_header, verify
 from tests.conftest import CSMS_URL, IN_CI, Api, issue_token, new_location

@@ -25,7 +25,7 @@ from ocpp_bridge.core.certificates.signed import PendingCsr
 from ocpp_bridge.core.certificates.store import CertificateStore
 from ocpp_bridge.core.effects import Answered
 from ocpp_bridge.core.errors import CommandError
-from ocpp_bridge.station import FollowUp, Station
+from ocpp_bridge.runtime.station import FollowUp, Station
 
 log = logging.getLogger(__name__)
 

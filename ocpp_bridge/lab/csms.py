@@ -8,7 +8,7 @@ the schema violations it saw: any CALLERROR it had to send for a malformed call.
 
 Given an SSL context it serves wss:// instead; given `basic_auth` (identity → password) it demands HTTP Basic
 auth on the upgrade (OCPP security profiles 1 and 2) and answers 401 to a missing or wrong one. A
-SignCertificate is signed by its throwaway CA (`ca`, ocpp_bridge.csms_ca) and sent back in a
+SignCertificate is signed by its throwaway CA (`ca`, ocpp_bridge.lab.csms_ca) and sent back in a
 CertificateSigned; a server context that requires client certificates issued by that CA is security
 profile 3 (`client_certificates` keeps the subject each charger presented).
 """
@@ -43,11 +43,11 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from domain.protocol import OcppVersion
-from ocpp_bridge.connection import CALLERROR, parse_frame
-from ocpp_bridge.csms_ca import CertificateAuthority
-from ocpp_bridge.faultproxy import identity_of
-from ocpp_bridge.security import SERVER_LOGGER
-from ocpp_bridge.unsupported import answer_unsupported_actions
+from ocpp_bridge.lab.csms_ca import CertificateAuthority
+from ocpp_bridge.lab.faultproxy import identity_of
+from ocpp_bridge.runtime.connection import CALLERROR, parse_frame
+from ocpp_bridge.runtime.security import SERVER_LOGGER
+from ocpp_bridge.runtime.unsupported import answer_unsupported_actions
 
 log = logging.getLogger(__name__)
 
