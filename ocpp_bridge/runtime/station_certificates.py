@@ -20,7 +20,7 @@ from ocpp_bridge.core import transaction_messages
 from ocpp_bridge.core.certificates import answers
 from ocpp_bridge.core.certificates.events import SECURITY_EVENTS, SecurityEvent, security_event_notification
 from ocpp_bridge.core.certificates.held import key_seed, pending_of, recorded, store_of
-from ocpp_bridge.core.certificates.keys import SigningUse, sign_retry_delay
+from ocpp_bridge.core.certificates.keys import SigningUse, sign_certificate_payload, sign_retry_delay
 from ocpp_bridge.core.certificates.signed import PendingCsr
 from ocpp_bridge.core.certificates.store import CertificateStore
 from ocpp_bridge.core.effects import Answered
@@ -99,6 +99,9 @@ class StationCertificates(Station):
         )
         self.cp.csr_pending(use.value, generation, organization)
         self.record()
+        self._keep_asking(payload)
+
+    def _keep_asking(self, payload: dict[str, Any]) -> None:
         self._signed = asyncio.Event()
         self._signing = asyncio.create_task(self._sign(payload, self._signed), name=f"{self.identity}-sign")
 
@@ -107,6 +110,7 @@ class StationCertificates(Station):
         repeats = max(0, int(self.config("CertSigningRepeatTimes")))
         attempt = 1
         while (delay := sign_retry_delay(attempt, wait_s, repeats)) is not None:
+            await self.online.wait()  # after a restart: once booted
             with contextlib.suppress(CommandError):
                 answer = await self.call(self.calls.SignCertificate(**payload))
                 if answer.status != "Accepted":
@@ -202,6 +206,9 @@ class StationCertificates(Station):
         if self.config_bool("ReportStartupSecurityEvents"):
             self._queue_event(SecurityEvent.STARTUP_OF_THE_DEVICE, "power-up")
         super().start()
+        pending = pending_of(self.cp.certificates, self.identity)
+        if pending is not None:  # a CSR sent before a restart: its retries go on, the attempts afresh
+            self._keep_asking(sign_certificate_payload(pending.csr_pem, self.version, pending.use))
 
     async def stop(self, record: bool = True) -> None:
         if self._signing is not None:  # it records: nothing may be written once the stream is handed over

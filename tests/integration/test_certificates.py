@@ -23,6 +23,7 @@ from domain.protocol import OcppVersion
 from gateway.context import Context
 from ocpp_bridge.core import configuration
 from ocpp_bridge.lab.csms_ca import CertificateAuthority
+from tests.integration.test_bridge_v201 import restartable_lab
 from tests.lab import Lab, running_lab
 
 VERSIONS = [OcppVersion.V16, OcppVersion.V201]
@@ -274,3 +275,21 @@ async def test_a_v2g_certificate_is_signed_and_listed_as_the_v2g_chain(lab: Lab)
     assert entry["certificate_type"] == "V2GCertificateChain"
     held = lab.station(charger).cp.certificates
     assert held.station_chain is None and held.pending_use is None  # not the charging station certificate
+
+
+async def test_a_csr_pending_at_a_bridge_restart_is_asked_for_again_and_its_answer_accepted(
+    context: Context,
+) -> None:
+    async with restartable_lab(context) as (lab, restart):
+        charger = await booted(lab, OcppVersion.V201, "CS-RESTART")
+        await configure(lab, OcppVersion.V201, "CS-RESTART", CertSigningWaitMinimum="3600")
+        lab.csms.behaviour.send_signed = False
+        assert await trigger_signing(lab, OcppVersion.V201, "CS-RESTART") == "Accepted"
+        await lab.csms.wait_for(lambda: lab.csms.messages("CS-RESTART", "SignCertificate"))
+        await restart()
+        lab.csms.behaviour.send_signed = True
+        await lab.csms.wait_for(lambda: lab.csms.signed)
+        assert lab.csms.signed == [("CS-RESTART", "Accepted")]
+        first, again = lab.csms.messages("CS-RESTART", "SignCertificate")
+        assert first.payload["csr"] == again.payload["csr"]  # the same key, derived again
+        assert lab.station(charger).cp.certificates.key_generation == 1
