@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.aggregates import topic
+from domain.certificates import HeldCertificates, InstalledPem
 from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
 from domain.display_messages import DisplayMessage
 from domain.ids import charge_point_id
@@ -68,6 +69,7 @@ class ChargePoint(Aggregate):
             str, str
         ] = {}  # id tag → the parent / group the CSMS's Authorize answer gave
         self.display_messages: dict[int, DisplayMessage] = {}  # message id → the message (SetDisplayMessage)
+        self.certificates = HeldCertificates()  # domain/certificates.py
 
     @staticmethod
     def create_id(charger_id: UUID, tenant: str, identity: str, connector_count: int) -> UUID:
@@ -592,6 +594,44 @@ class ChargePoint(Aggregate):
     @event(CostUpdated)
     def cost_updated(self, transaction_id: str, total_cost: float) -> None:
         pass  # what the CSMS told the driver it costs so far: an observation, not the charger's state
+
+    # --- certificates (domain/certificates.py; decided by ocpp_bridge.core.certificates) -------------
+
+    class CertificatesChanged(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CertificatesChanged")
+        installed: list[dict[str, str]]  # {"use", "pem"}: public CA certificates
+        station_chain: str | None
+        key_generation: int | None
+
+    @event(CertificatesChanged)
+    def certificates_changed(
+        self, installed: list[dict[str, str]], station_chain: str | None, key_generation: int | None
+    ) -> None:
+        """InstallCertificate, DeleteCertificate, or an accepted CertificateSigned."""
+        self.certificates = self.certificates.model_copy(
+            update={
+                "installed": tuple(InstalledPem(**i) for i in installed),
+                "station_chain": station_chain,
+                "key_generation": key_generation,
+            }
+        )
+
+    class CsrPending(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CsrPending")
+        use: str | None  # None: no longer waiting (answered, or its retries ran out)
+        key_generation: int | None
+        organization: str = ""  # the O of the CSR
+
+    @event(CsrPending)
+    def csr_pending(self, use: str | None, key_generation: int | None, organization: str = "") -> None:
+        """A SignCertificate was sent for a new key of this generation (or the wait was given up)."""
+        self.certificates = self.certificates.model_copy(
+            update={
+                "pending_use": use,
+                "pending_generation": key_generation,
+                "pending_organization": organization,
+            }
+        )
 
     # --- transaction messages waiting for delivery ----------------------------------------------
 

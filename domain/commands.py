@@ -46,6 +46,7 @@ class CommandType(StrEnum):
     START_CHARGER = "start_charger"
     STOP_CHARGER = "stop_charger"
     RESTART_CHARGER = "restart_charger"
+    REPORT_SECURITY_EVENT = "report_security_event"  # ours (issue 11 item 8)
 
 
 RUNTIME_COMMANDS = frozenset(
@@ -348,6 +349,41 @@ class RestartCharger(CommandPayload):
     event_type = CommandType.RESTART_CHARGER
 
 
+# The security events of 2.0.1 appendix "Security events" (1.6 whitepaper names mapped by the bridge);
+# the same list as ocpp_bridge.core.certificates.events.SecurityEvent (a unit test checks).
+SecurityEventType = Literal[
+    "FirmwareUpdated",
+    "FailedToAuthenticateAtCsms",
+    "CsmsFailedToAuthenticate",
+    "SettingSystemTime",
+    "StartupOfTheDevice",
+    "ResetOrReboot",
+    "SecurityLogWasCleared",
+    "ReconfigurationOfSecurityParameters",
+    "MemoryExhaustion",
+    "InvalidMessages",
+    "AttemptedReplayAttacks",
+    "TamperDetectionActivated",
+    "InvalidFirmwareSignature",
+    "InvalidFirmwareSigningCertificate",
+    "InvalidCsmsCertificate",
+    "InvalidChargingStationCertificate",
+    "InvalidTLSVersion",
+    "InvalidTLSCipherSuite",
+    "MaintenanceLoginAccepted",
+    "MaintenanceLoginFailed",
+]
+
+
+class ReportSecurityEvent(CommandPayload):
+    """Ours: make the charger report a security event (SecurityEventNotification), as if it happened."""
+
+    event_type = CommandType.REPORT_SECURITY_EVENT
+
+    type: SecurityEventType
+    tech_info: Annotated[str, StringConstraints(max_length=255)] | None = None
+
+
 PAYLOAD_TYPES: dict[CommandType, type[CommandPayload]] = {
     cls.event_type: cls
     for cls in (
@@ -372,5 +408,6 @@ PAYLOAD_TYPES: dict[CommandType, type[CommandPayload]] = {
         StartCharger,
         StopCharger,
         RestartCharger,
+        ReportSecurityEvent,
     )
 }

@@ -15,6 +15,7 @@ from gateway.models.events import (
     LocalAuthListEvent,
     PowerUpdateCommandEvent,
     ProxyMessageEvent,
+    ReportSecurityEventEvent,
     StartSessionCommandEvent,
     StartTransactionCommandEvent,
     StopSessionCommandEvent,
@@ -80,6 +81,11 @@ class LocalAuthListRequest(Strict):
 class InjectFaultRequest(Strict):
     target: ChargerCommandTarget
     event: InjectFaultEvent
+
+
+class ReportSecurityEventRequest(Strict):
+    target: ChargerCommandTarget
+    event: ReportSecurityEventEvent
 
 
 class ClearFaultRequest(Strict):

@@ -39,6 +39,7 @@ from gateway.models.command_requests import (
     LocalAuthListRequest,
     PowerUpdateRequest,
     ProxyMessageRequest,
+    ReportSecurityEventRequest,
     StartSessionRequest,
     StartTransactionRequest,
     StopSessionRequest,
@@ -55,6 +56,7 @@ from gateway.models.commands import (
     LocalListMutationResponse,
     LocationCommandResponse,
     QueuedCommandResponse,
+    SecurityEventReportResponse,
 )
 from gateway.models.common import ERRORS, NUL_FREE, HttpErrorResponse, Page
 from gateway.ocpp_schema import check_proxy_message
@@ -221,6 +223,14 @@ def inject_fault(body: InjectFaultRequest, write: Write) -> Response:
 def clear_fault(body: ClearFaultRequest, write: Write) -> Response:
     """Clear a fault; the connector returns to its previous status."""
     return run_single(write, body.target, body.event.payload(), FaultOperationResponse)
+
+
+@router.post("/report-security-event", **single("report_security_event", SecurityEventReportResponse))
+def report_security_event(body: ReportSecurityEventRequest, write: Write) -> Response:
+    """Ours: the charger reports a security event (SecurityEventNotification), as if it happened: Sent,
+    Queued (critical, while offline: delivered after the next boot), NotSent (offline, not critical) or
+    NotSupported (an event 1.6 does not have)."""
+    return run_single(write, body.target, body.event.payload(), SecurityEventReportResponse)
 
 
 # --- queueing and waiting ------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ change, and a change to some keys only takes effect after a reboot."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
+from ocpp_bridge.core.certificates.store import SECURITY_KEYS
 from ocpp_bridge.core.smart_charging.model import SMART_CHARGING_KEYS
 
 Kind = Literal["int", "bool", "csl", "str"]
@@ -145,8 +146,18 @@ KEYS: dict[str, Key] = {
             Key(name, default, kind, readonly=True, component=component, variable=variable)  # type: ignore[arg-type]
             for name, default, kind, component, variable in SMART_CHARGING_KEYS
         ),
+
+        # Ours: whether the charger reports StartupOfTheDevice at power-up and ResetOrReboot after a Reset
+        # (SecurityEventNotification, after the boot). Off by default: a charger without the 1.6 security
+        # extension sends neither, and the boot sequence stays BootNotification then the statuses.
+        Key("ReportStartupSecurityEvents", "false", "bool"),
     )
 }
+# The 1.6 security whitepaper's keys, 2.0.1 SecurityCtrlr (ocpp_bridge.core.certificates.store).
+KEYS.update(
+    (name, Key(name, default, cast(Kind, kind), readonly, component=component, variable=variable))
+    for name, default, kind, readonly, component, variable in SECURITY_KEYS
+)
 BY_VARIABLE: dict[tuple[str, str], Key] = {
     (k.component, k.variable): k for k in KEYS.values() if k.component and k.variable
 }

@@ -9,6 +9,8 @@ from ocpp.v16 import ChargePoint as OcppChargePoint
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
+from ocpp_bridge.core.certificates.keys import SigningUse
+
 if TYPE_CHECKING:
     from ocpp_bridge.v16.station import V16Station
 
@@ -159,3 +161,47 @@ class V16Client(OcppChargePoint):
         return call_result.CancelReservation(
             status=self.station.cancel_reservation(reservation_id, call_unique_id)
         )
+
+    # --- security whitepaper (ocpp_bridge.runtime.station_certificates) -------------------------------------
+
+    @on(Action.install_certificate)
+    def on_install_certificate(
+        self, certificate_type: str, certificate: str, **_: Any
+    ) -> call_result.InstallCertificate:
+        return call_result.InstallCertificate(
+            **self.station.install_certificate(certificate_type, certificate)
+        )
+
+    @on(Action.get_installed_certificate_ids)
+    def on_get_installed_certificate_ids(
+        self, certificate_type: str, **_: Any
+    ) -> call_result.GetInstalledCertificateIds:
+        return call_result.GetInstalledCertificateIds(
+            **self.station.installed_certificate_ids(certificate_type)
+        )
+
+    @on(Action.delete_certificate)
+    def on_delete_certificate(
+        self, certificate_hash_data: dict[str, Any], **_: Any
+    ) -> call_result.DeleteCertificate:
+        return call_result.DeleteCertificate(**self.station.delete_certificate(certificate_hash_data))
+
+    @on(Action.certificate_signed)
+    def on_certificate_signed(
+        self, certificate_chain: str, call_unique_id: str, **_: Any
+    ) -> call_result.CertificateSigned:
+        return call_result.CertificateSigned(
+            **self.station.certificate_signed(certificate_chain, None, call_unique_id)
+        )
+
+    @on(Action.extended_trigger_message)
+    def on_extended_trigger(
+        self, requested_message: str, call_unique_id: str, connector_id: int | None = None, **_: Any
+    ) -> call_result.ExtendedTriggerMessage:
+        if requested_message == "SignChargePointCertificate":
+            status = self.station.trigger_signing(SigningUse.CHARGING_STATION, call_unique_id)
+        elif requested_message == "LogStatusNotification":
+            status = "NotImplemented"
+        else:  # the messages of TriggerMessage, answered the same way
+            status = self.station.trigger(requested_message, connector_id, call_unique_id)
+        return call_result.ExtendedTriggerMessage(status=status)

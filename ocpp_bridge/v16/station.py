@@ -6,13 +6,14 @@ from domain.commands import (
     CommandType,
 )
 from ocpp_bridge.runtime.station import SHARED_COMMANDS
+from ocpp_bridge.runtime.station_certificates import StationCertificates
 from ocpp_bridge.v16.reservations import V16Reservations
 from ocpp_bridge.v16.smart_charging import V16SmartCharging
 
 
-class V16Station(V16SmartCharging, V16Reservations):
-    """An OCPP 1.6 charge point: session, transactions, commands, CSMS calls, smart charging and
-    reservations."""
+class V16Station(StationCertificates, V16SmartCharging, V16Reservations):
+    """An OCPP 1.6 charge point: session, transactions, commands, CSMS calls, smart charging,
+    reservations and certificates."""
 
 
 # Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every
@@ -32,4 +33,5 @@ V16Station.commands = {
     CommandType.POWER_UPDATE: V16Station.cmd_power_update,
     CommandType.INJECT_FAULT: V16Station.cmd_inject_fault,
     CommandType.CLEAR_FAULT: V16Station.cmd_clear_fault,
+    CommandType.REPORT_SECURITY_EVENT: V16Station.cmd_report_security_event,
 }

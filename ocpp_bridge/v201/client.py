@@ -233,3 +233,35 @@ class V201Client(OcppChargePoint):
         if transaction_id is not None:
             ongoing = any(c.transaction_id == transaction_id for c in self.station.cp.connectors.values())
         return call_result.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=ongoing)
+
+    # --- certificates, block A and M (ocpp_bridge.runtime.station_certificates) ----------------------------
+
+    @on(Action.install_certificate)
+    def on_install_certificate(
+        self, certificate_type: str, certificate: str, **_: Any
+    ) -> call_result.InstallCertificate:
+        return call_result.InstallCertificate(
+            **self.station.install_certificate(certificate_type, certificate)
+        )
+
+    @on(Action.get_installed_certificate_ids)
+    def on_get_installed_certificate_ids(
+        self, certificate_type: list[str] | None = None, **_: Any
+    ) -> call_result.GetInstalledCertificateIds:
+        return call_result.GetInstalledCertificateIds(
+            **self.station.installed_certificate_ids(certificate_type)
+        )
+
+    @on(Action.delete_certificate)
+    def on_delete_certificate(
+        self, certificate_hash_data: dict[str, Any], **_: Any
+    ) -> call_result.DeleteCertificate:
+        return call_result.DeleteCertificate(**self.station.delete_certificate(certificate_hash_data))
+
+    @on(Action.certificate_signed)
+    def on_certificate_signed(
+        self, certificate_chain: str, call_unique_id: str, certificate_type: str | None = None, **_: Any
+    ) -> call_result.CertificateSigned:
+        return call_result.CertificateSigned(
+            **self.station.certificate_signed(certificate_chain, certificate_type, call_unique_id)
+        )

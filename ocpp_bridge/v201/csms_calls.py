@@ -8,14 +8,23 @@ from typing import Any
 
 from ocpp.v201 import call
 
+from ocpp_bridge.core.certificates.keys import SigningUse
 from ocpp_bridge.core.smart_charging.answers import remote_start_profile
 from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201 import csms_answers as answers
 from ocpp_bridge.v201.commands import V201Commands
 
+# TriggerMessage of a new key and SignCertificate (2.0.1 A02/A03): its certificate's use.
+SIGN_TRIGGERS = {
+    "SignChargingStationCertificate": SigningUse.CHARGING_STATION,
+    "SignV2GCertificate": SigningUse.V2G,
+}
+
 
 class V201CsmsCalls(V201Commands):
     """Answers to CSMS-initiated calls: immediate, with follow-ups through the intent worker."""
+
+    trigger_signing: Callable[[SigningUse, str], str]  # ocpp_bridge.runtime.station_certificates
 
     def request_start(
         self,
@@ -147,6 +156,8 @@ class V201CsmsCalls(V201Commands):
             async def run() -> None:
                 await self.call(call.FirmwareStatusNotification(status="Idle"))
 
+        elif requested in SIGN_TRIGGERS:  # ocpp_bridge.runtime.station_certificates
+            return self.trigger_signing(SIGN_TRIGGERS[requested], message_id)
         else:
             return "NotImplemented"
         self.enqueue(FollowUp(message_id, run, f"TriggerMessage {requested}"))

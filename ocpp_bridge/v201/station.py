@@ -6,15 +6,18 @@ from domain.commands import (
     CommandType,
 )
 from ocpp_bridge.runtime.station import SHARED_COMMANDS
+from ocpp_bridge.runtime.station_certificates import StationCertificates
 from ocpp_bridge.v201.customer_calls import V201CustomerCalls
 from ocpp_bridge.v201.device_model import V201DeviceModel
 from ocpp_bridge.v201.reservations import V201Reservations
 from ocpp_bridge.v201.smart_charging import V201SmartCharging
 
 
-class V201Station(V201SmartCharging, V201Reservations, V201CustomerCalls, V201DeviceModel):
+class V201Station(
+    StationCertificates, V201SmartCharging, V201Reservations, V201CustomerCalls, V201DeviceModel
+):
     """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, smart charging,
-    reservations, display messages and customer information, device model."""
+    reservations, display messages and customer information, device model, certificates."""
 
 
 # Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every
@@ -34,4 +37,5 @@ V201Station.commands = {
     CommandType.POWER_UPDATE: V201Station.cmd_power_update,
     CommandType.INJECT_FAULT: V201Station.cmd_inject_fault,
     CommandType.CLEAR_FAULT: V201Station.cmd_clear_fault,
+    CommandType.REPORT_SECURITY_EVENT: V201Station.cmd_report_security_event,
 }

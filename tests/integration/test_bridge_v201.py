@@ -564,7 +564,9 @@ async def test_trigger_message_sends_the_requested_message(lab: Lab) -> None:
     assert (
         await lab.csms.call(CS, call.TriggerMessage(requested_message="TransactionEvent"))
     ).status == "Rejected"
-    not_implemented = await lab.csms.call(CS, call.TriggerMessage(requested_message="SignV2GCertificate"))
+    not_implemented = await lab.csms.call(
+        CS, call.TriggerMessage(requested_message="SignCombinedCertificate")
+    )
     assert not_implemented.status == "NotImplemented"
 
     start = mark(lab)

@@ -64,6 +64,7 @@ SINGLE_CHARGER_COMMANDS = [
     "clear-local-auth-list",
     "inject-fault",
     "clear-fault",
+    "report-security-event",  # ours (issue 11 item 8)
 ]
 for _command in FLEET_COMMANDS + SINGLE_CHARGER_COMMANDS:
     CONTRACT[f"/ocpp/commands/{_command}"] = {"POST"}
