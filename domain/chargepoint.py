@@ -17,11 +17,12 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.aggregates import topic
 from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
+from domain.firmware import FirmwareRecord
 from domain.ids import charge_point_id
 from domain.outcomes import Outcome
 
 
-class ChargePoint(Aggregate):
+class ChargePoint(FirmwareRecord, Aggregate):  # FirmwareRecord: firmware, uploads, injected failures
     TOPIC = topic("ChargePoint")
 
     class Created(Aggregate.Created):

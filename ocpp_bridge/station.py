@@ -57,10 +57,10 @@ from domain.outcomes import (
     ProxyOutcome,
 )
 from domain.protocol import OcppVersion
-from ocpp_bridge import configuration, metrics
+from ocpp_bridge import configuration, metrics, transfers
 from ocpp_bridge.connection import CALLERROR, CALLRESULT, RecordingConnection
 from ocpp_bridge.core import guards, transaction_messages
-from ocpp_bridge.core.effects import Answered, Failed, Result, SendCall, Step
+from ocpp_bridge.core.effects import Answered, Failed, Result, SendCall, Step, Wait
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.meter import EvModel, Meter, Reading
 from ocpp_bridge.core.transaction_messages import RetryPolicy
@@ -430,9 +430,11 @@ class Station(ABC):
                     result = Answered(await self.call(effect.payload))
                 except CommandError as error:
                     result = Failed(error.code, error.message)
-            else:
+            elif isinstance(effect, Wait):
                 await asyncio.sleep(self.clock.real_seconds(effect.seconds))
                 result = None
+            else:  # a firmware download, a log upload
+                result = await transfers.transfer(effect, self.settings.response_timeout)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -1,0 +1,106 @@
+"""A diagnostics or log upload, as a step (1.6 GetDiagnostics 5.9, 2.0.1 GetLog N01), and the log file.
+
+The file is the charger's own record for the time asked for, as text: one line per recorded event,
+the OCPP frames as they went over the wire, oldest first. The security log (2.0.1 SecurityLog) holds
+the events a security log is about: connections, boots, configuration and firmware. The step reports
+Uploading, uploads (with retries) and reports how it ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.chargepoint import ChargePoint
+from domain.clock import iso
+from ocpp_bridge.core.effects import Answered, Effect, Result, SendCall, Step, Upload, Wait
+from ocpp_bridge.core.firmware import UPLOAD, attempt
+
+DIAGNOSTICS, SECURITY = "DiagnosticsLog", "SecurityLog"
+SECURITY_EVENTS = frozenset(
+    {
+        "Connected",
+        "Disconnected",
+        "BootAnswered",
+        "ConfigurationChanged",
+        "FirmwareStatusChanged",
+        "FirmwareInstalled",
+        "NetworkProfileStored",
+    }
+)
+_NOT_SHOWN = frozenset({"originator_id", "originator_version", "timestamp"})
+
+
+@dataclass(frozen=True)
+class LogUpload:
+    url: str
+    file_name: str
+    body: bytes
+    attempts: int = 1
+    retry_interval_s: float = 0.0
+    request_id: int | None = None  # 2.0.1
+
+
+def file_name(identity: str, kind: str, at: datetime) -> str:
+    """What the upload is called (the answer's fileName / filename): who, what and when."""
+    return f"{identity}-{kind}-{at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}.log"
+
+
+def log_line(event: Any) -> tuple[datetime, str]:
+    """A recorded event as a log line: its time, its text (a frame as it went over the wire)."""
+    name = type(event).__name__
+    at = event.timestamp
+    if name == "FrameRecorded":
+        return at, f"{iso(at)} frame {event.direction} {event.raw}"
+    fields = {k: v for k, v in vars(event).items() if k not in _NOT_SHOWN}
+    shown = " ".join(f"{k}={v}" for k, v in fields.items())
+    return at, f"{iso(at)} {name} {shown}".rstrip()
+
+
+def log_text(
+    identity: str,
+    kind: str,
+    events: Iterable[Any],
+    oldest: datetime | None = None,
+    latest: datetime | None = None,
+) -> bytes:
+    """The log file: a header, then each event of the window [oldest, latest] (either open) as a line."""
+    lines = []
+    for event in events:
+        if kind == SECURITY and type(event).__name__ not in SECURITY_EVENTS:
+            continue
+        at, text = log_line(event)
+        if (oldest is not None and at < oldest) or (latest is not None and at > latest):
+            continue
+        lines.append(text)
+    window = f"{'' if oldest is None else iso(oldest)}..{'' if latest is None else iso(latest)}"
+    header = f"# {kind} of {identity}, {window}, {len(lines)} events"
+    return ("\n".join([header, *lines]) + "\n").encode()
+
+
+def upload_log(
+    cp: ChargePoint,
+    upload: LogUpload,
+    notification: Callable[[str], Any],
+    failed_status: str,
+) -> Step[str]:
+    """Uploading, the upload with its retries, then Uploaded or `failed_status` (1.6 UploadFailed,
+    2.0.1 UploadFailure); returns the last status. `notification(status)` is the version's
+    Diagnostics/LogStatusNotification payload."""
+
+    def report(status: str) -> Generator[Effect, Result, None]:
+        cp.upload_status_changed(status, upload.request_id)
+        yield SendCall(notification(status))
+
+    yield from report("Uploading")
+    for n in range(1, upload.attempts + 1):
+        result = yield from attempt(cp, UPLOAD, Upload(upload.url, upload.file_name, upload.body))
+        if isinstance(result, Answered):
+            yield from report("Uploaded")
+            return "Uploaded"
+        if n < upload.attempts:
+            yield Wait(upload.retry_interval_s)
+    yield from report(failed_status)
+    return failed_status
