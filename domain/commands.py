@@ -46,6 +46,9 @@ class CommandType(StrEnum):
     START_CHARGER = "start_charger"
     STOP_CHARGER = "stop_charger"
     RESTART_CHARGER = "restart_charger"
+    # Ours (issue 11 item 8): charger-side failures a test causes.
+    FAIL_FIRMWARE = "fail_firmware"
+    FAIL_UPLOAD = "fail_upload"
 
 
 RUNTIME_COMMANDS = frozenset(
@@ -348,6 +351,28 @@ class RestartCharger(CommandPayload):
     event_type = CommandType.RESTART_CHARGER
 
 
+FailureTimes = Annotated[int, Field(ge=1, le=100, description="how many tries in a row fail; default 1")]
+
+
+class FailFirmware(CommandPayload):
+    """Ours: the next firmware update fails at a stage: its next `times` download tries (each retry is
+    one; DownloadFailed once the CSMS's retries are used up) or installations (InstallationFailed)."""
+
+    event_type = CommandType.FAIL_FIRMWARE
+
+    stage: Literal["download", "install"]
+    times: FailureTimes = 1
+
+
+class FailUpload(CommandPayload):
+    """Ours: the next `times` diagnostics / log upload tries fail (UploadFailed / UploadFailure once the
+    CSMS's retries are used up)."""
+
+    event_type = CommandType.FAIL_UPLOAD
+
+    times: FailureTimes = 1
+
+
 PAYLOAD_TYPES: dict[CommandType, type[CommandPayload]] = {
     cls.event_type: cls
     for cls in (
@@ -372,5 +397,7 @@ PAYLOAD_TYPES: dict[CommandType, type[CommandPayload]] = {
         StartCharger,
         StopCharger,
         RestartCharger,
+        FailFirmware,
+        FailUpload,
     )
 }

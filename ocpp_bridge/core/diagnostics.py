@@ -104,3 +104,16 @@ def upload_log(
             yield Wait(upload.retry_interval_s)
     yield from report(failed_status)
     return failed_status
+
+
+UPLOAD_ENDS = frozenset({"Idle", "Uploaded", "UploadFailed", "UploadFailure", "AcceptedCanceled"})
+
+
+def upload_status_now(status: str) -> str:
+    """What a triggered Diagnostics/LogStatusNotification says: Idle unless an upload is under way."""
+    return "Idle" if status in UPLOAD_ENDS else status
+
+
+def interrupted_upload(status: str, failed_status: str) -> str | None:
+    """After a restart that cut an upload short: the failure to report."""
+    return None if status in UPLOAD_ENDS else failed_status

@@ -191,3 +191,30 @@ def update_firmware(
     if progression.install_rebooting:
         yield from report(progression.install_rebooting)
     return "Installed"
+
+
+# Where an update ends (1.6 and 2.0.1 statuses): a charger not at one of these is busy with an update.
+FIRMWARE_ENDS = frozenset(
+    {
+        "Idle",
+        "Installed",
+        "DownloadFailed",
+        "InstallationFailed",
+        "InvalidSignature",
+        "InstallVerificationFailed",
+    }
+)
+DOWNLOADING = frozenset({"DownloadScheduled", "Downloading", "DownloadPaused"})
+
+
+def firmware_status_now(status: str) -> str:
+    """What a triggered FirmwareStatusNotification says: Idle unless an update is under way (1.6 4.5,
+    2.0.1 L01.FR.25 / F06)."""
+    return "Idle" if status in FIRMWARE_ENDS else status
+
+
+def interrupted_firmware(status: str) -> str | None:
+    """After a restart that cut an update short (no step runs it any more): the failure to report."""
+    if status in FIRMWARE_ENDS or status == "InstallRebooting":
+        return None
+    return "DownloadFailed" if status in DOWNLOADING else "InstallationFailed"

@@ -147,3 +147,32 @@ class V16Client(OcppChargePoint):
     @on(Action.cancel_reservation)
     def on_cancel_reservation(self, **_: Any) -> call_result.CancelReservation:
         return call_result.CancelReservation(status="Rejected")
+
+    @on(Action.update_firmware)
+    def on_update_firmware(
+        self,
+        location: str,
+        retrieve_date: str,
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> call_result.UpdateFirmware:
+        self.station.update_firmware(location, retrieve_date, retries, retry_interval, call_unique_id)
+        return call_result.UpdateFirmware()
+
+    @on(Action.get_diagnostics)
+    def on_get_diagnostics(
+        self,
+        location: str,
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        start_time: str | None = None,
+        stop_time: str | None = None,
+        **_: Any,
+    ) -> call_result.GetDiagnostics:
+        name = self.station.get_diagnostics(
+            location, retries, retry_interval, start_time, stop_time, call_unique_id
+        )
+        return call_result.GetDiagnostics(file_name=name)

@@ -9,6 +9,8 @@ from ocpp.v16 import call
 
 from domain.connector_state import LocalListEntry
 from ocpp_bridge import configuration
+from ocpp_bridge.core.diagnostics import upload_status_now
+from ocpp_bridge.core.firmware import firmware_status_now
 from ocpp_bridge.station import FollowUp
 from ocpp_bridge.v16 import csms_answers as answers
 from ocpp_bridge.v16.commands import V16Commands
@@ -76,7 +78,7 @@ class V16CsmsCalls(V16Commands):
                         charge_point_model=self.charger.spec.model_name[:20],
                         charge_point_vendor=self.charger.spec.vendor_name[:20],
                         charge_point_serial_number=self.identity[:25],
-                        firmware_version=FIRMWARE,
+                        firmware_version=self.cp.firmware_version or FIRMWARE,
                     )
                 )
             elif requested == "Heartbeat":
@@ -97,9 +99,13 @@ class V16CsmsCalls(V16Commands):
                 for n in targets:
                     await self.send_meter_values(n, self.settle(n), "Trigger")
             elif requested == "DiagnosticsStatusNotification":
-                await self.call(call.DiagnosticsStatusNotification(status="Idle"))
+                await self.call(
+                    call.DiagnosticsStatusNotification(status=upload_status_now(self.cp.upload_status))
+                )
             elif requested == "FirmwareStatusNotification":
-                await self.call(call.FirmwareStatusNotification(status="Idle"))
+                await self.call(
+                    call.FirmwareStatusNotification(status=firmware_status_now(self.cp.firmware_status))
+                )
 
         self.enqueue(FollowUp(message_id, follow_up, f"TriggerMessage {requested}"))
         return "Accepted"

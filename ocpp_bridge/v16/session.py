@@ -50,7 +50,7 @@ class V16Session(Station):
                     charge_point_model=self.charger.spec.model_name[:20],
                     charge_point_vendor=self.charger.spec.vendor_name[:20],
                     charge_point_serial_number=self.identity[:25],
-                    firmware_version=FIRMWARE,
+                    firmware_version=self.cp.firmware_version or FIRMWARE,
                 ),
                 require_online=False,
             )

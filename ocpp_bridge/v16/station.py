@@ -5,18 +5,21 @@ from __future__ import annotations
 from domain.commands import (
     CommandType,
 )
+from ocpp_bridge.maintenance import MAINTENANCE_COMMANDS
 from ocpp_bridge.station import SHARED_COMMANDS
 from ocpp_bridge.v16.csms_calls import V16CsmsCalls
+from ocpp_bridge.v16.firmware import V16Firmware
 
 
-class V16Station(V16CsmsCalls):
-    """An OCPP 1.6 charge point: session, transactions, commands and CSMS calls."""
+class V16Station(V16Firmware, V16CsmsCalls):
+    """An OCPP 1.6 charge point: session, transactions, commands, CSMS calls, firmware and diagnostics."""
 
 
 # Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every
 # CommandType has one).
 V16Station.commands = {
     **SHARED_COMMANDS,
+    **MAINTENANCE_COMMANDS,
     CommandType.PLUG_CONNECTOR: V16Station.cmd_plug_connector,
     CommandType.UNPLUG_CONNECTOR: V16Station.cmd_unplug_connector,
     CommandType.UNLOCK_CONNECTOR: V16Station.cmd_unlock_connector,

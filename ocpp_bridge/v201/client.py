@@ -144,3 +144,41 @@ class V201Client(OcppChargePoint):
         if transaction_id is not None:
             ongoing = any(c.transaction_id == transaction_id for c in self.station.cp.connectors.values())
         return call_result.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=ongoing)
+
+    @on(Action.update_firmware)
+    def on_update_firmware(
+        self,
+        request_id: int,
+        firmware: dict[str, Any],
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> call_result.UpdateFirmware:
+        return call_result.UpdateFirmware(
+            status=self.station.update_firmware(request_id, firmware, retries, retry_interval, call_unique_id)
+        )
+
+    @on(Action.get_log)
+    def on_get_log(
+        self,
+        log: dict[str, Any],
+        log_type: str,
+        request_id: int,
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> call_result.GetLog:
+        status, name = self.station.get_log(
+            log, log_type, request_id, retries, retry_interval, call_unique_id
+        )
+        return call_result.GetLog(status=status, filename=name)
+
+    @on(Action.set_network_profile)
+    def on_set_network_profile(
+        self, configuration_slot: int, connection_data: dict[str, Any], **_: Any
+    ) -> call_result.SetNetworkProfile:
+        status, why = self.station.set_network_profile(configuration_slot, connection_data)
+        info = {"reason_code": "InvalidValue", "additional_info": why[:512]} if why else None
+        return call_result.SetNetworkProfile(status=status, status_info=info)

@@ -5,18 +5,22 @@ from __future__ import annotations
 from domain.commands import (
     CommandType,
 )
+from ocpp_bridge.maintenance import MAINTENANCE_COMMANDS
 from ocpp_bridge.station import SHARED_COMMANDS
 from ocpp_bridge.v201.device_model import V201DeviceModel
+from ocpp_bridge.v201.firmware import V201Firmware
 
 
-class V201Station(V201DeviceModel):
-    """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, device model."""
+class V201Station(V201Firmware, V201DeviceModel):
+    """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, device model,
+    firmware and logs."""
 
 
 # Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every
 # CommandType has one).
 V201Station.commands = {
     **SHARED_COMMANDS,
+    **MAINTENANCE_COMMANDS,
     CommandType.PLUG_CONNECTOR: V201Station.cmd_plug_connector,
     CommandType.UNPLUG_CONNECTOR: V201Station.cmd_unplug_connector,
     CommandType.UNLOCK_CONNECTOR: V201Station.cmd_unlock_connector,

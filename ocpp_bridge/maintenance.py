@@ -1,0 +1,157 @@
+"""What both versions' firmware updates and log uploads share in the shell: each runs as a task of its
+own (an update waits for its retrieve date, retries and installs for minutes; commands go on meanwhile),
+after the answer to the CSMS's call has gone; the log file is made from the charger's stored events; after
+a boot, an installed image is reported Installed and an update or upload a restart cut short is reported
+failed; and the fail-firmware / fail-upload commands (issue 11 item 8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.commands import CommandType, FailFirmware, FailUpload
+from domain.outcomes import GenericOutcome, Outcome
+from ocpp_bridge.core import diagnostics
+from ocpp_bridge.core.diagnostics import interrupted_upload
+from ocpp_bridge.core.effects import Step
+from ocpp_bridge.core.errors import CommandError
+from ocpp_bridge.core.firmware import INSTALL, UPLOAD, interrupted_firmware
+from ocpp_bridge.station import CommandHandler, FollowUp, Station
+
+FIRMWARE, UPLOADS = "firmware", "upload"
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    """A GetDiagnostics / GetLog: where to, under which name, the window, the retries."""
+
+    url: str
+    file_name: str
+    oldest: str | None
+    latest: str | None
+    attempts: int
+    retry_interval_s: float
+    request_id: int | None = None
+
+
+class Maintenance(Station):
+    """Firmware updates and log uploads as background tasks, one of each kind at a time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._maintenance: dict[str, asyncio.Task[Any]] = {}
+
+    def busy_with(self, kind: str) -> bool:
+        task = self._maintenance.get(kind)
+        return task is not None and not task.done()
+
+    def run_in_background(
+        self,
+        kind: str,
+        message_id: str,
+        step: Callable[[], Awaitable[Step[str]]],
+        done: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        """Once our answer to the CSMS call `message_id` has gone, run the step `step()` makes in a task
+        of its own (one of this kind already running is cancelled: the CSMS asked again) and hand how it
+        ended to `done`."""
+        previous = self._maintenance.pop(kind, None)
+        if previous is not None:
+            previous.cancel()
+
+        async def run() -> None:
+            last = await self.run_step(await step())
+            if done is not None:
+                await done(last)
+
+        async def start() -> None:
+            task = asyncio.create_task(run(), name=f"{self.identity}-{kind}")
+            self._maintenance[kind] = task
+            self._tasks.append(task)  # cancelled with the station
+
+        self.enqueue(FollowUp(message_id, start, f"{kind} started"))
+
+    def upload_in_background(self, message_id: str, kind: str, request: UploadRequest) -> None:
+        """Make the log file of the window asked for, then upload it (Uploading → Uploaded / failed)."""
+
+        async def step() -> Step[str]:
+            body = await self.log_file(kind, request.oldest, request.latest)
+            upload = diagnostics.LogUpload(
+                request.url,
+                request.file_name,
+                body,
+                attempts=request.attempts,
+                retry_interval_s=request.retry_interval_s,
+                request_id=request.request_id,
+            )
+            return diagnostics.upload_log(self.cp, upload, self.upload_notification, self.upload_failed)
+
+        self.run_in_background(UPLOADS, message_id, step)
+
+    async def log_file(self, kind: str, oldest: str | None, latest: str | None) -> bytes:
+        """The charger's recorded events in the window, oldest first, as text."""
+        await self.durable()  # everything observed so far is in the store
+        events = await asyncio.to_thread(lambda: list(self.writer.ledger.events.get(self.cp.id)))
+        return diagnostics.log_text(self.identity, kind, events, _moment(oldest), _moment(latest))
+
+    async def report_maintenance(self) -> None:
+        """After a boot: Installed for the image this boot runs; failed for what a restart cut short."""
+        with contextlib.suppress(CommandError):
+            await self._report_maintenance()
+
+    async def _report_maintenance(self) -> None:
+        cp = self.cp
+        if cp.firmware_installed_unreported:
+            await self.send_status(FIRMWARE, "Installed", cp.firmware_request_id)
+        elif not self.busy_with(FIRMWARE) and (failed := interrupted_firmware(cp.firmware_status)):
+            await self.send_status(FIRMWARE, failed, cp.firmware_request_id)
+        if not self.busy_with(UPLOADS) and (
+            failed := interrupted_upload(cp.upload_status, self.upload_failed)
+        ):
+            await self.send_status(UPLOADS, failed, cp.upload_request_id)
+
+    async def send_status(self, kind: str, status: str, request_id: int | None) -> None:
+        if kind == FIRMWARE:
+            self.cp.firmware_status_changed(status, request_id)
+            payload = self.firmware_notification(status)
+        else:
+            self.cp.upload_status_changed(status, request_id)
+            payload = self.upload_notification(status)
+        self.record()
+        await self.call(payload)
+
+    # --- what each version says -------------------------------------------------------------------------
+
+    upload_failed = "UploadFailed"  # 2.0.1: UploadFailure
+
+    def firmware_notification(self, status: str) -> Any:
+        raise NotImplementedError
+
+    def upload_notification(self, status: str) -> Any:
+        raise NotImplementedError
+
+    # --- failures a test injects ----------------------------------------------------------------------
+
+    async def cmd_fail_firmware(self, payload: FailFirmware) -> Outcome:
+        self.cp.failure_injected(payload.stage, payload.times, self.current_command)
+        doing = "download tries" if payload.stage != INSTALL else "installations"
+        return GenericOutcome(status="Armed", msg=f"the next {payload.times} firmware {doing} fail")
+
+    async def cmd_fail_upload(self, payload: FailUpload) -> Outcome:
+        self.cp.failure_injected(UPLOAD, payload.times, self.current_command)
+        return GenericOutcome(status="Armed", msg=f"the next {payload.times} upload tries fail")
+
+
+MAINTENANCE_COMMANDS: dict[CommandType, CommandHandler] = {
+    CommandType.FAIL_FIRMWARE: Maintenance.cmd_fail_firmware,
+    CommandType.FAIL_UPLOAD: Maintenance.cmd_fail_upload,
+}
+
+
+def _moment(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
