@@ -17,10 +17,10 @@ from typing import Any
 from domain.commands import CommandType, FailFirmware, FailUpload
 from domain.outcomes import GenericOutcome, Outcome
 from ocpp_bridge.core import diagnostics
-from ocpp_bridge.core.diagnostics import interrupted_upload
+from ocpp_bridge.core.diagnostics import interrupted_upload, upload_status_now
 from ocpp_bridge.core.effects import Step
 from ocpp_bridge.core.errors import CommandError
-from ocpp_bridge.core.firmware import INSTALL, UPLOAD, interrupted_firmware
+from ocpp_bridge.core.firmware import INSTALL, UPLOAD, firmware_status_now, interrupted_firmware
 from ocpp_bridge.station import CommandHandler, FollowUp, Station
 
 FIRMWARE, UPLOADS = "firmware", "upload"
@@ -47,8 +47,13 @@ class Maintenance(Station):
         self._maintenance: dict[str, asyncio.Task[Any]] = {}
 
     def busy_with(self, kind: str) -> bool:
+        """An update (or upload) is under way: its task runs and has not reported how it ended."""
         task = self._maintenance.get(kind)
-        return task is not None and not task.done()
+        if task is None or task.done():
+            return False
+        if kind == FIRMWARE:
+            return firmware_status_now(self.cp.firmware_status) != "Idle"
+        return upload_status_now(self.cp.upload_status) != "Idle"
 
     def run_in_background(
         self,
