@@ -192,6 +192,17 @@ class Csms16(_Handlers, Csms16Base):
         await self._seen("FirmwareStatusNotification", payload)
         return result16.FirmwareStatusNotification()
 
+    # The security whitepaper's notifications.
+    @on(Action16.signed_firmware_status_notification)
+    async def on_signed_firmware(self, **payload: Any) -> result16.SignedFirmwareStatusNotification:
+        await self._seen("SignedFirmwareStatusNotification", payload)
+        return result16.SignedFirmwareStatusNotification()
+
+    @on(Action16.log_status_notification)
+    async def on_log_status(self, **payload: Any) -> result16.LogStatusNotification:
+        await self._seen("LogStatusNotification", payload)
+        return result16.LogStatusNotification()
+
 
 class Csms201(_Handlers, Csms201Base):
     version = "2.0.1"

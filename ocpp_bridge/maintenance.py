@@ -12,11 +12,15 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
+
+from ocpp.routing import on
+from ocpp.v201.enums import Action  # GetLog: the same action on 1.6 (security whitepaper)
 
 from domain.commands import CommandType, FailFirmware, FailUpload
 from domain.outcomes import GenericOutcome, Outcome
-from ocpp_bridge.core import diagnostics
+from ocpp_bridge.core import diagnostics, firmware
 from ocpp_bridge.core.diagnostics import interrupted_upload, upload_status_now
 from ocpp_bridge.core.effects import Step
 from ocpp_bridge.core.errors import CommandError
@@ -81,6 +85,43 @@ class Maintenance(Station):
 
         self.enqueue(FollowUp(message_id, start, f"{kind} started"))
 
+    def update_in_background(
+        self, message_id: str, update: firmware.FirmwareUpdate, progression: firmware.Progression
+    ) -> None:
+        """Run the update; once installed, reboot (the BootNotification after it carries the new
+        version, then Installed is reported)."""
+
+        async def step() -> Step[str]:
+            return firmware.update_firmware(
+                self.cp, update, self.clock.now(), self.firmware_notification, progression
+            )
+
+        async def done(last: str) -> None:
+            if last == "Installed":
+                self.rebooting_for_firmware()
+                self.reboot()
+
+        self.run_in_background(FIRMWARE, message_id, step, done)
+
+    def signed_update_firmware(
+        self,
+        request_id: int,
+        image: dict[str, Any],
+        retries: int | None,
+        retry_interval: int | None,
+        message_id: str,
+    ) -> str:
+        """2.0.1 UpdateFirmware and the 1.6 security whitepaper's SignedUpdateFirmware (the same): the
+        answer, and the update after it with 2.0.1's progression."""
+        answer = firmware.update_firmware_answer(image.get("signing_certificate"), self.busy_with(FIRMWARE))
+        if answer in ("Accepted", "AcceptedCanceled"):
+            update = firmware.signed_update(request_id, image, retries, retry_interval)
+            self.update_in_background(message_id, update, firmware.V201_PROGRESSION)
+        return answer
+
+    def rebooting_for_firmware(self) -> None:
+        """What a version does before the reboot that runs a new image (2.0.1: the boot's reason)."""
+
     def upload_in_background(self, message_id: str, kind: str, request: UploadRequest) -> None:
         """Make the log file of the window asked for, then upload it (Uploading → Uploaded / failed)."""
 
@@ -94,9 +135,35 @@ class Maintenance(Station):
                 retry_interval_s=request.retry_interval_s,
                 request_id=request.request_id,
             )
-            return diagnostics.upload_log(self.cp, upload, self.upload_notification, self.upload_failed)
+            return diagnostics.upload_log(self.cp, upload, self.upload_notification)
 
         self.run_in_background(UPLOADS, message_id, step)
+
+    def get_log(
+        self,
+        log: dict[str, Any],
+        log_type: str,
+        request_id: int,
+        retries: int | None,
+        retry_interval: int | None,
+        message_id: str,
+    ) -> tuple[str, str]:
+        """2.0.1 GetLog, and the 1.6 security whitepaper's (the same): Accepted (AcceptedCanceled when an
+        upload under way is cancelled for it) and the file name."""
+        answer = "AcceptedCanceled" if self.busy_with(UPLOADS) else "Accepted"
+        kind = diagnostics.SECURITY if log_type == "SecurityLog" else diagnostics.DIAGNOSTICS
+        name = diagnostics.file_name(self.identity, kind, self.clock.now())
+        request = UploadRequest(
+            log["remote_location"],
+            name,
+            log.get("oldest_timestamp"),
+            log.get("latest_timestamp"),
+            1 + (retries or 0),
+            float(retry_interval or 0),
+            request_id,
+        )
+        self.upload_in_background(message_id, kind, request)
+        return answer, name
 
     async def log_file(self, kind: str, oldest: str | None, latest: str | None) -> bytes:
         """The charger's recorded events in the window, oldest first, as text."""
@@ -116,7 +183,7 @@ class Maintenance(Station):
         elif not self.busy_with(FIRMWARE) and (failed := interrupted_firmware(cp.firmware_status)):
             await self.send_status(FIRMWARE, failed, cp.firmware_request_id)
         if not self.busy_with(UPLOADS) and (
-            failed := interrupted_upload(cp.upload_status, self.upload_failed)
+            failed := interrupted_upload(cp.upload_status, cp.upload_request_id)
         ):
             await self.send_status(UPLOADS, failed, cp.upload_request_id)
 
@@ -131,8 +198,6 @@ class Maintenance(Station):
         await self.call(payload)
 
     # --- what each version says -------------------------------------------------------------------------
-
-    upload_failed = "UploadFailed"  # 2.0.1: UploadFailure
 
     def firmware_notification(self, status: str) -> Any:
         raise NotImplementedError
@@ -160,3 +225,27 @@ MAINTENANCE_COMMANDS: dict[CommandType, CommandHandler] = {
 
 def _moment(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
+
+
+class LogRoutes:
+    """The GetLog route both versions' clients share (2.0.1's and the 1.6 security whitepaper's, the
+    same message); `results` is the version's call_result module."""
+
+    station: Any
+    results: ClassVar[ModuleType]
+
+    @on(Action.get_log)
+    def on_get_log(
+        self,
+        log: dict[str, Any],
+        log_type: str,
+        request_id: int,
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> Any:
+        status, name = self.station.get_log(
+            log, log_type, request_id, retries, retry_interval, call_unique_id
+        )
+        return self.results.GetLog(status=status, filename=name)

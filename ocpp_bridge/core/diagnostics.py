@@ -80,15 +80,9 @@ def log_text(
     return ("\n".join([header, *lines]) + "\n").encode()
 
 
-def upload_log(
-    cp: ChargePoint,
-    upload: LogUpload,
-    notification: Callable[[str], Any],
-    failed_status: str,
-) -> Step[str]:
-    """Uploading, the upload with its retries, then Uploaded or `failed_status` (1.6 UploadFailed,
-    2.0.1 UploadFailure); returns the last status. `notification(status)` is the version's
-    Diagnostics/LogStatusNotification payload."""
+def upload_log(cp: ChargePoint, upload: LogUpload, notification: Callable[[str], Any]) -> Step[str]:
+    """Uploading, the upload with its retries, then Uploaded or its failure (failed_status); returns the
+    last status. `notification(status)` is the version's Diagnostics/LogStatusNotification payload."""
 
     def report(status: str) -> Generator[Effect, Result, None]:
         cp.upload_status_changed(status, upload.request_id)
@@ -102,8 +96,9 @@ def upload_log(
             return "Uploaded"
         if n < upload.attempts:
             yield Wait(upload.retry_interval_s)
-    yield from report(failed_status)
-    return failed_status
+    failed = failed_status(upload.request_id)
+    yield from report(failed)
+    return failed
 
 
 UPLOAD_ENDS = frozenset({"Idle", "Uploaded", "UploadFailed", "UploadFailure", "AcceptedCanceled"})
@@ -114,6 +109,12 @@ def upload_status_now(status: str) -> str:
     return "Idle" if status in UPLOAD_ENDS else status
 
 
-def interrupted_upload(status: str, failed_status: str) -> str | None:
+def failed_status(request_id: int | None) -> str:
+    """How a failed upload is reported: UploadFailure for a GetLog (it has a requestId: 2.0.1, and the
+    1.6 security whitepaper's), UploadFailed for a 1.6 GetDiagnostics."""
+    return "UploadFailed" if request_id is None else "UploadFailure"
+
+
+def interrupted_upload(status: str, request_id: int | None) -> str | None:
     """After a restart that cut an upload short: the failure to report."""
-    return None if status in UPLOAD_ENDS else failed_status
+    return None if status in UPLOAD_ENDS else failed_status(request_id)

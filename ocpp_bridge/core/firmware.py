@@ -71,6 +71,24 @@ class FirmwareUpdate:
     signing_certificate: str | None = None  # 2.0.1: PEM of the certificate that signed it
 
 
+def signed_update(
+    request_id: int, image: dict[str, Any], retries: int | None, retry_interval: int | None
+) -> FirmwareUpdate:
+    """The update a 2.0.1 UpdateFirmware or a 1.6 SignedUpdateFirmware asks for (the same fields):
+    `retries` counts the tries after the first ("how many times [it] must retry")."""
+    install_at = image.get("install_date_time")
+    return FirmwareUpdate(
+        location=image["location"],
+        retrieve_at=datetime.fromisoformat(image["retrieve_date_time"]),
+        attempts=1 + (retries or 0),
+        retry_interval_s=float(retry_interval or 0),
+        request_id=request_id,
+        install_at=None if install_at is None else datetime.fromisoformat(install_at),
+        signature=image.get("signature"),
+        signing_certificate=image.get("signing_certificate"),
+    )
+
+
 def firmware_version(location: str) -> str:
     """The version an image installs: its file name without the extension (a charger reads it from
     the image; ours are named for it, e.g. .../ocpp-ledger-0.2.bin installs "ocpp-ledger-0.2")."""
@@ -106,6 +124,15 @@ def certificate_readable(certificate_pem: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def update_firmware_answer(signing_certificate: str | None, busy: bool) -> str:
+    """InvalidCertificate for a signing certificate that is no X.509 certificate (L01.FR.02), else
+    AcceptedCanceled when an update under way is cancelled for this one (L01.FR.24), else Accepted.
+    RevokedCertificate is never answered: the station holds no revocation list (no CRL, no OCSP)."""
+    if signing_certificate is not None and not certificate_readable(signing_certificate):
+        return "InvalidCertificate"
+    return "AcceptedCanceled" if busy else "Accepted"
 
 
 def injected(cp: ChargePoint, stage: str) -> bool:

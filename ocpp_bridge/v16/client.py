@@ -10,16 +10,18 @@ from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
 from domain.clock import iso
+from ocpp_bridge.maintenance import LogRoutes
 
 if TYPE_CHECKING:
     from ocpp_bridge.v16.station import V16Station
 
 
-class V16Client(OcppChargePoint):
+class V16Client(LogRoutes, OcppChargePoint):
     """The `ocpp` library's 1.6 charge point; each handler answers at once and leaves follow-ups to
     the station's intent worker (a call() inside a handler would block the reader)."""
 
     station: V16Station
+    results = call_result
 
     @on(Action.remote_start_transaction)
     def on_remote_start(
@@ -176,3 +178,18 @@ class V16Client(OcppChargePoint):
             location, retries, retry_interval, start_time, stop_time, call_unique_id
         )
         return call_result.GetDiagnostics(file_name=name)
+
+    @on(Action.signed_update_firmware)
+    def on_signed_update_firmware(
+        self,
+        request_id: int,
+        firmware: dict[str, Any],
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> call_result.SignedUpdateFirmware:
+        status = self.station.signed_update_firmware(
+            request_id, firmware, retries, retry_interval, call_unique_id
+        )
+        return call_result.SignedUpdateFirmware(status=status)

@@ -99,13 +99,15 @@ class V16CsmsCalls(V16Commands):
                 for n in targets:
                     await self.send_meter_values(n, self.settle(n), "Trigger")
             elif requested == "DiagnosticsStatusNotification":
-                await self.call(
-                    call.DiagnosticsStatusNotification(status=upload_status_now(self.cp.upload_status))
-                )
+                # A GetLog's upload (it has a requestId) reports through LogStatusNotification.
+                log = self.cp.upload_request_id is not None
+                status = "Idle" if log else upload_status_now(self.cp.upload_status)
+                await self.call(call.DiagnosticsStatusNotification(status=status))
             elif requested == "FirmwareStatusNotification":
-                await self.call(
-                    call.FirmwareStatusNotification(status=firmware_status_now(self.cp.firmware_status))
-                )
+                # A signed update (it has a requestId) reports through SignedFirmwareStatusNotification.
+                signed = self.cp.firmware_request_id is not None
+                status = "Idle" if signed else firmware_status_now(self.cp.firmware_status)
+                await self.call(call.FirmwareStatusNotification(status=status))
 
         self.enqueue(FollowUp(message_id, follow_up, f"TriggerMessage {requested}"))
         return "Accepted"

@@ -1,6 +1,9 @@
 """OCPP 1.6 Firmware Management: UpdateFirmware (FirmwareStatusNotification Downloading → Downloaded →
 Installing, the reboot, the new version in the BootNotification, then Installed) and GetDiagnostics
-(DiagnosticsStatusNotification Uploading → Uploaded / UploadFailed, the log uploaded to the location)."""
+(DiagnosticsStatusNotification Uploading → Uploaded / UploadFailed, the log uploaded to the location);
+and the security whitepaper's SignedUpdateFirmware (SignedFirmwareStatusNotification, 2.0.1's
+progression) and GetLog (LogStatusNotification). A signed update and a GetLog have a requestId: that is
+how the notifications of each are told apart, after a restart too."""
 
 from __future__ import annotations
 
@@ -10,8 +13,7 @@ from typing import Any
 from ocpp.v16 import call
 
 from ocpp_bridge.core import diagnostics, firmware
-from ocpp_bridge.core.effects import Step
-from ocpp_bridge.maintenance import FIRMWARE, Maintenance, UploadRequest
+from ocpp_bridge.maintenance import Maintenance, UploadRequest
 from ocpp_bridge.v16.session import V16Session
 
 DEFAULT_TRIES = 1  # the CSMS left the number of tries to us
@@ -19,18 +21,22 @@ DEFAULT_TRIES = 1  # the CSMS left the number of tries to us
 
 def tries(retries: int | None) -> int:
     """1.6 "retries": "how many times the Charge Point must try ... before giving up" (tries in all;
-    2.0.1 counts the retries after the first)."""
+    2.0.1 and the security whitepaper count the retries after the first)."""
     return max(1, DEFAULT_TRIES if retries is None else retries)
 
 
 class V16Firmware(Maintenance, V16Session):
-    upload_failed = "UploadFailed"
-
     def firmware_notification(self, status: str) -> Any:
-        return call.FirmwareStatusNotification(status=status)
+        request_id = self.cp.firmware_request_id
+        if request_id is None:
+            return call.FirmwareStatusNotification(status=status)
+        return call.SignedFirmwareStatusNotification(status=status, request_id=request_id)
 
     def upload_notification(self, status: str) -> Any:
-        return call.DiagnosticsStatusNotification(status=status)
+        request_id = self.cp.upload_request_id
+        if request_id is None:
+            return call.DiagnosticsStatusNotification(status=status)
+        return call.LogStatusNotification(status=status, request_id=request_id)
 
     async def report_all(self) -> None:
         await super().report_all()
@@ -51,15 +57,7 @@ class V16Firmware(Maintenance, V16Session):
             attempts=tries(retries),
             retry_interval_s=float(retry_interval or 0),
         )
-
-        async def done(last: str) -> None:
-            if last == "Installed":
-                self.reboot()  # the BootNotification after it carries the new version, then Installed
-
-        async def step() -> Step[str]:
-            return firmware.update_firmware(self.cp, update, self.clock.now(), self.firmware_notification)
-
-        self.run_in_background(FIRMWARE, message_id, step, done)
+        self.update_in_background(message_id, update, firmware.V16_PROGRESSION)
 
     def get_diagnostics(
         self,

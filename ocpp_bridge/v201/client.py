@@ -9,17 +9,19 @@ from ocpp.v201 import ChargePoint as OcppChargePoint
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
+from ocpp_bridge.maintenance import LogRoutes
 from ocpp_bridge.v201.rules import VENDOR_ID
 
 if TYPE_CHECKING:
     from ocpp_bridge.v201.station import V201Station
 
 
-class V201Client(OcppChargePoint):
+class V201Client(LogRoutes, OcppChargePoint):
     """The `ocpp` library's 2.0.1 charging station; each handler answers at once and leaves follow-ups to
     the station's intent worker (a call() inside a handler would block the reader)."""
 
     station: V201Station
+    results = call_result
 
     @on(Action.request_start_transaction)
     def on_request_start(
@@ -156,24 +158,10 @@ class V201Client(OcppChargePoint):
         **_: Any,
     ) -> call_result.UpdateFirmware:
         return call_result.UpdateFirmware(
-            status=self.station.update_firmware(request_id, firmware, retries, retry_interval, call_unique_id)
+            status=self.station.signed_update_firmware(
+                request_id, firmware, retries, retry_interval, call_unique_id
+            )
         )
-
-    @on(Action.get_log)
-    def on_get_log(
-        self,
-        log: dict[str, Any],
-        log_type: str,
-        request_id: int,
-        call_unique_id: str,
-        retries: int | None = None,
-        retry_interval: int | None = None,
-        **_: Any,
-    ) -> call_result.GetLog:
-        status, name = self.station.get_log(
-            log, log_type, request_id, retries, retry_interval, call_unique_id
-        )
-        return call_result.GetLog(status=status, filename=name)
 
     @on(Action.set_network_profile)
     def on_set_network_profile(

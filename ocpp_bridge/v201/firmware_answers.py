@@ -1,21 +1,11 @@
-"""OCPP 2.0.1 answers of blocks L and B that need no I/O: UpdateFirmware's status, SetNetworkProfile's."""
+"""OCPP 2.0.1 answers that need no I/O: SetNetworkProfile's (B09). UpdateFirmware's is shared with 1.6
+SignedUpdateFirmware (ocpp_bridge.core.firmware)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ocpp_bridge.core.firmware import certificate_readable
-
 NETWORK_SLOTS = range(1, 5)  # the configuration slots this station has (NetworkConfigurationPriority)
-
-
-def update_firmware_answer(signing_certificate: str | None, busy: bool) -> str:
-    """InvalidCertificate for a signing certificate that is no X.509 certificate (L01.FR.02), else
-    AcceptedCanceled when an update under way is cancelled for this one (L01.FR.24), else Accepted.
-    RevokedCertificate is never answered: the station holds no revocation list (no CRL, no OCSP)."""
-    if signing_certificate is not None and not certificate_readable(signing_certificate):
-        return "InvalidCertificate"
-    return "AcceptedCanceled" if busy else "Accepted"
 
 
 def network_profile_answer(

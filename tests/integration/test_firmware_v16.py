@@ -20,6 +20,7 @@ from tests.file_server import FileServer, file_server
 from tests.integration.test_bridge_v201 import restartable_lab
 from tests.integration.v16_support import booted_charger, label, mark, recorded, settled
 from tests.lab import SPEED, Lab, running_lab
+from tests.signing import NOT_A_CERTIFICATE, signed
 
 CP = "CP-1"
 IMAGE = b"\x7fELF ocpp-ledger 0.2 firmware image"
@@ -41,8 +42,9 @@ async def lab(context: Context) -> AsyncIterator[Lab]:
 
 def step(message: Received) -> str:
     p = message.payload
-    if message.action in ("FirmwareStatusNotification", "DiagnosticsStatusNotification"):
-        return f"{message.action.removesuffix('StatusNotification')} {p['status']}"
+    if message.action.endswith("StatusNotification") and message.action != "StatusNotification":
+        request = "" if p.get("request_id") is None else f" {p['request_id']}"
+        return f"{message.action.removesuffix('StatusNotification')} {p['status']}{request}"
     if message.action == "BootNotification":
         return f"Boot {p.get('firmware_version')}"
     return label(message)
@@ -201,3 +203,78 @@ async def test_a_triggered_firmware_status_is_idle_once_an_update_has_ended(
     answer = await lab.csms.call(CP, call.TriggerMessage(requested_message="FirmwareStatusNotification"))
     assert answer.status == "Accepted"
     assert await until(lab, at, "Firmware Idle") == ["Firmware Idle"]
+
+
+# --- the security whitepaper: SignedUpdateFirmware and GetLog -------------------------------------------
+
+
+def signed_update(url: str, request_id: int, certificate: str, signature: str) -> call.SignedUpdateFirmware:
+    return call.SignedUpdateFirmware(
+        request_id=request_id,
+        firmware={
+            "location": url,
+            "retrieve_date_time": now(),
+            "signing_certificate": certificate,
+            "signature": signature,
+        },
+    )
+
+
+async def test_signed_update_firmware_verifies_the_signature_installs_and_reboots(
+    lab: Lab, files: FileServer
+) -> None:
+    charger = await booted_charger(lab)
+    certificate, signature = signed(IMAGE)
+    refused = await lab.csms.call(CP, signed_update(files.url + PATH, 1, NOT_A_CERTIFICATE, signature))
+    assert refused.status == "InvalidCertificate"
+    at = mark(lab, CP)
+    answer = await lab.csms.call(CP, signed_update(files.url + PATH, 4, certificate, signature))
+    assert answer.status == "Accepted"
+    assert await until(lab, at, "SignedFirmware Installed 4") == [
+        "SignedFirmware Downloading 4",
+        "SignedFirmware Downloaded 4",
+        "SignedFirmware SignatureVerified 4",
+        "SignedFirmware Installing 4",
+        "SignedFirmware InstallRebooting 4",
+        "Boot ocpp-ledger-0.2",
+        "Status 0 Available",
+        "Status 1 Available",
+        "Status 2 Available",
+        "SignedFirmware Installed 4",
+    ]
+    at = mark(lab, CP)
+    forged = signed(b"another image")[1]
+    await lab.csms.call(CP, signed_update(files.url + PATH, 5, certificate, forged))
+    assert await until(lab, at, "SignedFirmware InvalidSignature 5") == [
+        "SignedFirmware Downloading 5",
+        "SignedFirmware Downloaded 5",
+        "SignedFirmware InvalidSignature 5",
+    ]
+    assert len(recorded(lab, charger, ChargePoint.FirmwareInstalled)) == 1
+    at = mark(lab, CP)
+    await lab.csms.call(CP, call.TriggerMessage(requested_message="FirmwareStatusNotification"))
+    assert await until(lab, at, "Firmware Idle") == ["Firmware Idle"]  # a signed update is not its to tell
+
+
+async def test_get_log_uploads_the_log_and_reports_it_with_its_request_id(
+    lab: Lab, files: FileServer
+) -> None:
+    charger = await booted_charger(lab)
+    await lab.run(charger, FailUpload(times=1))
+    at = mark(lab, CP)
+    answer = await lab.csms.call(
+        CP,
+        call.GetLog(
+            log={"remote_location": files.url + "/logs"},
+            log_type="SecurityLog",
+            request_id=21,
+            retries=1,
+            retry_interval=5,
+        ),
+    )
+    assert answer.status == "Accepted"
+    assert answer.filename.startswith("CP-1-SecurityLog-")
+    assert await until(lab, at, "Log Uploaded 21") == ["Log Uploading 21", "Log Uploaded 21"]
+    (upload,) = files.got("POST")
+    assert upload.file_name == answer.filename
+    assert "BootAnswered status=Accepted" in upload.body.decode()

@@ -22,10 +22,10 @@ from tests.file_server import FileServer, file_server
 from tests.integration.test_bridge_v201 import CS, boot, describe, mark, restartable_lab
 from tests.integration.v16_support import recorded
 from tests.lab import SPEED, Lab, running_lab
+from tests.signing import NOT_A_CERTIFICATE
 
 IMAGE = b"\x7fELF ocpp-ledger 0.3 firmware image"
 PATH = "/firmware/ocpp-ledger-0.3.bin"
-NOT_A_CERTIFICATE = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
 
 
 @pytest.fixture

@@ -22,21 +22,24 @@ def status(name: str) -> SendCall:
     return SendCall(notification(name))
 
 
-def upload(attempts: int = 1) -> LogUpload:
-    return LogUpload(URL, "CP-1.log", b"log\n", attempts=attempts, retry_interval_s=10.0, request_id=3)
+def upload(attempts: int = 1, request_id: int | None = 3) -> LogUpload:
+    return LogUpload(
+        URL, "CP-1.log", b"log\n", attempts=attempts, retry_interval_s=10.0, request_id=request_id
+    )
 
 
 def test_an_upload_reports_uploading_then_uploaded() -> None:
     cp = charge_point()
-    effects, last = drive(upload_log(cp, upload(), notification, "UploadFailure"), [ok(), ok(), ok()])
+    effects, last = drive(upload_log(cp, upload(), notification), [ok(), ok(), ok()])
     assert effects == [status("Uploading"), Upload(URL, "CP-1.log", b"log\n"), status("Uploaded")]
     assert (last, cp.upload_status, cp.upload_request_id) == ("Uploaded", "Uploaded", 3)
 
 
-def test_a_failed_upload_is_retried_then_reported_with_the_versions_failure_status() -> None:
+def test_a_failed_upload_is_retried_then_reported_failed() -> None:
+    """UploadFailed: a 1.6 GetDiagnostics (no requestId); a GetLog's failure is UploadFailure."""
     cp = charge_point()
     answers: list[Result] = [ok(), CALLERROR, CALLERROR, ok()]
-    effects, last = drive(upload_log(cp, upload(attempts=2), notification, "UploadFailed"), answers)
+    effects, last = drive(upload_log(cp, upload(attempts=2, request_id=None), notification), answers)
     sent = Upload(URL, "CP-1.log", b"log\n")
     assert effects == [status("Uploading"), sent, Wait(10.0), sent, status("UploadFailed")]
     assert last == "UploadFailed"
@@ -45,7 +48,7 @@ def test_a_failed_upload_is_retried_then_reported_with_the_versions_failure_stat
 def test_an_injected_upload_failure_fails_the_try_without_sending() -> None:
     cp = charge_point()
     cp.failure_injected(UPLOAD, 1, None)
-    effects, last = drive(upload_log(cp, upload(), notification, "UploadFailure"), [ok(), ok()])
+    effects, last = drive(upload_log(cp, upload(), notification), [ok(), ok()])
     assert effects == [status("Uploading"), status("UploadFailure")]
     assert (last, cp.injected_failures) == ("UploadFailure", {})
 

@@ -3,15 +3,10 @@ download, what an injected failure does, and what it records (the version the ne
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from domain.chargepoint import ChargePoint
 from ocpp_bridge.core.effects import Download, Effect, Result, SendCall, Wait
@@ -26,6 +21,7 @@ from ocpp_bridge.core.firmware import (
     firmware_version,
     update_firmware,
 )
+from tests.signing import NOT_A_CERTIFICATE, signed
 from tests.unit.cores.charger import charge_point
 from tests.unit.cores.drive import CALLERROR, TIMEOUT, drive, ok
 
@@ -121,20 +117,7 @@ def test_installation_waits_until_no_transaction_runs() -> None:
 
 
 def test_2_0_1_reports_scheduled_stages_signature_and_reboot() -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "firmware signer")])
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(NOW - timedelta(days=1))
-        .not_valid_after(NOW + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
-    signature = base64.b64encode(key.sign(IMAGE, ec.ECDSA(hashes.SHA256()))).decode()
+    pem, signature = signed(IMAGE)
     update = FirmwareUpdate(
         URL,
         NOW + timedelta(seconds=60),
@@ -159,12 +142,12 @@ def test_2_0_1_reports_scheduled_stages_signature_and_reboot() -> None:
     ]
     assert (last, cp.firmware_request_id) == ("Installed", 7)
 
-    forged = FirmwareUpdate(URL, NOW, signature=base64.b64encode(b"x" * 64).decode(), signing_certificate=pem)
+    forged = FirmwareUpdate(URL, NOW, signature=signed(b"another image")[1], signing_certificate=pem)
     effects, last = run(charge_point(), forged, [ok(), ok(IMAGE), ok(), ok()], V201_PROGRESSION)
     assert effects[-1] == status("InvalidSignature")
     assert last == "InvalidSignature"
     assert certificate_readable(pem)
-    assert not certificate_readable("-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----\n")
+    assert not certificate_readable(NOT_A_CERTIFICATE)
 
 
 def test_the_state_survives_a_restart() -> None:
