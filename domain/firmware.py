@@ -19,6 +19,18 @@ from eventsourcing.domain import Aggregate
 
 from domain.aggregates import topic
 
+# Where a firmware update ends (1.6 and 2.0.1 statuses): at any other, an update is under way.
+FIRMWARE_ENDS = frozenset(
+    {
+        "Idle",
+        "Installed",
+        "DownloadFailed",
+        "InstallationFailed",
+        "InvalidSignature",
+        "InstallVerificationFailed",
+    }
+)
+
 
 class FirmwareRecord(Aggregate):
     # Declared for the type checker only: annotated attributes would become fields of the aggregate's
@@ -28,6 +40,7 @@ class FirmwareRecord(Aggregate):
         firmware_status: str  # the last FirmwareStatusNotification status
         firmware_request_id: int | None  # 2.0.1: the UpdateFirmware it belongs to
         firmware_installed_unreported: bool  # Installed is reported after the reboot's boot
+        firmware_pending: dict[str, Any] | None  # the update under way, to resume after a restart
         upload_status: str  # the last Diagnostics/LogStatusNotification status
         upload_request_id: int | None
         injected_failures: Mapping[str, int]  # stage (download, install, upload) → tries left to fail
@@ -36,6 +49,7 @@ class FirmwareRecord(Aggregate):
     firmware_status = "Idle"
     firmware_request_id = None
     firmware_installed_unreported = False
+    firmware_pending = None
     upload_status = "Idle"
     upload_request_id = None
     injected_failures = MappingProxyType({})
@@ -51,9 +65,24 @@ class FirmwareRecord(Aggregate):
             aggregate.firmware_request_id = self.request_id
             if self.status == "Installed":
                 aggregate.firmware_installed_unreported = False
+            if self.status in FIRMWARE_ENDS:
+                aggregate.firmware_pending = None
 
     def firmware_status_changed(self, status: str, request_id: int | None) -> None:
         self.trigger_event(type(self).FirmwareStatusChanged, status=status, request_id=request_id)
+
+    class FirmwareUpdateRequested(Aggregate.Event):
+        """The CSMS asked for an update (it replaces one under way); `update` is what it asked for, as
+        ocpp_bridge.core.firmware records it."""
+
+        TOPIC = topic("ChargePoint.FirmwareUpdateRequested")
+        update: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.firmware_pending = self.update
+
+    def firmware_update_requested(self, update: dict[str, Any]) -> None:
+        self.trigger_event(type(self).FirmwareUpdateRequested, update=update)
 
     class FirmwareInstalled(Aggregate.Event):
         """The image is installed: it runs from the reboot that follows."""
@@ -65,6 +94,7 @@ class FirmwareRecord(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.firmware_version = self.version
             aggregate.firmware_installed_unreported = True
+            aggregate.firmware_pending = None
 
     def firmware_installed(self, version: str, request_id: int | None) -> None:
         self.trigger_event(type(self).FirmwareInstalled, version=version, request_id=request_id)

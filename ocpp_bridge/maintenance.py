@@ -24,8 +24,8 @@ from ocpp_bridge.core import diagnostics, firmware
 from ocpp_bridge.core.diagnostics import interrupted_upload, upload_status_now
 from ocpp_bridge.core.effects import Step
 from ocpp_bridge.core.errors import CommandError
-from ocpp_bridge.core.firmware import INSTALL, UPLOAD, firmware_status_now, interrupted_firmware
-from ocpp_bridge.station import CommandHandler, FollowUp, Station
+from ocpp_bridge.core.firmware import INSTALL, UPLOAD, firmware_status_now
+from ocpp_bridge.station import CommandHandler, Station
 
 FIRMWARE, UPLOADS = "firmware", "upload"
 
@@ -50,10 +50,13 @@ class Maintenance(Station):
         super().__init__(*args, **kwargs)
         self._maintenance: dict[str, asyncio.Task[Any]] = {}
 
+    def running(self, kind: str) -> bool:
+        task = self._maintenance.get(kind)
+        return task is not None and not task.done()
+
     def busy_with(self, kind: str) -> bool:
         """An update (or upload) is under way: its task runs and has not reported how it ended."""
-        task = self._maintenance.get(kind)
-        if task is None or task.done():
+        if not self.running(kind):
             return False
         if kind == FIRMWARE:
             return firmware_status_now(self.cp.firmware_status) != "Idle"
@@ -62,34 +65,37 @@ class Maintenance(Station):
     def run_in_background(
         self,
         kind: str,
-        message_id: str,
+        message_id: str | None,
         step: Callable[[], Awaitable[Step[str]]],
         done: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
-        """Once our answer to the CSMS call `message_id` has gone, run the step `step()` makes in a task
-        of its own (one of this kind already running is cancelled: the CSMS asked again) and hand how it
-        ended to `done`."""
+        """Run the step `step()` makes in a task of its own, once our answer to the CSMS call
+        `message_id` (if any) has gone (one of this kind already running is cancelled: the CSMS asked
+        again), and hand how it ended to `done`."""
         previous = self._maintenance.pop(kind, None)
         if previous is not None:
             previous.cancel()
+        connection = self.connection
 
         async def run() -> None:
+            if message_id is not None and connection is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(connection.answered(message_id), self.settings.response_timeout)
             last = await self.run_step(await step())
             if done is not None:
                 await done(last)
 
-        async def start() -> None:
-            task = asyncio.create_task(run(), name=f"{self.identity}-{kind}")
-            self._maintenance[kind] = task
-            self._tasks.append(task)  # cancelled with the station
-
-        self.enqueue(FollowUp(message_id, start, f"{kind} started"))
+        task = asyncio.create_task(run(), name=f"{self.identity}-{kind}")
+        self._maintenance[kind] = task
+        self._tasks.append(task)  # cancelled with the station
 
     def update_in_background(
-        self, message_id: str, update: firmware.FirmwareUpdate, progression: firmware.Progression
+        self, message_id: str | None, update: firmware.FirmwareUpdate, progression: firmware.Progression
     ) -> None:
-        """Run the update; once installed, reboot (the BootNotification after it carries the new
-        version, then Installed is reported)."""
+        """Run the update (on record, to resume after a restart); once installed, reboot (the
+        BootNotification after it carries the new version, then Installed is reported)."""
+        self.cp.firmware_update_requested(firmware.recorded(update, progression))
+        self.record()
 
         async def step() -> Step[str]:
             return firmware.update_firmware(
@@ -180,9 +186,11 @@ class Maintenance(Station):
         cp = self.cp
         if cp.firmware_installed_unreported:
             await self.send_status(FIRMWARE, "Installed", cp.firmware_request_id)
-        elif not self.busy_with(FIRMWARE) and (failed := interrupted_firmware(cp.firmware_status)):
-            await self.send_status(FIRMWARE, failed, cp.firmware_request_id)
-        if not self.busy_with(UPLOADS) and (
+        elif not self.running(FIRMWARE) and cp.firmware_pending is not None:
+            # A restart cut the update short: it starts again (the download from the start), as a
+            # charger does after a power cut.
+            self.update_in_background(None, *firmware.resumed(cp.firmware_pending))
+        if not self.running(UPLOADS) and (
             failed := interrupted_upload(cp.upload_status, cp.upload_request_id)
         ):
             await self.send_status(UPLOADS, failed, cp.upload_request_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from domain.chargepoint import ChargePoint
 from domain.failures import FailureCode
+from domain.firmware import FIRMWARE_ENDS
 from ocpp_bridge.core.effects import Answered, Download, Effect, Failed, Result, SendCall, Step, Wait
 
 FIRMWARE_VERSION_MAX = 50  # BootNotification firmwareVersion: CiString50 (1.6) / string(50) (2.0.1)
@@ -87,6 +89,22 @@ def signed_update(
         signature=image.get("signature"),
         signing_certificate=image.get("signing_certificate"),
     )
+
+
+def recorded(update: FirmwareUpdate, progression: Progression) -> dict[str, Any]:
+    """The update as the ChargePoint records it (FirmwareUpdateRequested), to resume after a restart."""
+    fields = dataclasses.asdict(update)
+    for moment in ("retrieve_at", "install_at"):
+        fields[moment] = None if fields[moment] is None else fields[moment].isoformat()
+    return {**fields, "signed": progression is V201_PROGRESSION}
+
+
+def resumed(record: dict[str, Any]) -> tuple[FirmwareUpdate, Progression]:
+    """The update a restart cut short, and its progression."""
+    fields = {k: v for k, v in record.items() if k != "signed"}
+    for moment in ("retrieve_at", "install_at"):
+        fields[moment] = None if fields[moment] is None else datetime.fromisoformat(fields[moment])
+    return FirmwareUpdate(**fields), V201_PROGRESSION if record["signed"] else V16_PROGRESSION
 
 
 def firmware_version(location: str) -> str:
@@ -220,28 +238,7 @@ def update_firmware(
     return "Installed"
 
 
-# Where an update ends (1.6 and 2.0.1 statuses): a charger not at one of these is busy with an update.
-FIRMWARE_ENDS = frozenset(
-    {
-        "Idle",
-        "Installed",
-        "DownloadFailed",
-        "InstallationFailed",
-        "InvalidSignature",
-        "InstallVerificationFailed",
-    }
-)
-DOWNLOADING = frozenset({"DownloadScheduled", "Downloading", "DownloadPaused"})
-
-
 def firmware_status_now(status: str) -> str:
     """What a triggered FirmwareStatusNotification says: Idle unless an update is under way (1.6 4.5,
     2.0.1 L01.FR.25 / F06)."""
     return "Idle" if status in FIRMWARE_ENDS else status
-
-
-def interrupted_firmware(status: str) -> str | None:
-    """After a restart that cut an update short (no step runs it any more): the failure to report."""
-    if status in FIRMWARE_ENDS or status == "InstallRebooting":
-        return None
-    return "DownloadFailed" if status in DOWNLOADING else "InstallationFailed"

@@ -18,7 +18,7 @@ from gateway.context import Context
 from ocpp_bridge.csms import Received
 from tests.file_server import FileServer, file_server
 from tests.integration.test_bridge_v201 import restartable_lab
-from tests.integration.v16_support import booted_charger, label, mark, recorded, settled
+from tests.integration.v16_support import booted_charger, label, ledger_until, mark, recorded, settled
 from tests.lab import SPEED, Lab, running_lab
 from tests.signing import NOT_A_CERTIFICATE, signed
 
@@ -97,6 +97,36 @@ async def test_update_firmware_downloads_installs_reboots_and_boots_with_the_new
         await lab.booted(CP)
         await settled(lab, CP)
         assert "Firmware Installed" not in steps(lab, at)
+
+
+async def test_an_update_a_bridge_restart_cut_short_starts_again_after_the_boot(
+    context: Context, files: FileServer
+) -> None:
+    async with restartable_lab(context) as (lab, restart):
+        charger = await booted_charger(lab)
+        retrieve = lab.clock.now() + timedelta(seconds=150)  # 1.5 s: the restart comes first
+        await lab.csms.call(
+            CP, call.UpdateFirmware(location=files.url + PATH, retrieve_date=retrieve.isoformat())
+        )
+        await ledger_until(lab, lambda: recorded(lab, charger, ChargePoint.FirmwareUpdateRequested) or None)
+        await restart()
+        at = mark(lab, CP)
+        assert await until(lab, at, "Firmware Installed") == [
+            "Boot ocpp-ledger 0.1",
+            "Status 0 Available",
+            "Status 1 Available",
+            "Status 2 Available",
+            "Firmware Downloading",
+            "Firmware Downloaded",
+            "Firmware Installing",
+            "Boot ocpp-ledger-0.2",
+            "Status 0 Available",
+            "Status 1 Available",
+            "Status 2 Available",
+            "Firmware Installed",
+        ]
+        assert lab.clock.now() >= retrieve
+        assert [r.path for r in files.got("GET")] == [PATH]
 
 
 async def test_the_download_waits_for_the_retrieve_date(lab: Lab, files: FileServer) -> None:

@@ -19,6 +19,8 @@ from ocpp_bridge.core.firmware import (
     Progression,
     certificate_readable,
     firmware_version,
+    recorded,
+    resumed,
     update_firmware,
 )
 from tests.signing import NOT_A_CERTIFICATE, signed
@@ -148,6 +150,21 @@ def test_2_0_1_reports_scheduled_stages_signature_and_reboot() -> None:
     assert last == "InvalidSignature"
     assert certificate_readable(pem)
     assert not certificate_readable(NOT_A_CERTIFICATE)
+
+
+def test_an_update_under_way_is_on_record_to_start_again_after_a_restart() -> None:
+    update = FirmwareUpdate(URL, NOW, attempts=3, retry_interval_s=5.0, request_id=9, install_at=NOW)
+    cp = charge_point()
+    cp.firmware_update_requested(recorded(update, V201_PROGRESSION))
+    cp.firmware_status_changed("Downloading", 9)
+    assert cp.firmware_pending is not None
+    assert resumed(cp.firmware_pending) == (update, V201_PROGRESSION)
+    cp.firmware_status_changed("DownloadFailed", 9)  # it ended: nothing to start again
+    assert cp.firmware_pending is None
+    assert resumed(recorded(FirmwareUpdate(URL, NOW), V16_PROGRESSION)) == (
+        FirmwareUpdate(URL, NOW),
+        V16_PROGRESSION,
+    )
 
 
 def test_the_state_survives_a_restart() -> None:
