@@ -15,7 +15,7 @@ from ocpp.v16 import call
 from domain.chargepoint import ChargePoint
 from domain.commands import FailFirmware, FailUpload
 from gateway.context import Context
-from ocpp_bridge.csms import Received
+from ocpp_bridge.csms import Behaviour, Received
 from tests.file_server import FileServer, file_server
 from tests.integration.test_bridge_v201 import restartable_lab
 from tests.integration.v16_support import booted_charger, label, ledger_until, mark, recorded, settled
@@ -127,6 +127,46 @@ async def test_an_update_a_bridge_restart_cut_short_starts_again_after_the_boot(
         ]
         assert lab.clock.now() >= retrieve
         assert [r.path for r in files.got("GET")] == [PATH]
+
+
+async def test_a_status_the_csms_refuses_is_not_sent_again_and_the_update_goes_on(
+    context: Context, files: FileServer
+) -> None:
+    async with running_lab(context, Behaviour(failing_actions={"FirmwareStatusNotification": 1})) as lab:
+        charger = await booted_charger(lab)
+        at = mark(lab, CP)
+        await lab.csms.call(CP, call.UpdateFirmware(location=files.url + PATH, retrieve_date=now()))
+        steps_seen = await until(lab, at, "Firmware Installed")
+        # The CSMS answered the first (Downloading) with CALLERROR: not sent again, the charger went on.
+        assert steps_seen[:4] == [
+            "Firmware Downloading",
+            "Firmware Downloaded",
+            "Firmware Installing",
+            "Boot ocpp-ledger-0.2",
+        ]
+        errors = [f for f in recorded(lab, charger, ChargePoint.FrameRecorded) if f.message_type == 4]
+        assert len(errors) == 1
+        statuses = [e.status for e in recorded(lab, charger, ChargePoint.FirmwareStatusChanged)]
+        assert statuses == ["Downloading", "Downloaded", "Installing", "Installed"]
+
+
+async def test_a_dropped_connection_does_not_stop_an_update(lab: Lab, files: FileServer) -> None:
+    charger = await booted_charger(lab)
+    retrieve = lab.clock.now() + timedelta(seconds=100)  # 1 s: the connection drops first
+    at = mark(lab, CP)
+    await lab.csms.call(
+        CP, call.UpdateFirmware(location=files.url + PATH, retrieve_date=retrieve.isoformat())
+    )
+    await lab.csms.drop(CP)
+    await lab.csms.wait_for(lambda: len(lab.csms.messages(CP, "BootNotification")) == 2)
+    assert (await until(lab, at, "Firmware Installed"))[-5:] == [
+        "Boot ocpp-ledger-0.2",
+        "Status 0 Available",
+        "Status 1 Available",
+        "Status 2 Available",
+        "Firmware Installed",
+    ]
+    assert len(recorded(lab, charger, ChargePoint.FirmwareInstalled)) == 1
 
 
 async def test_the_download_waits_for_the_retrieve_date(lab: Lab, files: FileServer) -> None:
