@@ -198,6 +198,11 @@ class Csms16(_Handlers, Csms16Base):
         await self._seen("SignedFirmwareStatusNotification", payload)
         return result16.SignedFirmwareStatusNotification()
 
+    @on(Action16.security_event_notification)
+    async def on_security_event(self, **payload: Any) -> result16.SecurityEventNotification:
+        await self._seen("SecurityEventNotification", payload)
+        return result16.SecurityEventNotification()
+
     @on(Action16.log_status_notification)
     async def on_log_status(self, **payload: Any) -> result16.LogStatusNotification:
         await self._seen("LogStatusNotification", payload)

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from ocpp.routing import on
 from ocpp.v201.enums import Action  # GetLog: the same action on 1.6 (security whitepaper)
 
+from domain.clock import iso
 from domain.commands import CommandType, FailFirmware, FailUpload
 from domain.outcomes import GenericOutcome, Outcome
 from ocpp_bridge.core import diagnostics, firmware
@@ -97,9 +98,16 @@ class Maintenance(Station):
         self.cp.firmware_update_requested(firmware.recorded(update, progression))
         self.record()
 
+        signed = progression is firmware.V201_PROGRESSION
+
         async def step() -> Step[str]:
             return firmware.update_firmware(
-                self.cp, update, self.clock.now(), self.firmware_notification, progression
+                self.cp,
+                update,
+                self.clock.now(),
+                self.firmware_notification,
+                progression,
+                self.security_notification if signed else None,
             )
 
         async def done(last: str) -> None:
@@ -186,6 +194,8 @@ class Maintenance(Station):
         cp = self.cp
         if cp.firmware_installed_unreported:
             await self.send_status(FIRMWARE, "Installed", cp.firmware_request_id)
+            if cp.firmware_request_id is not None:  # a signed update: a security event (2.0.1 L01.FR.31)
+                await self.call(self.security_notification("FirmwareUpdated", self.clock.now()))
         elif not self.running(FIRMWARE) and cp.firmware_pending is not None:
             # A restart cut the update short: it starts again (the download from the start), as a
             # charger does after a power cut.
@@ -212,6 +222,9 @@ class Maintenance(Station):
 
     def upload_notification(self, status: str) -> Any:
         raise NotImplementedError
+
+    def security_notification(self, kind: str, at: datetime) -> Any:
+        return self.calls.SecurityEventNotification(type=kind, timestamp=iso(at), tech_info=None)
 
     # --- failures a test injects ----------------------------------------------------------------------
 

@@ -188,9 +188,12 @@ def update_firmware(
     now: datetime,
     notification: Callable[[str], Any],
     progression: Progression = V16_PROGRESSION,
+    security_event: Callable[[str, datetime], Any] | None = None,
 ) -> Step[str]:
     """The whole progression; returns the last status ("Installed": the shell reboots the charger).
-    `notification(status)` is the version's FirmwareStatusNotification payload for a status."""
+    `notification(status)` is the version's FirmwareStatusNotification payload for a status;
+    `security_event(type, at)` its SecurityEventNotification, for a signed update (L01.FR.03: an
+    invalid signature is a security event; FirmwareUpdated follows the boot, from the shell)."""
 
     def report(status: str) -> Generator[Effect, Result, None]:
         cp.firmware_status_changed(status, update.request_id)
@@ -218,6 +221,8 @@ def update_firmware(
     if update.signature is not None and progression.signature_verified and progression.invalid_signature:
         if not signature_valid(image, update.signature, update.signing_certificate):
             yield from report(progression.invalid_signature)
+            if security_event is not None:
+                yield SendCall(security_event("InvalidFirmwareSignature", clock.now))
             return progression.invalid_signature
         yield from report(progression.signature_verified)
     wait = clock.until(update.install_at)

@@ -45,6 +45,8 @@ def step(message: Received) -> str:
     if message.action.endswith("StatusNotification") and message.action != "StatusNotification":
         request = "" if p.get("request_id") is None else f" {p['request_id']}"
         return f"{message.action.removesuffix('StatusNotification')} {p['status']}{request}"
+    if message.action == "SecurityEventNotification":
+        return f"Security {p['type']}"
     if message.action == "BootNotification":
         return f"Boot {p.get('firmware_version')}"
     return label(message)
@@ -300,7 +302,7 @@ async def test_signed_update_firmware_verifies_the_signature_installs_and_reboot
     at = mark(lab, CP)
     answer = await lab.csms.call(CP, signed_update(files.url + PATH, 4, certificate, signature))
     assert answer.status == "Accepted"
-    assert await until(lab, at, "SignedFirmware Installed 4") == [
+    assert await until(lab, at, "Security FirmwareUpdated") == [
         "SignedFirmware Downloading 4",
         "SignedFirmware Downloaded 4",
         "SignedFirmware SignatureVerified 4",
@@ -311,14 +313,16 @@ async def test_signed_update_firmware_verifies_the_signature_installs_and_reboot
         "Status 1 Available",
         "Status 2 Available",
         "SignedFirmware Installed 4",
+        "Security FirmwareUpdated",
     ]
     at = mark(lab, CP)
     forged = signed(b"another image")[1]
     await lab.csms.call(CP, signed_update(files.url + PATH, 5, certificate, forged))
-    assert await until(lab, at, "SignedFirmware InvalidSignature 5") == [
+    assert await until(lab, at, "Security InvalidFirmwareSignature") == [
         "SignedFirmware Downloading 5",
         "SignedFirmware Downloaded 5",
         "SignedFirmware InvalidSignature 5",
+        "Security InvalidFirmwareSignature",
     ]
     assert len(recorded(lab, charger, ChargePoint.FirmwareInstalled)) == 1
     at = mark(lab, CP)

@@ -45,6 +45,8 @@ def step(message: Received) -> str:
     p = message.payload
     if message.action in ("FirmwareStatusNotification", "LogStatusNotification"):
         return f"{message.action.removesuffix('StatusNotification')} {p['status']} {p.get('request_id')}"
+    if message.action == "SecurityEventNotification":
+        return f"Security {p['type']}"
     if message.action == "BootNotification":
         return f"Boot {p['reason']} {p['charging_station'].get('firmware_version')}"
     return describe(message)
@@ -79,7 +81,7 @@ async def test_update_firmware_progresses_reboots_and_boots_with_the_new_version
         at = mark(lab)
         answer = await lab.csms.call(CS, update(files.url + PATH, request_id=42))
         assert answer.status == "Accepted"
-        assert await until(lab, at, "Firmware Installed 42") == [
+        assert await until(lab, at, "Security FirmwareUpdated") == [
             "Firmware Downloading 42",
             "Firmware Downloaded 42",
             "Firmware Installing 42",
@@ -90,6 +92,7 @@ async def test_update_firmware_progresses_reboots_and_boots_with_the_new_version
             "Status:2:Available",
             "Event:Connector.AvailabilityState=Available",
             "Firmware Installed 42",
+            "Security FirmwareUpdated",
         ]
         assert [r.path for r in files.got("GET")] == [PATH]
         (installed,) = recorded(lab, charger, ChargePoint.FirmwareInstalled)

@@ -148,6 +148,14 @@ def test_2_0_1_reports_scheduled_stages_signature_and_reboot() -> None:
     effects, last = run(charge_point(), forged, [ok(), ok(IMAGE), ok(), ok()], V201_PROGRESSION)
     assert effects[-1] == status("InvalidSignature")
     assert last == "InvalidSignature"
+    step = update_firmware(
+        charge_point(), forged, NOW, notification, V201_PROGRESSION, lambda kind, at: ("Security", kind, at)
+    )
+    effects, _ = drive(step, [ok(), ok(IMAGE), ok(), ok(), ok()])
+    assert effects[-2:] == [
+        status("InvalidSignature"),
+        SendCall(("Security", "InvalidFirmwareSignature", NOW)),
+    ]
     assert certificate_readable(pem)
     assert not certificate_readable(NOT_A_CERTIFICATE)
 
