@@ -245,7 +245,7 @@ MAINTENANCE_COMMANDS: dict[CommandType, CommandHandler] = {
 
 
 def _moment(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+    return None if value is None else firmware.moment(value)
 
 
 class LogRoutes:

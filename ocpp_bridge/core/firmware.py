@@ -14,7 +14,7 @@ import binascii
 import dataclasses
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,6 +73,12 @@ class FirmwareUpdate:
     signing_certificate: str | None = None  # 2.0.1: PEM of the certificate that signed it
 
 
+def moment(text: str) -> datetime:
+    """An OCPP dateTime; one without an offset is read as UTC (as OCPP's are meant)."""
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
 def signed_update(
     request_id: int, image: dict[str, Any], retries: int | None, retry_interval: int | None
 ) -> FirmwareUpdate:
@@ -81,11 +87,11 @@ def signed_update(
     install_at = image.get("install_date_time")
     return FirmwareUpdate(
         location=image["location"],
-        retrieve_at=datetime.fromisoformat(image["retrieve_date_time"]),
+        retrieve_at=moment(image["retrieve_date_time"]),
         attempts=1 + (retries or 0),
         retry_interval_s=float(retry_interval or 0),
         request_id=request_id,
-        install_at=None if install_at is None else datetime.fromisoformat(install_at),
+        install_at=None if install_at is None else moment(install_at),
         signature=image.get("signature"),
         signing_certificate=image.get("signing_certificate"),
     )
@@ -94,16 +100,16 @@ def signed_update(
 def recorded(update: FirmwareUpdate, progression: Progression) -> dict[str, Any]:
     """The update as the ChargePoint records it (FirmwareUpdateRequested), to resume after a restart."""
     fields = dataclasses.asdict(update)
-    for moment in ("retrieve_at", "install_at"):
-        fields[moment] = None if fields[moment] is None else fields[moment].isoformat()
+    for key in ("retrieve_at", "install_at"):
+        fields[key] = None if fields[key] is None else fields[key].isoformat()
     return {**fields, "signed": progression is V201_PROGRESSION}
 
 
 def resumed(record: dict[str, Any]) -> tuple[FirmwareUpdate, Progression]:
     """The update a restart cut short, and its progression."""
     fields = {k: v for k, v in record.items() if k != "signed"}
-    for moment in ("retrieve_at", "install_at"):
-        fields[moment] = None if fields[moment] is None else datetime.fromisoformat(fields[moment])
+    for key in ("retrieve_at", "install_at"):
+        fields[key] = None if fields[key] is None else datetime.fromisoformat(fields[key])
     return FirmwareUpdate(**fields), V201_PROGRESSION if record["signed"] else V16_PROGRESSION
 
 

@@ -7,7 +7,6 @@ how the notifications of each are told apart, after a restart too."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from ocpp.v16 import call
@@ -53,7 +52,7 @@ class V16Firmware(Maintenance, V16Session):
         """The answer is empty; the update runs after it (a second one replaces an update under way)."""
         update = firmware.FirmwareUpdate(
             location=location,
-            retrieve_at=datetime.fromisoformat(retrieve_date),
+            retrieve_at=firmware.moment(retrieve_date),
             attempts=tries(retries),
             retry_interval_s=float(retry_interval or 0),
         )

@@ -19,6 +19,7 @@ from ocpp_bridge.core.firmware import (
     Progression,
     certificate_readable,
     firmware_version,
+    moment,
     recorded,
     resumed,
     update_firmware,
@@ -189,6 +190,10 @@ def test_the_state_survives_a_restart() -> None:
         "InstallationFailed",
         {INSTALL: 1},
     )
+
+
+def test_a_date_without_an_offset_is_utc() -> None:
+    assert moment("2026-12-04T04:00:00") == moment("2026-12-04T04:00:00Z") == NOW
 
 
 @pytest.mark.parametrize(
