@@ -1,8 +1,9 @@
 """What both versions' firmware updates and log uploads share in the shell: each runs as a task of its
 own (an update waits for its retrieve date, retries and installs for minutes; commands go on meanwhile),
 after the answer to the CSMS's call has gone; the log file is made from the charger's stored events; after
-a boot, an installed image is reported Installed and an update or upload a restart cut short is reported
-failed; and the fail-firmware / fail-upload commands (issue 11 item 8).
+a boot, an installed image is reported Installed, an update a restart cut short starts again and an upload
+it cut short is reported failed; 2.0.1 UpdateFirmware and GetLog, which the 1.6 security whitepaper
+copies; and the fail-firmware / fail-upload commands (issue 11 item 8).
 """
 
 from __future__ import annotations
@@ -186,7 +187,8 @@ class Maintenance(Station):
         return diagnostics.log_text(self.identity, kind, events, _moment(oldest), _moment(latest))
 
     async def report_maintenance(self) -> None:
-        """After a boot: Installed for the image this boot runs; failed for what a restart cut short."""
+        """After a boot: Installed for the image this boot runs; an update a restart cut short starts
+        again, an upload it cut short is reported failed."""
         with contextlib.suppress(CommandError):
             await self._report_maintenance()
 
