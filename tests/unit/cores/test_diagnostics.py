@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ocpp_bridge.core.diagnostics import DIAGNOSTICS, SECURITY, LogUpload, file_name, log_text, upload_log
+from ocpp_bridge.core.diagnostics import (
+    DIAGNOSTICS,
+    SECURITY,
+    LogUpload,
+    file_name,
+    interrupted_upload,
+    log_text,
+    upload_log,
+    upload_status_now,
+)
 from ocpp_bridge.core.effects import Result, SendCall, Upload, Wait
-from ocpp_bridge.core.firmware import UPLOAD
+from ocpp_bridge.core.firmware import UPLOAD, firmware_status_now
 from tests.unit.cores.charger import charge_point
 from tests.unit.cores.drive import CALLERROR, drive, ok
 
@@ -70,3 +79,25 @@ def test_the_log_holds_the_window_of_recorded_events_and_the_security_log_only_i
 
 def test_the_file_name_says_who_what_and_when() -> None:
     assert file_name("CP-1", "diagnostics", AT) == "CP-1-diagnostics-20261204T040000Z.log"
+
+
+def test_a_triggered_status_is_the_one_under_way_or_idle_and_a_cut_upload_is_a_failure() -> None:
+    assert [upload_status_now(s) for s in ("Uploading", "Uploaded", "UploadFailure", "Idle")] == [
+        "Uploading",
+        "Idle",
+        "Idle",
+        "Idle",
+    ]
+    assert [
+        firmware_status_now(s) for s in ("Downloaded", "InstallRebooting", "Installed", "InvalidSignature")
+    ] == [
+        "Downloaded",
+        "InstallRebooting",
+        "Idle",
+        "Idle",
+    ]
+    assert (interrupted_upload("Uploading", None), interrupted_upload("Uploading", 4)) == (
+        "UploadFailed",
+        "UploadFailure",
+    )
+    assert interrupted_upload("Uploaded", None) is None
