@@ -89,7 +89,8 @@ class Maintenance(Station):
 
         task = asyncio.create_task(run(), name=f"{self.identity}-{kind}")
         self._maintenance[kind] = task
-        self._tasks.append(task)  # cancelled with the station
+        # Cancelled with the station; the finished ones are let go.
+        self._tasks = [t for t in self._tasks if not t.done()] + [task]
 
     def update_in_background(
         self, message_id: str | None, update: firmware.FirmwareUpdate, progression: firmware.Progression
