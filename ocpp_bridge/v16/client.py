@@ -10,7 +10,7 @@ from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
 from domain.clock import iso
-from ocpp_bridge.maintenance import LogRoutes
+from ocpp_bridge.runtime.maintenance import LogRoutes
 
 if TYPE_CHECKING:
     from ocpp_bridge.v16.station import V16Station

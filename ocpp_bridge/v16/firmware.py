@@ -12,7 +12,7 @@ from typing import Any
 from ocpp.v16 import call
 
 from ocpp_bridge.core import diagnostics, firmware
-from ocpp_bridge.maintenance import Maintenance, UploadRequest
+from ocpp_bridge.runtime.maintenance import Maintenance, UploadRequest
 from ocpp_bridge.v16.session import V16Session
 
 DEFAULT_TRIES = 1  # the CSMS left the number of tries to us

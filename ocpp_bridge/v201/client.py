@@ -9,7 +9,7 @@ from ocpp.v201 import ChargePoint as OcppChargePoint
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
-from ocpp_bridge.maintenance import LogRoutes
+from ocpp_bridge.runtime.maintenance import LogRoutes
 from ocpp_bridge.v201.rules import VENDOR_ID
 
 if TYPE_CHECKING:

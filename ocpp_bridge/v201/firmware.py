@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from ocpp.v201 import call
 
-from ocpp_bridge.maintenance import Maintenance
+from ocpp_bridge.runtime.maintenance import Maintenance
 from ocpp_bridge.v201.firmware_answers import network_profile_answer
 from ocpp_bridge.v201.session import V201Session
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from domain.commands import (
     CommandType,
 )
-from ocpp_bridge.maintenance import MAINTENANCE_COMMANDS
-from ocpp_bridge.station import SHARED_COMMANDS
+from ocpp_bridge.runtime.maintenance import MAINTENANCE_COMMANDS
+from ocpp_bridge.runtime.station import SHARED_COMMANDS
 from ocpp_bridge.v201.device_model import V201DeviceModel
 from ocpp_bridge.v201.firmware import V201Firmware
 

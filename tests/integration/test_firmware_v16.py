@@ -15,7 +15,7 @@ from ocpp.v16 import call
 from domain.chargepoint import ChargePoint
 from domain.commands import FailFirmware, FailUpload
 from gateway.context import Context
-from ocpp_bridge.csms import Behaviour, Received
+from ocpp_bridge.lab.csms import Behaviour, Received
 from tests.file_server import FileServer, file_server
 from tests.integration.test_bridge_v201 import restartable_lab
 from tests.integration.v16_support import booted_charger, label, ledger_until, mark, recorded, settled

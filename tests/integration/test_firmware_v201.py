@@ -17,7 +17,7 @@ from ocpp.v201 import call
 from domain.chargepoint import ChargePoint
 from domain.commands import FailFirmware, FailUpload
 from gateway.context import Context
-from ocpp_bridge.csms import Received
+from ocpp_bridge.lab.csms import Received
 from tests.file_server import FileServer, file_server
 from tests.integration.test_bridge_v201 import CS, boot, describe, mark, restartable_lab
 from tests.integration.v16_support import recorded

@@ -27,7 +27,8 @@ from ocpp_bridge.core.diagnostics import interrupted_upload, upload_status_now
 from ocpp_bridge.core.effects import Step
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.firmware import INSTALL, UPLOAD, firmware_status_now
-from ocpp_bridge.station import CommandHandler, Station
+from ocpp_bridge.runtime.station import Station
+from ocpp_bridge.runtime.station_connection import CommandHandler
 
 FIRMWARE, UPLOADS = "firmware", "upload"
 
