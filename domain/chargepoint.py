@@ -19,12 +19,13 @@ from domain.aggregates import topic
 from domain.certificates import HeldCertificates, InstalledPem
 from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
 from domain.display_messages import DisplayMessage
+from domain.firmware import FirmwareRecord
 from domain.ids import charge_point_id
 from domain.outcomes import Outcome
 from domain.reservations import Reservation, with_reservation, without_reservation
 
 
-class ChargePoint(Aggregate):
+class ChargePoint(FirmwareRecord, Aggregate):  # FirmwareRecord: firmware, uploads, injected failures
     TOPIC = topic("ChargePoint")
 
     class Created(Aggregate.Created):

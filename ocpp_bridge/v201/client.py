@@ -9,17 +9,19 @@ from ocpp.v201 import ChargePoint as OcppChargePoint
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
+from ocpp_bridge.runtime.maintenance import LogRoutes
 from ocpp_bridge.v201.rules import VENDOR_ID
 
 if TYPE_CHECKING:
     from ocpp_bridge.v201.station import V201Station
 
 
-class V201Client(OcppChargePoint):
+class V201Client(LogRoutes, OcppChargePoint):
     """The `ocpp` library's 2.0.1 charging station; each handler answers at once and leaves follow-ups to
     the station's intent worker (a call() inside a handler would block the reader)."""
 
     station: V201Station
+    results = call_result
 
     @on(Action.request_start_transaction)
     def on_request_start(
@@ -265,3 +267,27 @@ class V201Client(OcppChargePoint):
         return call_result.CertificateSigned(
             **self.station.certificate_signed(certificate_chain, certificate_type, call_unique_id)
         )
+
+    @on(Action.update_firmware)
+    def on_update_firmware(
+        self,
+        request_id: int,
+        firmware: dict[str, Any],
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> call_result.UpdateFirmware:
+        return call_result.UpdateFirmware(
+            status=self.station.signed_update_firmware(
+                request_id, firmware, retries, retry_interval, call_unique_id
+            )
+        )
+
+    @on(Action.set_network_profile)
+    def on_set_network_profile(
+        self, configuration_slot: int, connection_data: dict[str, Any], **_: Any
+    ) -> call_result.SetNetworkProfile:
+        status, why = self.station.set_network_profile(configuration_slot, connection_data)
+        info = {"reason_code": "InvalidValue", "additional_info": why[:512]} if why else None
+        return call_result.SetNetworkProfile(status=status, status_info=info)

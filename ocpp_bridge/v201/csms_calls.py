@@ -9,6 +9,8 @@ from typing import Any
 from ocpp.v201 import call
 
 from ocpp_bridge.core.certificates.keys import SigningUse
+from ocpp_bridge.core.diagnostics import upload_status_now
+from ocpp_bridge.core.firmware import firmware_status_now
 from ocpp_bridge.core.smart_charging.answers import remote_start_profile
 from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201 import csms_answers as answers
@@ -149,12 +151,16 @@ class V201CsmsCalls(V201Commands):
         elif requested == "LogStatusNotification":
 
             async def run() -> None:
-                await self.call(call.LogStatusNotification(status="Idle"))
+                status = upload_status_now(self.cp.upload_status)
+                request_id = None if status == "Idle" else self.cp.upload_request_id
+                await self.call(call.LogStatusNotification(status=status, request_id=request_id))
 
         elif requested == "FirmwareStatusNotification":
 
             async def run() -> None:
-                await self.call(call.FirmwareStatusNotification(status="Idle"))
+                status = firmware_status_now(self.cp.firmware_status)
+                request_id = None if status == "Idle" else self.cp.firmware_request_id
+                await self.call(call.FirmwareStatusNotification(status=status, request_id=request_id))
 
         elif requested in SIGN_TRIGGERS:  # ocpp_bridge.runtime.station_certificates
             return self.trigger_signing(SIGN_TRIGGERS[requested], message_id)
