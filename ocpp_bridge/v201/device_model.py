@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.v201 import call
 
 from domain.clock import iso
 from domain.connector_state import LocalListEntry
 from ocpp_bridge import configuration
 from ocpp_bridge.station import FollowUp
+from ocpp_bridge.v201 import tx_points, variables
 from ocpp_bridge.v201.csms_calls import V201CsmsCalls
 from ocpp_bridge.v201.rules import (
     AVAILABILITY_STATES,
     DATA_TYPES,
     MEASURAND_KEYS,
     MEASURAND_UNITS,
-    REPORT_ITEMS_PER_MESSAGE,
-    TX_POINTS,
     DeviceVariable,
 )
 
@@ -42,21 +42,21 @@ class V201DeviceModel(V201CsmsCalls):
                     key=key,
                 )
             )
-        rows += [
-            DeviceVariable(
-                "TxCtrlr", "TxStartPoint", "EVConnected,Authorized", "MemberList", values_list=TX_POINTS
-            ),
-            DeviceVariable(
-                "TxCtrlr", "TxStopPoint", "EVConnected,Authorized", "MemberList", values_list=TX_POINTS
-            ),
-            DeviceVariable(
-                "DeviceDataCtrlr",
-                "ItemsPerMessage",
-                str(REPORT_ITEMS_PER_MESSAGE),
-                "integer",
-                instance="GetReport",
-            ),
-        ]
+        for key, _ in variables.KEYS.values():
+            assert key.component is not None
+            assert key.variable is not None
+            rows.append(
+                DeviceVariable(
+                    key.component,
+                    key.variable,
+                    self.variable_value(key),
+                    DATA_TYPES[key.kind],
+                    mutability="ReadWrite",
+                    values_list=",".join(tx_points.SUPPORTED),
+                    key=key,
+                )
+            )
+        rows += variables.fixed_rows(self.station_facts())
         station = "Faulted" if self.cp.charger_fault else "Available"
         if all(not c.operative for c in self.cp.connectors.values()):
             station = "Unavailable"
@@ -80,6 +80,20 @@ class V201DeviceModel(V201CsmsCalls):
                 )
         return rows
 
+    def variable_value(self, key: configuration.Key) -> str:
+        return self.cp.config.get(key.name, key.default)
+
+    def station_facts(self) -> variables.StationFacts:
+        return variables.StationFacts(
+            security_profile=self.charger.settings.security_profile,
+            organization=self.charger.spec.vendor_name,
+            now=iso(self.clock.now()),
+            ac=self.charger.spec.current_type == "AC",
+            connector_type=self.charger.settings.connector_type,
+            power_w={n: self.runtime[n].power_w for n in self.cp.connectors},
+            max_power_w=self.charger.spec.max_power_w / max(1, len(self.cp.connectors)),
+        )
+
     def find_variable(
         self, component: dict[str, Any], variable: dict[str, Any]
     ) -> tuple[str, DeviceVariable | None]:
@@ -92,6 +106,7 @@ class V201DeviceModel(V201CsmsCalls):
         return "UnknownVariable", None
 
     def get_variables(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self.check_items("GetVariables", items)
         results = []
         for item in items:
             status, row = self.find_variable(item["component"], item["variable"])
@@ -109,6 +124,7 @@ class V201DeviceModel(V201CsmsCalls):
         return results
 
     def set_variables(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self.check_items("SetVariables", items)
         results = []
         for item in items:
             status, row = self.find_variable(item["component"], item["variable"])
@@ -134,7 +150,19 @@ class V201DeviceModel(V201CsmsCalls):
         return results
 
     @staticmethod
+    def check_items(action: str, items: list[dict[str, Any]]) -> None:
+        """More items than DeviceDataCtrlr.ItemsPerMessage says: the CALLERROR of OCPP-J."""
+        limit = variables.ITEMS_PER_MESSAGE[action]
+        if len(items) > limit:
+            raise OccurrenceConstraintViolationError(
+                description=f"{action} takes at most {limit} items (DeviceDataCtrlr.ItemsPerMessage)",
+                details={"items": len(items)},
+            )
+
+    @staticmethod
     def acceptable(key: configuration.Key, value: str) -> bool:
+        if key.name in variables.KEYS:
+            return variables.KEYS[key.name][1](value)
         if key.readonly or not configuration.check_value(key, value):
             return False
         members = [m.strip() for m in value.split(",") if m.strip()]
@@ -148,9 +176,8 @@ class V201DeviceModel(V201CsmsCalls):
             rows = [r for r in rows if r.variable == "AvailabilityState"]
         if not rows:
             return "EmptyResultSet"
-        chunks = [
-            rows[i : i + REPORT_ITEMS_PER_MESSAGE] for i in range(0, len(rows), REPORT_ITEMS_PER_MESSAGE)
-        ]
+        items = variables.ITEMS_PER_MESSAGE["GetReport"]
+        chunks = [rows[i : i + items] for i in range(0, len(rows), items)]
 
         async def follow_up() -> None:
             for seq_no, chunk in enumerate(chunks):

@@ -16,13 +16,13 @@ from ocpp_bridge.core.effects import Answered
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.meter import Reading
 from ocpp_bridge.station import FollowUp
-from ocpp_bridge.v201 import rules
+from ocpp_bridge.v201 import rules, tx_points
 from ocpp_bridge.v201.rules import ENERGY
 from ocpp_bridge.v201.session import V201Session
 
 
 class V201Transactions(V201Session):
-    """Transactions (TxStartPoint and TxStopPoint EVConnected,Authorized) and their TransactionEvents."""
+    """Transactions (started and ended where TxStartPoint and TxStopPoint say) and their TransactionEvents."""
 
     def reset_follow_up(self, evse_id: int) -> Callable[[], Awaitable[None]]:
         async def follow_up() -> None:
@@ -192,7 +192,9 @@ class V201Transactions(V201Session):
             self.ev_arrives(connector_id, ev_max_power_w)
             await self.refresh_status(connector_id)
             if self.state(connector_id).transaction_id is None:
-                if self.online.is_set():  # offline, the transaction starts at authorization instead
+                start_points, _ = tx_points.configured(self.cp.config)
+                starts = tx_points.starts(start_points, plugged=True, authorized=False)
+                if starts and self.online.is_set():  # offline, it starts at authorization instead
                     await self._start(connector_id, "CablePluggedIn")
             else:  # started by a remote start before the cable was in
                 await self._send(connector_id, "Updated", "CablePluggedIn", charging_state="EVConnected")
@@ -203,9 +205,11 @@ class V201Transactions(V201Session):
         """The EV leaves: Available, and the transaction ends (EVDisconnected). Returns its energy."""
         async with self.tx_lock:
             state = self.state(connector_id)
-            keeps_running = self.authorized_transaction(connector_id) and not self.config_bool(
+            _, stop_points = tx_points.configured(self.cp.config)
+            ends = tx_points.ends_at_unplug(stop_points) and self.config_bool(
                 "StopTransactionOnEVSideDisconnect"
             )
+            keeps_running = self.authorized_transaction(connector_id) and not ends
             self.settle(connector_id)
             self.cp.cable_unplugged(connector_id, self.current_command)
             self.ev_leaves(connector_id)
@@ -257,7 +261,12 @@ class V201Transactions(V201Session):
         return transaction_id, status
 
     async def stop_authorize(self, connector_id: int) -> int:
-        """A local stop: energy stops now, the transaction ends when the EV leaves. Returns its energy."""
+        """A local stop: energy stops now; the transaction ends now if TxStopPoint says Authorized, else
+        when the EV leaves. Returns its energy."""
+        _, stop_points = tx_points.configured(self.cp.config)
+        if tx_points.ends_at_stop_authorization(stop_points):
+            _, energy = await self.end_transaction(connector_id, "StopAuthorized", "Local")
+            return energy
         async with self.tx_lock:
             state = self.state(connector_id)
             assert state.transaction_id is not None
