@@ -108,6 +108,19 @@ class V201Client(OcppChargePoint):
             status=self.station.base_report(request_id, report_base, call_unique_id)
         )
 
+    @on(Action.get_report)
+    def on_get_report(
+        self,
+        request_id: int,
+        call_unique_id: str,
+        component_variable: list[dict[str, Any]] | None = None,
+        component_criteria: list[str] | None = None,
+        **_: Any,
+    ) -> call_result.GetReport:
+        return call_result.GetReport(
+            status=self.station.get_report(request_id, component_variable, component_criteria, call_unique_id)
+        )
+
     @on(Action.send_local_list)
     def on_send_local_list(
         self,

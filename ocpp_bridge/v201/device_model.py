@@ -12,7 +12,7 @@ from domain.clock import iso
 from domain.connector_state import LocalListEntry
 from ocpp_bridge import configuration
 from ocpp_bridge.station import FollowUp
-from ocpp_bridge.v201 import tx_points, variables
+from ocpp_bridge.v201 import reports, tx_points, variables
 from ocpp_bridge.v201.csms_calls import V201CsmsCalls
 from ocpp_bridge.v201.rules import (
     AVAILABILITY_STATES,
@@ -92,6 +92,10 @@ class V201DeviceModel(V201CsmsCalls):
             connector_type=self.charger.settings.connector_type,
             power_w={n: self.runtime[n].power_w for n in self.cp.connectors},
             max_power_w=self.charger.spec.max_power_w / max(1, len(self.cp.connectors)),
+            problems={
+                0: self.cp.charger_fault is not None,
+                **{n: c.fault is not None for n, c in self.cp.connectors.items()},
+            },
         )
 
     def find_variable(
@@ -169,15 +173,24 @@ class V201DeviceModel(V201CsmsCalls):
         return key.name not in MEASURAND_KEYS or all(m in MEASURAND_UNITS for m in members)
 
     def base_report(self, request_id: int, report_base: str, message_id: str) -> str:
-        rows = self.device_model()
-        if report_base == "ConfigurationInventory":
-            rows = [r for r in rows if r.mutability == "ReadWrite"]
-        elif report_base == "SummaryInventory":
-            rows = [r for r in rows if r.variable == "AvailabilityState"]
+        rows = reports.base_report(self.device_model(), report_base)
+        return self.send_report(request_id, rows, message_id, f"GetBaseReport {report_base}")
+
+    def get_report(
+        self,
+        request_id: int,
+        component_variables: list[dict[str, Any]] | None,
+        criteria: list[str] | None,
+        message_id: str,
+    ) -> str:
+        rows = reports.report(self.device_model(), component_variables, criteria)
+        return self.send_report(request_id, rows, message_id, "GetReport")
+
+    def send_report(self, request_id: int, rows: list[DeviceVariable], message_id: str, what: str) -> str:
+        """Accepted, and NotifyReport follows in chunks of ItemsPerMessage (EmptyResultSet: nothing)."""
         if not rows:
             return "EmptyResultSet"
-        items = variables.ITEMS_PER_MESSAGE["GetReport"]
-        chunks = [rows[i : i + items] for i in range(0, len(rows), items)]
+        chunks = reports.chunks([r.report() for r in rows], variables.ITEMS_PER_MESSAGE["GetReport"])
 
         async def follow_up() -> None:
             for seq_no, chunk in enumerate(chunks):
@@ -186,12 +199,12 @@ class V201DeviceModel(V201CsmsCalls):
                         request_id=request_id,
                         generated_at=iso(self.clock.now()),
                         seq_no=seq_no,
-                        report_data=[r.report() for r in chunk],
+                        report_data=chunk,
                         tbc=seq_no < len(chunks) - 1,
                     )
                 )
 
-        self.enqueue(FollowUp(message_id, follow_up, f"GetBaseReport {report_base}"))
+        self.enqueue(FollowUp(message_id, follow_up, what))
         return "Accepted"
 
     def send_local_list(

@@ -42,6 +42,7 @@ class StationFacts:
     connector_type: str
     power_w: dict[int, float]  # per EVSE, now
     max_power_w: float  # per EVSE
+    problems: dict[int, bool]  # per EVSE: a fault on it, or on the station (0)
 
 
 def fixed_rows(facts: StationFacts) -> list[DeviceVariable]:
@@ -55,6 +56,7 @@ def fixed_rows(facts: StationFacts) -> list[DeviceVariable]:
         DeviceVariable("ClockCtrlr", "TimeSource", "Heartbeat", "SequenceList", values_list="Heartbeat"),
         DeviceVariable("ChargingStation", "Available", "true", "boolean"),
         DeviceVariable("ChargingStation", "SupplyPhases", phases, "integer"),
+        DeviceVariable("ChargingStation", "Problem", _bool(facts.problems.get(0, False)), "boolean"),
     ]
     for name, items in ITEMS_PER_MESSAGE.items():
         rows.append(
@@ -70,8 +72,13 @@ def fixed_rows(facts: StationFacts) -> list[DeviceVariable]:
             DeviceVariable("EVSE", "Available", "true", "boolean", evse=n),
             DeviceVariable("EVSE", "Power", f"{power:.0f}", "decimal", evse=n, max_limit=facts.max_power_w),
             DeviceVariable("EVSE", "SupplyPhases", phases, "integer", evse=n),
+            DeviceVariable("EVSE", "Problem", _bool(facts.problems.get(n, False)), "boolean", evse=n),
             DeviceVariable("Connector", "Available", "true", "boolean", evse=n, connector=1),
             DeviceVariable("Connector", "ConnectorType", connector, "string", evse=n, connector=1),
             DeviceVariable("Connector", "SupplyPhases", phases, "integer", evse=n, connector=1),
         ]
     return rows
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.v201 import call
 
-from domain.commands import Authorize, PlugConnector, StopTransaction, UnplugConnector
-from tests.integration.test_bridge_v201 import CS, boot, lab, mark, story, tx
+from domain.commands import Authorize, InjectFault, PlugConnector, StopTransaction, UnplugConnector
+from domain.protocol import FaultType
+from tests.integration.test_bridge_v201 import CS, boot, lab, mark, story, tx, until
 from tests.lab import Lab
 
 __all__ = ["lab"]  # the fixture
@@ -71,3 +74,82 @@ async def test_tx_start_point_authorized_without_a_cable(lab: Lab) -> None:
     ]
     [started] = [e for e in tx(lab) if e["event_type"] == "Started"]
     assert (started["id_token"]["id_token"], started["evse"]["id"]) == ("TAG-2", 2)
+
+
+async def reports_of(lab: Lab, request_id: int) -> list[dict[str, Any]]:
+    def done() -> bool:
+        return any(
+            m.payload["request_id"] == request_id and not m.payload["tbc"]
+            for m in lab.csms.messages(CS, "NotifyReport")
+        )
+
+    await until(lab, done)
+    return [m.payload for m in lab.csms.messages(CS, "NotifyReport") if m.payload["request_id"] == request_id]
+
+
+async def test_get_report_with_criteria_and_component_variables(lab: Lab) -> None:
+    charger = await boot(lab)
+    await lab.run(charger, InjectFault(evse_id=2, fault_type=FaultType.GROUND_FAILURE))
+    answer = await lab.csms.call(CS, call.GetReport(request_id=7, component_criteria=["Problem"]))
+    assert answer.status == "Accepted"
+    [only] = await reports_of(lab, 7)
+    assert (only["seq_no"], only["tbc"]) == (0, False)
+    assert {(d["component"]["name"], d["component"]["evse"]["id"]) for d in only["report_data"]} == {
+        ("EVSE", 2)
+    }
+    problem = next(d for d in only["report_data"] if d["variable"]["name"] == "Problem")
+    assert problem["variable_attribute"][0]["value"] == "true"
+
+    wanted = [
+        {"component": {"name": "DeviceDataCtrlr"}},
+        {"component": {"name": "SecurityCtrlr"}, "variable": {"name": "SecurityProfile"}},
+    ]
+    answer = await lab.csms.call(CS, call.GetReport(request_id=8, component_variable=wanted))
+    assert answer.status == "Accepted"
+    [only] = await reports_of(lab, 8)
+    values = {
+        (d["variable"]["name"], d["variable"].get("instance")): d["variable_attribute"][0]["value"]
+        for d in only["report_data"]
+    }
+    assert values == {
+        ("SecurityProfile", None): "0",
+        ("ItemsPerMessage", "GetReport"): "10",
+        ("ItemsPerMessage", "GetVariables"): "50",
+        ("ItemsPerMessage", "SetVariables"): "50",
+        ("BytesPerMessage", "GetReport"): "65000",
+        ("BytesPerMessage", "GetVariables"): "65000",
+        ("BytesPerMessage", "SetVariables"): "65000",
+    }
+
+    every = await lab.csms.call(CS, call.GetReport(request_id=9, component_criteria=["Available"]))
+    assert every.status == "Accepted"
+    chunks = await reports_of(lab, 9)
+    assert [c["seq_no"] for c in chunks] == list(range(len(chunks)))
+    assert [c["tbc"] for c in chunks] == [True] * (len(chunks) - 1) + [False]
+    assert all(len(c["report_data"]) <= 10 for c in chunks)
+    assert len(chunks) >= 2
+    nothing = await lab.csms.call(CS, call.GetReport(request_id=10, component_criteria=["Active"]))
+    assert nothing.status == "EmptyResultSet"
+
+
+async def test_get_variables_over_items_per_message_is_a_callerror(lab: Lab) -> None:
+    await boot(lab)
+    many = [variable("OCPPCommCtrlr", "HeartbeatInterval")] * 51
+    with pytest.raises(OccurrenceConstraintViolationError):
+        await lab.csms.call(CS, call.GetVariables(get_variable_data=many))
+    values = await lab.csms.call(
+        CS,
+        call.GetVariables(
+            get_variable_data=[
+                variable("SecurityCtrlr", "SecurityProfile"),
+                {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Power"}},
+                variable("SecurityCtrlr", "SecurityProfile", attribute_type="Target"),
+            ]
+        ),
+    )
+    assert [(r["attribute_status"], r.get("attribute_value")) for r in values.get_variable_result] == [
+        ("Accepted", "0"),
+        ("Accepted", "0"),
+        ("NotSupportedAttributeType", None),
+    ]
+    assert await set_variables(lab, variable("SecurityCtrlr", "SecurityProfile", "2")) == ["Rejected"]
