@@ -35,6 +35,7 @@ from domain.connector_state import ConnectorState, InstalledProfile, LocalListEn
 from domain.errors import Conflict
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
+from domain.monitoring import VariableMonitor
 from domain.outcomes import OUTCOME_TYPES, ConfigurationKeyOutcome
 from infra.transcoding import FastUUIDAsHex, PydanticTranscoding
 
@@ -60,6 +61,7 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
     "LocalListEntry": LocalListEntry,
     "QueuedMessage": QueuedMessage,
     "InstalledProfile": InstalledProfile,
+    "VariableMonitor": VariableMonitor,
     "ConfigurationKeyOutcome": ConfigurationKeyOutcome,
     **{f"outcome.{outcome.__name__}": outcome for outcome in OUTCOME_TYPES},
 }

@@ -3,6 +3,7 @@ GetBaseReport, SendLocalList, ClearCache."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ocpp.exceptions import OccurrenceConstraintViolationError
@@ -188,21 +189,35 @@ class V201DeviceModel(V201CsmsCalls):
 
     def send_report(self, request_id: int, rows: list[DeviceVariable], message_id: str, what: str) -> str:
         """Accepted, and NotifyReport follows in chunks of ItemsPerMessage (EmptyResultSet: nothing)."""
-        if not rows:
+        return self.send_in_chunks(
+            [r.report() for r in rows],
+            message_id,
+            what,
+            lambda seq_no, chunk, tbc: call.NotifyReport(
+                request_id=request_id,
+                generated_at=iso(self.clock.now()),
+                seq_no=seq_no,
+                report_data=chunk,
+                tbc=tbc,
+            ),
+        )
+
+    def send_in_chunks(
+        self,
+        items: list[dict[str, Any]],
+        message_id: str,
+        what: str,
+        message: Callable[[int, list[dict[str, Any]], bool], Any],
+    ) -> str:
+        """A report's answer (EmptyResultSet when it has no items), and the follow-up that sends it in
+        ItemsPerMessage chunks: message(seqNo, items, tbc) makes each call."""
+        if not items:
             return "EmptyResultSet"
-        chunks = reports.chunks([r.report() for r in rows], variables.ITEMS_PER_MESSAGE["GetReport"])
+        chunks = reports.chunks(items, variables.ITEMS_PER_MESSAGE["GetReport"])
 
         async def follow_up() -> None:
             for seq_no, chunk in enumerate(chunks):
-                await self.call(
-                    call.NotifyReport(
-                        request_id=request_id,
-                        generated_at=iso(self.clock.now()),
-                        seq_no=seq_no,
-                        report_data=chunk,
-                        tbc=seq_no < len(chunks) - 1,
-                    )
-                )
+                await self.call(message(seq_no, chunk, seq_no < len(chunks) - 1))
 
         self.enqueue(FollowUp(message_id, follow_up, what))
         return "Accepted"

@@ -41,18 +41,30 @@ def meets_criteria(
 
 def wanted(row: DeviceVariable, component_variable: dict[str, Any]) -> bool:
     """A componentVariable names the row: its component (and EVSE, if given), and its variable if given."""
-    component = component_variable["component"]
-    if component.get("name") != row.component or component.get("instance") is not None:
+    return names(component_variable, row.component, row.evse, row.connector, row.variable, row.instance)
+
+
+def names(
+    component_variable: dict[str, Any],
+    component: str,
+    evse: int | None,
+    connector: int | None,
+    variable: str,
+    instance: str | None,
+) -> bool:
+    """A componentVariable names this variable (of GetReport, GetMonitoringReport)."""
+    asked = component_variable["component"]
+    if asked.get("name") != component or asked.get("instance") is not None:
         return False
-    evse = component.get("evse")
-    if evse is not None and (
-        evse.get("id") != row.evse or evse.get("connector_id") not in (None, row.connector)
+    asked_evse = asked.get("evse")
+    if asked_evse is not None and (
+        asked_evse.get("id") != evse or asked_evse.get("connector_id") not in (None, connector)
     ):
         return False
-    variable = component_variable.get("variable")
-    if variable is None:
+    asked_variable = component_variable.get("variable")
+    if asked_variable is None:
         return True
-    return variable.get("name") == row.variable and variable.get("instance") in (None, row.instance)
+    return asked_variable.get("name") == variable and asked_variable.get("instance") in (None, instance)
 
 
 def report(

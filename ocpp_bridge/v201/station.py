@@ -7,10 +7,12 @@ from domain.commands import (
 )
 from ocpp_bridge.station import SHARED_COMMANDS
 from ocpp_bridge.v201.device_model import V201DeviceModel
+from ocpp_bridge.v201.monitors import V201Monitoring
 
 
-class V201Station(V201DeviceModel):
-    """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, device model."""
+class V201Station(V201Monitoring, V201DeviceModel):
+    """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, device model,
+    monitoring."""
 
 
 # Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every

@@ -9,9 +9,28 @@ import pytest
 from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.v201 import call
 
-from domain.commands import Authorize, InjectFault, PlugConnector, StopTransaction, UnplugConnector
+from domain.commands import (
+    Authorize,
+    InjectFault,
+    PlugConnector,
+    PowerUpdate,
+    StopSession,
+    StopTransaction,
+    UnplugConnector,
+)
 from domain.protocol import FaultType
-from tests.integration.test_bridge_v201 import CS, boot, lab, mark, story, tx, until
+from gateway.context import Context
+from tests.integration.test_bridge_v201 import (
+    CS,
+    boot,
+    charging_session,
+    lab,
+    mark,
+    restartable_lab,
+    story,
+    tx,
+    until,
+)
 from tests.lab import Lab
 
 __all__ = ["lab"]  # the fixture
@@ -153,3 +172,176 @@ async def test_get_variables_over_items_per_message_is_a_callerror(lab: Lab) -> 
         ("NotSupportedAttributeType", None),
     ]
     assert await set_variables(lab, variable("SecurityCtrlr", "SecurityProfile", "2")) == ["Rejected"]
+
+
+def power_monitor(kind: str, value: float, severity: int = 5, **more: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "value": value,
+        "severity": severity,
+        "component": {"name": "EVSE", "evse": {"id": 1}},
+        "variable": {"name": "Power"},
+        **more,
+    }
+
+
+def monitor_events(lab: Lab) -> list[dict[str, Any]]:
+    return [
+        e
+        for m in lab.csms.messages(CS, "NotifyEvent")
+        for e in m.payload["event_data"]
+        if e.get("variable_monitoring_id") is not None
+    ]
+
+
+async def test_set_variable_monitoring_answers(lab: Lab) -> None:
+    await boot(lab)
+    answer = await lab.csms.call(
+        CS,
+        call.SetVariableMonitoring(
+            set_monitoring_data=[
+                power_monitor("UpperThreshold", 1000),
+                power_monitor("UpperThreshold", 2000),  # same type and severity on the same variable
+                power_monitor("UpperThreshold", 1000, severity=2),
+                power_monitor("Delta", -1),
+                power_monitor("Periodic", 60, id=999),  # no such monitor to replace
+                {**power_monitor("Delta", 1), "component": {"name": "Nope"}},
+                {**power_monitor("Delta", 1), "variable": {"name": "Nope"}},
+                {
+                    **power_monitor("UpperThreshold", 1),
+                    "component": {"name": "ChargingStation"},
+                    "variable": {"name": "AvailabilityState"},
+                },
+            ]
+        ),
+    )
+    results = answer.set_monitoring_result
+    assert [r["status"] for r in results] == [
+        "Accepted",
+        "Duplicate",
+        "Accepted",
+        "Rejected",
+        "Rejected",
+        "UnknownComponent",
+        "UnknownVariable",
+        "UnsupportedMonitorType",
+    ]
+    first, third = results[0]["id"], results[2]["id"]
+    assert first != third
+
+    report = await lab.csms.call(
+        CS, call.GetMonitoringReport(request_id=5, monitoring_criteria=["ThresholdMonitoring"])
+    )
+    assert report.status == "Accepted"
+    await until(lab, lambda: lab.csms.messages(CS, "NotifyMonitoringReport"))
+    [sent] = [m.payload for m in lab.csms.messages(CS, "NotifyMonitoringReport")]
+    assert (sent["request_id"], sent["seq_no"], sent["tbc"]) == (5, 0, False)
+    [power] = sent["monitor"]
+    assert power["component"] == {"name": "EVSE", "evse": {"id": 1}}
+    assert [(v["id"], v["type"], v["value"], v["severity"]) for v in power["variable_monitoring"]] == [
+        (first, "UpperThreshold", 1000, 5),
+        (third, "UpperThreshold", 1000, 2),
+    ]
+    none = await lab.csms.call(
+        CS, call.GetMonitoringReport(request_id=6, monitoring_criteria=["PeriodicMonitoring"])
+    )
+    assert none.status == "EmptyResultSet"
+
+    cleared = await lab.csms.call(CS, call.ClearVariableMonitoring(id=[third, 12345]))
+    assert [(r["id"], r["status"]) for r in cleared.clear_monitoring_result] == [
+        (third, "Accepted"),
+        (12345, "NotFound"),
+    ]
+    assert (await lab.csms.call(CS, call.SetMonitoringLevel(severity=10))).status == "Rejected"
+    assert (await lab.csms.call(CS, call.SetMonitoringLevel(severity=4))).status == "Accepted"
+    level = await lab.csms.call(
+        CS,
+        call.GetVariables(get_variable_data=[variable("MonitoringCtrlr", "ActiveMonitoringLevel")]),
+    )
+    assert level.get_variable_result[0]["attribute_value"] == "4"
+    assert (
+        await lab.csms.call(CS, call.SetMonitoringBase(monitoring_base="HardWiredOnly"))
+    ).status == "Accepted"
+    gone = await lab.csms.call(CS, call.GetMonitoringReport(request_id=7))
+    assert gone.status == "EmptyResultSet"  # the custom monitors went with the base
+
+
+async def test_a_threshold_monitor_on_the_power_sends_notify_event(lab: Lab) -> None:
+    charger = await boot(lab)
+    assert (await lab.csms.call(CS, call.SetMonitoringLevel(severity=5))).status == "Accepted"
+    answer = await lab.csms.call(
+        CS,
+        call.SetVariableMonitoring(
+            set_monitoring_data=[
+                power_monitor("UpperThreshold", 1000, transaction=True),
+                power_monitor("LowerThreshold", 1, severity=9),  # filtered out by the level below
+            ]
+        ),
+    )
+    upper = answer.set_monitoring_result[0]["id"]
+    transaction_id = await charging_session(lab, charger)
+    await until(lab, lambda: monitor_events(lab))
+    [alert] = monitor_events(lab)
+    assert alert["variable_monitoring_id"] == upper
+    assert (alert["trigger"], alert["event_notification_type"]) == ("Alerting", "CustomMonitor")
+    assert float(alert["actual_value"]) > 1000
+    assert alert["transaction_id"] == transaction_id
+    assert alert["component"] == {"name": "EVSE", "evse": {"id": 1}}
+    await lab.run(charger, PowerUpdate(evse_id=1, power_w=500))
+    await until(lab, lambda: len(monitor_events(lab)) == 2)
+    back = monitor_events(lab)[1]
+    assert (back["variable_monitoring_id"], back["trigger"], back["cleared"]) == (upper, "Alerting", True)
+    assert back["actual_value"] == "500"
+    await lab.run(charger, StopSession(evse_id=1))
+    assert len(monitor_events(lab)) == 2  # the power only fell further
+
+
+async def test_a_delta_monitor_reports_a_connector_becoming_occupied(lab: Lab) -> None:
+    charger = await boot(lab)
+    answer = await lab.csms.call(
+        CS,
+        call.SetVariableMonitoring(
+            set_monitoring_data=[
+                {
+                    "type": "Delta",
+                    "value": 1,
+                    "severity": 3,
+                    "component": {"name": "Connector", "evse": {"id": 2, "connector_id": 1}},
+                    "variable": {"name": "AvailabilityState"},
+                }
+            ]
+        ),
+    )
+    [result] = answer.set_monitoring_result
+    assert result["status"] == "Accepted"
+    await lab.run(charger, PlugConnector(evse_id=2))
+    await until(lab, lambda: monitor_events(lab))
+    [event] = monitor_events(lab)
+    assert (event["trigger"], event["actual_value"]) == ("Delta", "Occupied")
+    assert event["component"] == {"name": "Connector", "evse": {"id": 2, "connector_id": 1}}
+
+
+async def test_monitors_survive_a_bridge_restart(context: Context) -> None:
+    async with restartable_lab(context) as (lab, restart):
+        await boot(lab)
+        answer = await lab.csms.call(
+            CS, call.SetVariableMonitoring(set_monitoring_data=[power_monitor("Periodic", 30)])
+        )
+        [result] = answer.set_monitoring_result
+        assert (await lab.csms.call(CS, call.SetMonitoringLevel(severity=6))).status == "Accepted"
+        await restart()
+        await until(lab, lambda: len(lab.csms.messages(CS, "BootNotification")) == 2)
+        report = await lab.csms.call(CS, call.GetMonitoringReport(request_id=1))
+        assert report.status == "Accepted"
+        await until(lab, lambda: lab.csms.messages(CS, "NotifyMonitoringReport"))
+        [sent] = [m.payload for m in lab.csms.messages(CS, "NotifyMonitoringReport")]
+        [kept] = sent["monitor"][0]["variable_monitoring"]
+        assert (kept["id"], kept["type"], kept["value"]) == (result["id"], "Periodic", 30)
+        # and it still works: a periodic event every 30 simulated seconds
+        await until(lab, lambda: len(monitor_events(lab)) >= 2)
+        assert {e["trigger"] for e in monitor_events(lab)} == {"Periodic"}
+        level = await lab.csms.call(
+            CS,
+            call.GetVariables(get_variable_data=[variable("MonitoringCtrlr", "ActiveMonitoringLevel")]),
+        )
+        assert level.get_variable_result[0]["attribute_value"] == "6"
