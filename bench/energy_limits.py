@@ -6,7 +6,8 @@ auto-stop policy, on simulated time (`--speed`). Reported: the target, what the 
 delivered (meterStop - meterStart, or the Ended event's register minus the Started one), the overshoot in Wh
 and in seconds of power, and the tolerance (1 Wh plus one second of power).
 
-Run: `.venv/bin/python bench/energy_limits.py --speed 20 --targets 0.03,0.5,2`.
+Run: `.venv/bin/python bench/energy_limits.py --speed 20 --targets 0.03,0.5,2` (the lab runs on a scaled
+clock: for real time say `--speed 1.001`).
 """
 
 from __future__ import annotations

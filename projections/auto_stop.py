@@ -181,6 +181,11 @@ class AutoStopPolicy:
         self._thread: threading.Thread | None = None
         self._handled: set[str] = set()  # sessions this process has dealt with (the guard is in the ledger)
         self.stops_queued = 0
+        # The read model is live once it has passed the head the policy saw at its start or at the last
+        # rewind of the projection (a rebuild, a new version). Before that it replays history: sessions long
+        # ended look running, their deadlines long past, and stopping them would stop whatever runs now.
+        self._live_from: int | None = None
+        self._last_position = 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="auto-stop", daemon=True)
@@ -201,8 +206,19 @@ class AutoStopPolicy:
                 wait = 1.0
             seen = self.runner.wait_for_change(seen, min(wait, 1.0))
 
+    def replaying(self) -> bool:
+        """Whether the read model is still replaying history (see `_live_from`)."""
+        position = self.runner.position
+        if self._live_from is None or position < self._last_position:
+            with self.db.statement() as cur:
+                self._live_from = self.db.max_notification_id(cur)
+        self._last_position = position
+        return position < self._live_from
+
     def check(self) -> float:
         """Queue the due stops; return how many real seconds until the next deadline."""
+        if self.replaying():
+            return 0.2
         with self.db.statement() as cur:  # one round trip, outside any transaction
             rows = cur.execute("SELECT * FROM auto_stop_sessions WHERE transaction_id IS NOT NULL").fetchall()
         now = self.clock.now()
