@@ -704,6 +704,8 @@ class Station(ABC):
         """Ask the CSMS; offline, fall back to the local list and cache (LocalAuthorizeOffline)."""
         if not self.online.is_set():
             known = self.local_authorization(id_tag) if self.config_bool("LocalAuthorizeOffline") else None
+            if known is None and self.config_bool("AllowOfflineTxForUnknownId"):
+                known = "Accepted"  # 2.0.1 OfflineTxForUnknownIdEnabled: an unknown token charges offline
             if known is None:
                 raise CommandError(
                     FailureCode.CHARGER_NOT_CONNECTED,

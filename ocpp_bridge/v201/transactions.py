@@ -3,6 +3,8 @@ stop, and what was Scheduled until a transaction ends."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -244,6 +246,7 @@ class V201Transactions(V201Session):
                 transaction_id, response = await self._start(
                     connector_id, trigger, id_token=token, remote_start_id=remote_start_id
                 )
+                self.arm_connection_timeout(connector_id, transaction_id)
             else:
                 transaction_id = state.transaction_id
                 response = await self._send(
@@ -259,6 +262,23 @@ class V201Transactions(V201Session):
             await self._report_charging(connector_id)
         self.record()
         return transaction_id, status
+
+    def arm_connection_timeout(self, connector_id: int, transaction_id: str) -> None:
+        """E03: a transaction started by an authorization ends (EVConnectTimeout, stoppedReason Timeout)
+        when no cable is in after TxCtrlr.EVConnectionTimeOut seconds (0: it waits for ever)."""
+        timeout = int(self.config("ConnectionTimeOut"))
+        if timeout <= 0 or self.state(connector_id).plugged:
+            return
+
+        async def expire() -> None:
+            await asyncio.sleep(self.clock.real_seconds(timeout))
+            state = self.state(connector_id)
+            if state.transaction_id == transaction_id and not state.plugged:
+                with contextlib.suppress(CommandError):
+                    await self.end_transaction(connector_id, "EVConnectTimeout", "Timeout")
+
+        self._tasks = [t for t in self._tasks if not t.done()]  # cancelled with the station's tasks
+        self._tasks.append(asyncio.create_task(expire(), name=f"{self.identity}-connection-timeout"))
 
     async def stop_authorize(self, connector_id: int) -> int:
         """A local stop: energy stops now; the transaction ends now if TxStopPoint says Authorized, else

@@ -81,7 +81,11 @@ async def test_tx_start_point_authorized_starts_the_transaction_at_authorization
 
 async def test_tx_start_point_authorized_without_a_cable(lab: Lab) -> None:
     charger = await boot(lab)
-    assert await set_variables(lab, variable("TxCtrlr", "TxStartPoint", "Authorized")) == ["Accepted"]
+    assert await set_variables(
+        lab,
+        variable("TxCtrlr", "TxStartPoint", "Authorized"),
+        variable("TxCtrlr", "EVConnectionTimeOut", "0"),  # the cable may take its time
+    ) == ["Accepted", "Accepted"]
     start = mark(lab)
     await lab.run(charger, Authorize(evse_id=2, id_tag="TAG-2"))
     await lab.run(charger, PlugConnector(evse_id=2))
@@ -93,6 +97,23 @@ async def test_tx_start_point_authorized_without_a_cable(lab: Lab) -> None:
     ]
     [started] = [e for e in tx(lab) if e["event_type"] == "Started"]
     assert (started["id_token"]["id_token"], started["evse"]["id"]) == ("TAG-2", 2)
+
+
+async def test_no_cable_within_ev_connection_timeout_ends_the_transaction(lab: Lab) -> None:
+    charger = await boot(lab)
+    assert await set_variables(
+        lab,
+        variable("TxCtrlr", "TxStartPoint", "Authorized"),
+        variable("TxCtrlr", "EVConnectionTimeOut", "5"),
+    ) == ["Accepted", "Accepted"]
+    start = mark(lab)
+    authorized = await lab.run(charger, Authorize(evse_id=1, id_tag="TAG-1"))
+    await until(lab, lambda: any(e["event_type"] == "Ended" for e in tx(lab)))
+    assert story(lab, start) == ["Authorize", "TE:Started:Authorized:Idle", "TE:Ended:EVConnectTimeout:Idle"]
+    ended = tx(lab)[-1]
+    assert ended["transaction_info"]["transaction_id"] == authorized["result"]["transaction_id"]
+    assert ended["transaction_info"]["stopped_reason"] == "Timeout"
+    assert lab.station(charger).state(1).transaction_id is None
 
 
 async def reports_of(lab: Lab, request_id: int) -> list[dict[str, Any]]:
