@@ -40,6 +40,7 @@ class V201DeviceModel(V201CsmsCalls):
                     DATA_TYPES[key.kind],
                     mutability="ReadOnly" if key.readonly else "ReadWrite",
                     values_list=",".join(MEASURAND_UNITS) if key.name in MEASURAND_KEYS else None,
+                    instance=variables.KEY_INSTANCES.get(key.name),
                     key=key,
                 )
             )
@@ -108,6 +109,10 @@ class V201DeviceModel(V201CsmsCalls):
         for row in rows:
             if row.matches_variable(variable):
                 return "Accepted", row
+        # A variable asked without its instance: the one of that name, if there is only one.
+        named = [r for r in rows if r.variable == variable.get("name")]
+        if variable.get("instance") is None and len(named) == 1:
+            return "Accepted", named[0]
         return "UnknownVariable", None
 
     def get_variables(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

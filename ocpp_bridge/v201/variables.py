@@ -31,6 +31,14 @@ KEYS: dict[str, tuple[configuration.Key, Callable[[str], bool]]] = {
 CONNECTOR_TYPES = {"CCS1": "cCCS1", "CCS2": "cCCS2", "Type1": "cType1", "Type2": "sType2", "CHAdeMO": "cG105"}
 
 
+# The instance the 2.0.1 device model gives some of the configuration keys' variables (part 2, appendix 3).
+KEY_INSTANCES = {
+    "MessageTimeout": "Default",
+    "TransactionMessageAttempts": "TransactionEvent",
+    "TransactionMessageRetryInterval": "TransactionEvent",
+}
+
+
 @dataclass(frozen=True)
 class StationFacts:
     """What the read-only variables report, read from the station by its shell."""

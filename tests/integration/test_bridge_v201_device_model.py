@@ -193,6 +193,22 @@ async def test_get_variables_over_items_per_message_is_a_callerror(lab: Lab) -> 
         ("NotSupportedAttributeType", None),
     ]
     assert await set_variables(lab, variable("SecurityCtrlr", "SecurityProfile", "2")) == ["Rejected"]
+    assert await set_variables(
+        lab,
+        variable(
+            "OCPPCommCtrlr",
+            "MessageAttempts",
+            "5",
+            variable={"name": "MessageAttempts", "instance": "TransactionEvent"},
+        ),
+        variable("OCPPCommCtrlr", "MessageAttemptInterval", "7"),  # the only instance, asked without it
+        variable("DeviceDataCtrlr", "ItemsPerMessage", "5"),  # which of the three?
+    ) == ["Accepted", "Accepted", "UnknownVariable"]
+    station = next(iter(lab.bridge.stations.values()))
+    assert (
+        station.config("TransactionMessageAttempts"),
+        station.config("TransactionMessageRetryInterval"),
+    ) == ("5", "7")
 
 
 def power_monitor(kind: str, value: float, severity: int = 5, **more: Any) -> dict[str, Any]:
