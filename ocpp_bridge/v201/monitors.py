@@ -210,7 +210,7 @@ class V201Monitoring(V201DeviceModel):
             "event_id": next(self._event_ids),
             "timestamp": iso(self.clock.now()),
             "trigger": alert.trigger,
-            "actual_value": alert.actual_value[:2500],
+            "actual_value": alert.actual_value[: variables.REPORTING_VALUE_SIZE],
             "cleared": True if alert.cleared else None,
             "transaction_id": self.transaction_of(monitor) if monitor.transaction else None,
             "variable_monitoring_id": monitor.id,

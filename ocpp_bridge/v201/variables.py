@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 from ocpp_bridge import configuration
 from ocpp_bridge.v201 import tx_points
-from ocpp_bridge.v201.rules import DeviceVariable
+from ocpp_bridge.v201.rules import ENERGY, DeviceVariable
 
 # How many items this station takes in one GetVariables or SetVariables and sends in one NotifyReport.
 ITEMS_PER_MESSAGE = {"GetReport": 10, "GetVariables": 50, "SetVariables": 50}
 BYTES_PER_MESSAGE = 65_000
+CONFIGURATION_VALUE_SIZE = 500  # configuration.check_value's limit
+REPORTING_VALUE_SIZE = 2500  # the longest actualValue of a NotifyEvent
 START_POINT = configuration.Key(
     tx_points.START_KEY, tx_points.DEFAULT_START, "csl", component="TxCtrlr", variable="TxStartPoint"
 )
@@ -65,6 +67,18 @@ def fixed_rows(facts: StationFacts) -> list[DeviceVariable]:
         DeviceVariable("ChargingStation", "Available", "true", "boolean"),
         DeviceVariable("ChargingStation", "SupplyPhases", phases, "integer"),
         DeviceVariable("ChargingStation", "Problem", _bool(facts.problems.get(0, False)), "boolean"),
+    ]
+    rows += [
+        # What this station sends and does not (no interval values at a transaction's end).
+        DeviceVariable("SampledDataCtrlr", "TxStartedMeasurands", ENERGY, "MemberList"),
+        DeviceVariable("SampledDataCtrlr", "TxEndedInterval", "0", "integer"),
+        DeviceVariable("AlignedDataCtrlr", "TxEndedMeasurands", "", "MemberList"),
+        DeviceVariable("AlignedDataCtrlr", "TxEndedInterval", "0", "integer"),
+        DeviceVariable("OCPPCommCtrlr", "NetworkConfigurationPriority", "0", "SequenceList"),
+        DeviceVariable("OCPPCommCtrlr", "ResetRetries", "0", "integer"),
+        DeviceVariable("LocalAuthListCtrlr", "BytesPerMessage", str(BYTES_PER_MESSAGE), "integer"),
+        DeviceVariable("DeviceDataCtrlr", "ConfigurationValueSize", str(CONFIGURATION_VALUE_SIZE), "integer"),
+        DeviceVariable("DeviceDataCtrlr", "ReportingValueSize", str(REPORTING_VALUE_SIZE), "integer"),
     ]
     for name, items in ITEMS_PER_MESSAGE.items():
         rows.append(

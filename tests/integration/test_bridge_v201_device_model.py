@@ -159,6 +159,8 @@ async def test_get_report_with_criteria_and_component_variables(lab: Lab) -> Non
         ("BytesPerMessage", "GetReport"): "65000",
         ("BytesPerMessage", "GetVariables"): "65000",
         ("BytesPerMessage", "SetVariables"): "65000",
+        ("ConfigurationValueSize", None): "500",
+        ("ReportingValueSize", None): "2500",
     }
 
     every = await lab.csms.call(CS, call.GetReport(request_id=9, component_criteria=["Available"]))
