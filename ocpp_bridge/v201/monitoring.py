@@ -182,7 +182,12 @@ def first_due(monitor: VariableMonitor, now: float) -> float:
     """Periodic: one period from now; PeriodicClockAligned: the next multiple of the period (UTC)."""
     if monitor.type == "Periodic":
         return now + monitor.value
-    return (math.floor(now / monitor.value) + 1) * monitor.value
+    return next_aligned(now, monitor.value)
+
+
+def next_aligned(now: float, interval: float) -> float:
+    """The first multiple of the interval after now (seconds since the epoch, UTC)."""
+    return (math.floor(now / interval) + 1) * interval
 
 
 def moved(reference: str, value: str, delta: float) -> bool:

@@ -6,11 +6,12 @@ from domain.commands import (
     CommandType,
 )
 from ocpp_bridge.station import SHARED_COMMANDS
+from ocpp_bridge.v201.aligned_data import V201AlignedData
 from ocpp_bridge.v201.device_model import V201DeviceModel
 from ocpp_bridge.v201.monitors import V201Monitoring
 
 
-class V201Station(V201Monitoring, V201DeviceModel):
+class V201Station(V201AlignedData, V201Monitoring, V201DeviceModel):
     """An OCPP 2.0.1 charging station: session, transactions, commands, CSMS calls, device model,
     monitoring."""
 

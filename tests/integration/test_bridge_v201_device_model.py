@@ -116,6 +116,31 @@ async def test_no_cable_within_ev_connection_timeout_ends_the_transaction(lab: L
     assert lab.station(charger).state(1).transaction_id is None
 
 
+async def test_clock_aligned_meter_values_follow_aligned_data_interval(lab: Lab) -> None:
+    charger = await boot(lab)
+    assert await set_variables(
+        lab,
+        variable("AlignedDataCtrlr", "Interval", "60"),
+        variable("AlignedDataCtrlr", "Measurands", "Energy.Active.Import.Register,Power.Active.Import"),
+    ) == ["Accepted", "Accepted"]
+
+    def clock_values() -> list[dict[str, Any]]:
+        return [
+            m.payload
+            for m in lab.csms.messages(CS, "MeterValues")
+            if m.payload["meter_value"][0]["sampled_value"][0]["context"] == "Sample.Clock"
+        ]
+
+    await until(lab, lambda: {p["evse_id"] for p in clock_values()} == {1, 2})
+    sampled = clock_values()[0]["meter_value"][0]["sampled_value"]
+    assert [v["measurand"] for v in sampled] == ["Energy.Active.Import.Register", "Power.Active.Import"]
+    await charging_session(lab, charger)
+    await until(lab, lambda: any(e["trigger_reason"] == "MeterValueClock" for e in tx(lab)))
+    clock = next(e for e in tx(lab) if e["trigger_reason"] == "MeterValueClock")
+    assert (clock["event_type"], clock["evse"]["id"]) == ("Updated", 1)
+    assert {v["context"] for v in clock["meter_value"][0]["sampled_value"]} == {"Sample.Clock"}
+
+
 async def reports_of(lab: Lab, request_id: int) -> list[dict[str, Any]]:
     def done() -> bool:
         return any(
