@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from ocpp.v201 import call
 
@@ -17,14 +19,8 @@ from ocpp_bridge.v201.monitors import V201Monitoring
 class V201AlignedData(V201Monitoring):
     """Clock-aligned meter values beside the heartbeat, while connected."""
 
-    async def _heartbeat_loop(self) -> None:
-        aligned = asyncio.create_task(self._aligned_loop())
-        try:
-            await super()._heartbeat_loop()
-        finally:
-            aligned.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await aligned
+    def connected_loops(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        return [*super().connected_loops(), self._aligned_loop]
 
     async def _aligned_loop(self) -> None:
         while True:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ocpp.exceptions import OccurrenceConstraintViolationError
@@ -147,15 +148,20 @@ class V201Monitoring(V201DeviceModel):
 
     # --- evaluation -------------------------------------------------------------------------------------
 
+    def connected_loops(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        """What runs beside the heartbeat while the station is connected (each concern adds its own)."""
+        return [self._monitor_loop]
+
     async def _heartbeat_loop(self) -> None:
-        """While connected, the monitors are evaluated beside the heartbeat."""
-        watcher = asyncio.create_task(self._monitor_loop())
+        loops = [asyncio.create_task(loop()) for loop in self.connected_loops()]
         try:
             await super()._heartbeat_loop()
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in loops:
+                task.cancel()
+            for task in loops:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _monitor_loop(self) -> None:
         watches, changed = self.monitor_state()
