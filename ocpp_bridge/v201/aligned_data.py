@@ -19,21 +19,37 @@ from ocpp_bridge.v201.monitors import V201Monitoring
 class V201AlignedData(V201Monitoring):
     """Clock-aligned meter values beside the heartbeat, while connected."""
 
+    _aligned_changed: asyncio.Event
+
     def connected_loops(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         return [*super().connected_loops(), self._aligned_loop]
 
+    def aligned_changed(self) -> asyncio.Event:
+        if not hasattr(self, "_aligned_changed"):
+            self._aligned_changed = asyncio.Event()
+        return self._aligned_changed
+
+    def apply_configuration(self, key: str, value: str) -> None:
+        super().apply_configuration(key, value)
+        if key == "ClockAlignedDataInterval":
+            self.aligned_changed().set()
+
     async def _aligned_loop(self) -> None:
+        changed = self.aligned_changed()
         while True:
+            changed.clear()
             interval = int(self.config("ClockAlignedDataInterval"))
-            now = self.clock.now().timestamp()
-            if interval <= 0:  # off: look again in a minute (a SetVariables may turn it on)
-                await asyncio.sleep(self.clock.real_seconds(60))
+            if interval <= 0:  # off: nothing to do until a SetVariables turns it on
+                await changed.wait()
                 continue
-            due = next_aligned(now, interval)
-            await asyncio.sleep(self.clock.real_seconds(due - now))
-            if int(self.config("ClockAlignedDataInterval")) == interval:
-                with contextlib.suppress(CommandError):
-                    await self.send_aligned()
+            now = self.clock.now().timestamp()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    changed.wait(), self.clock.real_seconds(next_aligned(now, interval) - now)
+                )
+                continue  # a new interval: align to it
+            with contextlib.suppress(CommandError):
+                await self.send_aligned()
 
     async def send_aligned(self) -> None:
         measurands = self.measurands("MeterValuesAlignedData")
