@@ -9,6 +9,7 @@ from typing import Any
 from ocpp.v201 import call
 
 from ocpp_bridge.station import FollowUp
+from ocpp_bridge.v201 import tx_points
 from ocpp_bridge.v201.commands import V201Commands
 from ocpp_bridge.v201.rules import limit_watts
 
@@ -59,6 +60,14 @@ class V201CsmsCalls(V201Commands):
                 self.cp.charging_profile_installed(int(charging_profile["id"]), target, "TxProfile")
             if self.config_bool("AuthorizeRemoteTxRequests") and await self.authorize_tag(tag) != "Accepted":
                 return
+            start_points, _ = tx_points.configured(self.cp.config)
+            if (
+                not tx_points.starts(start_points, plugged=False, authorized=True)
+                and not self.state(target).plugged
+            ):
+                await self.plug(
+                    target
+                )  # the transaction starts with the cable (TxStartPoint): it comes first
             _, status = await self.authorize_transaction(
                 target, tag, "RemoteStart", remote_start_id=remote_start_id, record_tag=True
             )

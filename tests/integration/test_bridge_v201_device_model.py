@@ -99,6 +99,30 @@ async def test_tx_start_point_authorized_without_a_cable(lab: Lab) -> None:
     assert (started["id_token"]["id_token"], started["evse"]["id"]) == ("TAG-2", 2)
 
 
+async def test_remote_start_with_tx_start_point_power_path_closed(lab: Lab) -> None:
+    await boot(lab)
+    assert await set_variables(lab, variable("TxCtrlr", "TxStartPoint", "PowerPathClosed")) == ["Accepted"]
+    start = mark(lab)
+    answer = await lab.csms.call(
+        CS,
+        call.RequestStartTransaction(
+            id_token={"id_token": "REMOTE-1", "type": "Central"}, remote_start_id=11, evse_id=1
+        ),
+    )
+    assert answer.status == "Accepted"
+    await until(lab, lambda: any(e["transaction_info"].get("charging_state") == "Charging" for e in tx(lab)))
+    assert story(lab, start)[:3] == [
+        "Status:1:Occupied",
+        "TE:Started:RemoteStart:EVConnected",
+        "TE:Updated:ChargingStateChanged:Charging",
+    ]
+    [started] = [e for e in tx(lab) if e["event_type"] == "Started"]
+    assert (started["transaction_info"]["remote_start_id"], started["id_token"]["id_token"]) == (
+        11,
+        "REMOTE-1",
+    )
+
+
 async def test_no_cable_within_ev_connection_timeout_ends_the_transaction(lab: Lab) -> None:
     charger = await boot(lab)
     assert await set_variables(
