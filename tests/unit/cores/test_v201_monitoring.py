@@ -19,6 +19,7 @@ from ocpp_bridge.v201.monitoring import (
     set_monitor,
 )
 from ocpp_bridge.v201.rules import DeviceVariable
+from tests.unit.cores.charger import charge_point
 
 POWER = DeviceVariable("EVSE", "Power", "0", "decimal", evse=1, max_limit=22_000)
 STATE = DeviceVariable("Connector", "AvailabilityState", "Available", "OptionList", evse=1, connector=1)
@@ -185,3 +186,27 @@ def test_the_monitoring_level_keeps_severities_up_to_it() -> None:
     assert reported(alert, 4)
     assert reported(alert, 9)
     assert not reported(alert, 3)
+
+
+# --- kept on the ChargePoint ---------------------------------------------------------------------------
+
+
+def test_monitors_level_and_base_are_rebuilt_from_the_events() -> None:
+    cp = charge_point()
+    assert (cp.monitors, cp.monitor_serial, cp.monitoring_level, cp.monitoring_base) == ({}, 0, 9, "All")
+    cp.monitor_set(monitor("UpperThreshold", 7000, 1))
+    cp.monitor_set(monitor("Delta", 100, 2))
+    cp.monitors_cleared([1])
+    cp.monitoring_level_set(4)
+    cp.monitoring_base_set("FactoryDefault")
+    rebuilt = None
+    for event in cp.collect_events():
+        rebuilt = event.mutate(rebuilt)
+    assert rebuilt is not None
+    assert rebuilt.monitors == {2: monitor("Delta", 100, 2)}
+    assert (rebuilt.monitor_serial, rebuilt.monitoring_level, rebuilt.monitoring_base) == (
+        2,
+        4,
+        "FactoryDefault",
+    )
+    assert charge_point().monitors == {}  # one charge point's monitors are not another's
