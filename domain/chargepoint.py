@@ -153,6 +153,16 @@ class ChargePoint(MonitoringState, Aggregate):
     def cable_plugged(self, connector_id: int, command_id: UUID | None) -> None:
         self._set(connector_id, plugged=True, finishing=False)
 
+    class PreAuthorized(Aggregate.Event):
+        TOPIC = topic("ChargePoint.PreAuthorized")
+        connector_id: int
+        id_tag: str | None  # None: the authorization lapsed or was used
+        command_id: UUID | None
+
+    @event(PreAuthorized)
+    def pre_authorized(self, connector_id: int, id_tag: str | None, command_id: UUID | None) -> None:
+        self._set(connector_id, pre_authorized=id_tag)
+
     class CableUnplugged(Aggregate.Event):
         TOPIC = topic("ChargePoint.CableUnplugged")
         connector_id: int

@@ -72,6 +72,10 @@ class V201Commands(V201Transactions):
             # a card shown before the cable is a pre-authorization: the cable starts it).
             waiting = tx_points.starts(start_points, plugged=state.plugged, authorized=True)
             waiting = waiting and state.operative and not guards.faulted(self.cp, state)
+        if status == "Accepted" and self.pre_authorize(connector_id, payload.id_tag):
+            return GenericOutcome(
+                status=status, msg="id token Accepted; the transaction starts with the cable"
+            )
         if status == "Accepted" and waiting and self.online.is_set():
             transaction_id, status = await self.authorize_transaction(
                 connector_id, payload.id_tag, "Authorized"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from ocpp.v201 import call
@@ -202,6 +202,11 @@ class V201Transactions(V201Session):
                 await self._send(connector_id, "Updated", "CablePluggedIn", charging_state="EVConnected")
             await self._report_charging(connector_id)
         self.record()
+        tag = self.state(connector_id).pre_authorized
+        if tag is not None:  # authorized before the cable: the power path closes now
+            self.cp.pre_authorized(connector_id, None, self.current_command)
+            if self.state(connector_id).transaction_id is None and self.online.is_set():
+                await self.authorize_transaction(connector_id, tag, "CablePluggedIn")
 
     async def unplug(self, connector_id: int) -> int | None:
         """The EV leaves: Available, and the transaction ends (EVDisconnected). Returns its energy."""
@@ -263,6 +268,32 @@ class V201Transactions(V201Session):
         self.record()
         return transaction_id, status
 
+    def pre_authorize(self, connector_id: int, id_tag: str) -> bool:
+        """An authorization before the cable, when the cable and the authorization together start the
+        transaction (PowerPathClosed): kept until the cable comes, for EVConnectionTimeOut seconds."""
+        state = self.state(connector_id)
+        start_points, _ = tx_points.configured(self.cp.config)
+        if state.transaction_id is not None or state.plugged or not tx_points.waits_for_cable(start_points):
+            return False
+        self.cp.pre_authorized(connector_id, id_tag, self.current_command)
+        self.record()
+        timeout = int(self.config("ConnectionTimeOut"))
+        if timeout > 0:
+
+            async def lapse() -> None:
+                await asyncio.sleep(self.clock.real_seconds(timeout))
+                if self.state(connector_id).pre_authorized == id_tag and not self.state(connector_id).plugged:
+                    self.cp.pre_authorized(connector_id, None, None)
+                    self.record()
+
+            self.in_background(lapse(), "pre-authorization")
+        return True
+
+    def in_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """A timer of the station's: cancelled with its tasks when it stops."""
+        self._tasks = [t for t in self._tasks if not t.done()]
+        self._tasks.append(asyncio.create_task(work, name=f"{self.identity}-{name}"))
+
     def arm_connection_timeout(self, connector_id: int, transaction_id: str) -> None:
         """E03: a transaction started by an authorization ends (EVConnectTimeout, stoppedReason Timeout)
         when no cable is in after TxCtrlr.EVConnectionTimeOut seconds (0: it waits for ever)."""
@@ -277,8 +308,7 @@ class V201Transactions(V201Session):
                 with contextlib.suppress(CommandError):
                     await self.end_transaction(connector_id, "EVConnectTimeout", "Timeout")
 
-        self._tasks = [t for t in self._tasks if not t.done()]  # cancelled with the station's tasks
-        self._tasks.append(asyncio.create_task(expire(), name=f"{self.identity}-connection-timeout"))
+        self.in_background(expire(), "connection-timeout")
 
     async def stop_authorize(self, connector_id: int) -> int:
         """A local stop: energy stops now; the transaction ends now if TxStopPoint says Authorized, else

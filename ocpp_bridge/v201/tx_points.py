@@ -44,6 +44,15 @@ def starts(start_points: frozenset[str], *, plugged: bool, authorized: bool) -> 
     return any(holds(p, plugged=plugged, authorized=authorized) for p in start_points)
 
 
+def waits_for_cable(start_points: frozenset[str]) -> bool:
+    """An authorization alone starts nothing but, with the cable, would: it is kept for the cable."""
+    return (
+        not starts(start_points, plugged=False, authorized=True)
+        and starts(start_points, plugged=True, authorized=True)
+        and not starts(start_points, plugged=True, authorized=False)
+    )
+
+
 def ends(stop_points: frozenset[str], *, plugged: bool, authorized: bool) -> bool:
     """Whether a running transaction ends now: a stop point no longer holds."""
     return any(not holds(p, plugged=plugged, authorized=authorized) for p in stop_points)

@@ -123,6 +123,45 @@ async def test_remote_start_with_tx_start_point_power_path_closed(lab: Lab) -> N
     )
 
 
+async def test_power_path_closed_authorization_first_then_the_cable(lab: Lab) -> None:
+    charger = await boot(lab)
+    assert await set_variables(
+        lab,
+        variable("TxCtrlr", "TxStartPoint", "PowerPathClosed"),
+        variable("TxCtrlr", "EVConnectionTimeOut", "0"),
+    ) == ["Accepted", "Accepted"]
+    start = mark(lab)
+    authorized = await lab.run(charger, Authorize(evse_id=1, id_tag="TAG-1"))
+    assert authorized["result"]["msg"] == "id token Accepted; the transaction starts with the cable"
+    assert tx(lab) == []
+    plugged = await lab.run(charger, PlugConnector(evse_id=1))
+    assert plugged["status"] == "completed"
+    await until(lab, lambda: any(e["transaction_info"].get("charging_state") == "Charging" for e in tx(lab)))
+    assert story(lab, start)[:4] == [
+        "Authorize",
+        "Status:1:Occupied",
+        "TE:Started:CablePluggedIn:EVConnected",
+        "TE:Updated:ChargingStateChanged:Charging",
+    ]
+    [started] = [e for e in tx(lab) if e["event_type"] == "Started"]
+    assert started["id_token"]["id_token"] == "TAG-1"
+    assert lab.station(charger).state(1).pre_authorized is None
+
+
+async def test_power_path_closed_authorization_lapses_after_ev_connection_timeout(lab: Lab) -> None:
+    charger = await boot(lab)
+    assert await set_variables(
+        lab,
+        variable("TxCtrlr", "TxStartPoint", "PowerPathClosed"),
+        variable("TxCtrlr", "EVConnectionTimeOut", "5"),
+    ) == ["Accepted", "Accepted"]
+    await lab.run(charger, Authorize(evse_id=1, id_tag="TAG-1"))
+    station = lab.station(charger)
+    await until(lab, lambda: station.state(1).pre_authorized is None)  # re-checked at each heartbeat
+    await lab.run(charger, PlugConnector(evse_id=1))
+    assert tx(lab) == []  # the cable alone does not close the power path
+
+
 async def test_no_cable_within_ev_connection_timeout_ends_the_transaction(lab: Lab) -> None:
     charger = await boot(lab)
     assert await set_variables(

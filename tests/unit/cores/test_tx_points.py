@@ -71,3 +71,10 @@ def test_a_transaction_ends_when_a_stop_point_no_longer_holds() -> None:
 def test_only_points_the_charger_can_tell_are_accepted(value: str, ok: bool) -> None:
     assert acceptable(value) is ok
     assert set(tx_points.SUPPORTED) == {"EVConnected", "Authorized", "PowerPathClosed"}
+
+
+def test_an_authorization_is_kept_for_the_cable_only_when_both_start_the_transaction() -> None:
+    assert tx_points.waits_for_cable(PATH)
+    assert not tx_points.waits_for_cable(EV)  # the cable starts it anyway
+    assert not tx_points.waits_for_cable(AUTH)  # the authorization starts it at once
+    assert not tx_points.waits_for_cable(EV | AUTH)
