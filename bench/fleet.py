@@ -412,6 +412,7 @@ def _measure(
                 [
                     str(BIN / "py-spy"),
                     "record",
+                    "--gil",  # only samples holding the interpreter lock: where the CPU goes
                     "-d",
                     str(int(window)),
                     "-f",

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 
 class FailureCode(StrEnum):
-    # The charger's state does not allow the command (409).
+    # The charger's state does not allow the command (422 at the gateway: asking again cannot change it).
     CHARGER_NOT_CONNECTED = "charger_not_connected"
     CONNECTOR_NOT_FOUND = "connector_not_found"
     CONNECTOR_UNAVAILABLE = "connector_unavailable"

@@ -98,11 +98,14 @@ class Ledger(Application[UUID]):
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         # The library's hook for subclasses, called by save() after the recordings are stored.
         if recordings and self._saved_listeners:
-            position = max(r.notification.id for r in recordings)
-            saved_topics = {r.notification.topic for r in recordings}
-            for listener, topics in self._saved_listeners:
-                if topics is None or not topics.isdisjoint(saved_topics):
-                    listener(position)
+            self.saved(max(r.notification.id for r in recordings), {r.notification.topic for r in recordings})
+
+    def saved(self, position: int, saved_topics: set[str]) -> None:
+        """Tell the `on_saved` listeners of a save up to `position` (for saves made without `save()`:
+        the bridge's writer appends from its event loop)."""
+        for listener, topics in self._saved_listeners:
+            if topics is None or not topics.isdisjoint(saved_topics):
+                listener(position)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -128,9 +131,11 @@ class Ledger(Application[UUID]):
 
     def load_fresh(self, cls: type[T], aggregate_id: UUID) -> T | None:
         """Like load, but always from the store (for state other processes change, e.g. tokens)."""
-        events = list(self.events.get(aggregate_id))
-        if not events:
-            return None
+        return self.replay(cls, self.events.get(aggregate_id))
+
+    @staticmethod
+    def replay(cls: type[T], events: Iterable[object]) -> T | None:
+        """The aggregate these events (one stream's, in order) make, or None if there are none."""
         aggregate: Aggregate | None = None
         for domain_event in events:
             if not isinstance(domain_event, Aggregate.Event):

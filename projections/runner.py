@@ -210,6 +210,8 @@ class ProjectionRunner:
                 progress(self._position)
 
     def _advance(self, position: int) -> None:
+        if position == self._position:
+            return  # nothing moved: no reader to wake (a group advances every runner on every batch)
         with self._changed:
             self._position = position
             self._changed.notify_all()

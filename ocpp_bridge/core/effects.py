@@ -1,11 +1,11 @@
 """What a charger's rules ask their shell to do, and what the shell hands back.
 
 A multi-message behaviour is a *step*: a generator that yields effects and receives, for each, its
-result. The shell (ocpp_bridge.station) performs them: it sends the call and sends back the CSMS's answer
-(or why there is none), sleeps for a Wait. Recording is the aggregate's: a step changes the charger's state
-through the ChargePoint's event methods, and the shell saves those events before it performs the next
-effect, so the state a frame reports is on record before the frame leaves. A step never awaits: fed
-answers by hand (tests/unit/cores/drive.py), it runs to the end without a socket.
+result. The shell (ocpp_bridge.runtime) performs them: it sends the call and sends back the CSMS's
+answer (or why there is none), sleeps for a Wait. Recording is the aggregate's: a step changes the
+charger's state through the ChargePoint's event methods, and the shell saves those events before it
+performs the next effect, so the state a frame reports is on record before the frame leaves. A step
+never awaits: fed answers by hand (tests/unit/cores/drive.py), it runs to the end without a socket.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class SendCall:
     """Send this CALL (an `ocpp.v16.call` / `ocpp.v201.call` payload) and hand back its result."""
 
     payload: Any
+    require_online: bool = True  # False for what goes before the boot is accepted (BootNotification)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 from ocpp.v16 import call
 
 from domain.connector_state import LocalListEntry
-from ocpp_bridge import configuration
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.core import configuration
+from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v16 import csms_answers as answers
 from ocpp_bridge.v16.commands import V16Commands
 from ocpp_bridge.v16.rules import FIRMWARE, limit_watts

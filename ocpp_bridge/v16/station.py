@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.commands import (
     CommandType,
 )
-from ocpp_bridge.station import SHARED_COMMANDS
+from ocpp_bridge.runtime.station import SHARED_COMMANDS
 from ocpp_bridge.v16.csms_calls import V16CsmsCalls
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from ocpp.v201 import call
 
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.runtime.station import FollowUp
+from ocpp_bridge.v201 import csms_answers as answers
 from ocpp_bridge.v201 import tx_points
 from ocpp_bridge.v201.commands import V201Commands
 from ocpp_bridge.v201.rules import limit_watts
@@ -16,17 +17,6 @@ from ocpp_bridge.v201.rules import limit_watts
 
 class V201CsmsCalls(V201Commands):
     """Answers to CSMS-initiated calls: immediate, with follow-ups through the intent worker."""
-
-    def _usable(self, connector_id: int) -> bool:
-        state = self.cp.connectors.get(connector_id)
-        return (
-            state is not None
-            and state.fault is None
-            and not self.cp.charger_fault
-            and state.operative
-            and not state.stop_authorized
-            and not self.authorized_transaction(connector_id)
-        )
 
     def request_start(
         self,
@@ -36,19 +26,9 @@ class V201CsmsCalls(V201Commands):
         charging_profile: dict[str, Any] | None,
         message_id: str,
     ) -> tuple[str, str | None]:
-        if not self.online.is_set():
+        target = answers.request_start_target(self.cp, evse_id, charging_profile, online=self.online.is_set())
+        if target is None:
             return "Rejected", None
-        if charging_profile is not None and charging_profile.get("charging_profile_purpose") != "TxProfile":
-            return "Rejected", None
-        candidates = [
-            n for n in ([evse_id] if evse_id is not None else list(self.cp.connectors)) if self._usable(n)
-        ]
-        # An EV already waiting for authorization first (cable plugged in before the remote start).
-        waiting = [n for n in candidates if self.state(n).transaction_id is not None]
-        idle = [n for n in candidates if self.state(n).transaction_id is None]
-        if not waiting and not idle:
-            return "Rejected", None
-        target = (waiting or idle)[0]
         tag = str(id_token["id_token"])
         self.token_type_used(tag, str(id_token["type"]))
 
@@ -82,27 +62,26 @@ class V201CsmsCalls(V201Commands):
         return "Accepted", self.state(target).transaction_id
 
     def request_stop(self, transaction_id: str, message_id: str) -> str:
-        for n, state in self.cp.connectors.items():
-            if state.transaction_id == transaction_id:
+        target = answers.request_stop_target(self.cp, transaction_id)
+        if target is None:
+            return "Rejected"
 
-                async def follow_up(n: int = n) -> None:
-                    if self.state(n).transaction_id == transaction_id:
-                        await self.end_transaction(n, "RemoteStop", "Remote")
+        async def follow_up() -> None:
+            if self.state(target).transaction_id == transaction_id:
+                await self.end_transaction(target, "RemoteStop", "Remote")
 
-                self.enqueue(FollowUp(message_id, follow_up, "RequestStopTransaction"))
-                return "Accepted"
-        return "Rejected"
+        self.enqueue(FollowUp(message_id, follow_up, "RequestStopTransaction"))
+        return "Accepted"
 
     def reset(self, kind: str, evse_id: int | None, message_id: str) -> str:
-        if evse_id is not None and evse_id not in self.cp.connectors:
-            return "Rejected"
+        answer = answers.reset_answer(self.cp, kind, evse_id)
         scope = evse_id or 0
-        if kind == "OnIdle" and self.busy(scope):
+        if answer == "Scheduled":
             self.cp.reset_scheduled(scope)
             self.record()
-            return "Scheduled"
-        self.enqueue(FollowUp(message_id, self.reset_follow_up(scope), f"Reset {kind}"))
-        return "Accepted"
+        elif answer == "Accepted":
+            self.enqueue(FollowUp(message_id, self.reset_follow_up(scope), f"Reset {kind}"))
+        return answer
 
     def trigger(self, requested: str, evse: dict[str, Any] | None, message_id: str) -> str:
         evse_id = None if evse is None else int(evse["id"])
@@ -171,27 +150,21 @@ class V201CsmsCalls(V201Commands):
         return "Accepted"
 
     def unlock(self, evse_id: int, connector_id: int) -> str:
-        if evse_id not in self.cp.connectors or connector_id != 1:
-            return "UnknownConnector"
-        if self.authorized_transaction(evse_id):
-            return "OngoingAuthorizedTransaction"
-        return "Unlocked"
+        return answers.unlock_answer(self.cp, evse_id, connector_id)
 
     def change_availability(
         self, operational_status: str, evse: dict[str, Any] | None, message_id: str
     ) -> str:
-        evse_id = 0 if evse is None else int(evse["id"])
-        if evse is not None and (
-            evse_id not in self.cp.connectors or evse.get("connector_id") not in (None, 1)
-        ):
-            return "Rejected"
         operative = operational_status == "Operative"
-        targets = list(self.cp.connectors) if evse_id == 0 else [evse_id]
+        answer, scheduled = answers.availability_plan(self.cp, evse, operative)
+        if answer == "Rejected":
+            return answer
+        evse_id = 0 if evse is None else int(evse["id"])
+        targets = self.scope(evse_id)
         if operative:
             for n in targets:
                 if self.state(n).scheduled_operative is not None:
                     self.cp.availability_scheduled(n, None)
-        scheduled = [n for n in targets if not operative and self.state(n).transaction_id is not None]
         for n in scheduled:
             self.cp.availability_scheduled(n, False)
         if not scheduled:
@@ -202,25 +175,15 @@ class V201CsmsCalls(V201Commands):
                     self.cp.availability_changed(n, operative)
         self.record()
         self.enqueue(FollowUp(message_id, self.availability_follow_up(evse_id), "ChangeAvailability"))
-        return "Scheduled" if scheduled else "Accepted"
+        return answer
 
     def set_charging_profile(self, evse_id: int, profile: dict[str, Any], message_id: str) -> str:
-        purpose = profile.get("charging_profile_purpose")
-        if evse_id != 0 and evse_id not in self.cp.connectors:
-            return "Rejected"
-        if purpose == "ChargingStationExternalConstraints":
-            return "Rejected"  # set by an external system, never by the CSMS
-        if purpose == "ChargingStationMaxProfile" and evse_id != 0:
-            return "Rejected"
-        if purpose == "TxProfile":
-            if evse_id == 0:
-                return "Rejected"
-            running = self.state(evse_id).transaction_id
-            if running is None or profile.get("transaction_id") not in (None, running):
-                return "Rejected"
-        limit = limit_watts(profile.get("charging_schedule"), self.charger.spec.current_type)
+        answer, limit = answers.charging_profile_answer(
+            self.cp, evse_id, profile, self.charger.spec.current_type
+        )
         if limit is None:
-            return "Rejected"
+            return answer
+        purpose = profile.get("charging_profile_purpose")
         targets = list(self.cp.connectors) if evse_id == 0 else [evse_id]
         for n in targets:
             self.settle(n)
@@ -241,25 +204,12 @@ class V201CsmsCalls(V201Commands):
         self, profile_id: int | None, criteria: dict[str, Any] | None, message_id: str
     ) -> str:
         """Profiles are kept as one limit per connector: clearing any profile of a connector lifts it."""
-        if profile_id is not None:
-            known = self.cp.profiles.get(profile_id)
-            if known is None:
-                return "Unknown"
-            self.cp.charging_profiles_removed([profile_id])
-            scope = known.evse_id
-        else:
-            criteria = criteria or {}
-            scope, purpose = criteria.get("evse_id") or 0, criteria.get("charging_profile_purpose")
-            matched = [
-                pid
-                for pid, profile in self.cp.profiles.items()
-                if scope in (0, profile.evse_id) and purpose in (None, profile.purpose)
-            ]
-            if matched:
-                self.cp.charging_profiles_removed(matched)
-            limited = [n for n in self.scope(scope) if self.cp.connectors[n].limit_w is not None]
-            if not matched and (purpose is not None or not limited):
-                return "Unknown"
+        plan = answers.profiles_to_clear(self.cp, profile_id, criteria)
+        if plan is None:
+            return "Unknown"
+        scope, removed = plan
+        if removed:
+            self.cp.charging_profiles_removed(removed)
         targets = self.scope(scope)
         for n in targets:
             self.settle(n)

@@ -11,8 +11,8 @@ from ocpp.v201 import call
 
 from domain.clock import iso
 from domain.connector_state import LocalListEntry
-from ocpp_bridge import configuration
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.core import configuration
+from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201 import reports, tx_points, variables
 from ocpp_bridge.v201.csms_calls import V201CsmsCalls
 from ocpp_bridge.v201.rules import (

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.chargepoint import ChargePoint
 from domain.connector_state import ConnectorState
-from ocpp_bridge import configuration
+from ocpp_bridge.core import configuration
 from ocpp_bridge.core.charging_profiles import schedule_limit_w
 from ocpp_bridge.core.meter import EvModel
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.commands import (
     CommandType,
 )
-from ocpp_bridge.station import SHARED_COMMANDS
+from ocpp_bridge.runtime.station import SHARED_COMMANDS
 from ocpp_bridge.v201.aligned_data import V201AlignedData
 from ocpp_bridge.v201.device_model import V201DeviceModel
 from ocpp_bridge.v201.monitors import V201Monitoring

@@ -17,7 +17,7 @@ from ocpp_bridge.core import guards
 from ocpp_bridge.core.effects import Answered
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.meter import Reading
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201 import rules, tx_points
 from ocpp_bridge.v201.rules import ENERGY
 from ocpp_bridge.v201.session import V201Session

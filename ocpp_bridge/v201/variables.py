@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ocpp_bridge import configuration
+from ocpp_bridge.core import configuration
 from ocpp_bridge.v201 import tx_points
 from ocpp_bridge.v201.rules import ENERGY, DeviceVariable
 

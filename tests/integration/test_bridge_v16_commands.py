@@ -41,7 +41,7 @@ from domain.commands import (
 from domain.protocol import OcppVersion
 from gateway.context import Context
 from gateway.ocpp_schema import check_proxy_message
-from ocpp_bridge.csms import VIOLATIONS
+from ocpp_bridge.lab.csms import VIOLATIONS
 from tests.integration.v16_support import (
     booted_charger,
     charging,

@@ -17,8 +17,8 @@ from ocpp.v16 import call
 from domain.chargepoint import ChargePoint
 from domain.commands import Authorize, InjectFault, PlugConnector, StopTransaction
 from gateway.context import Context
-from ocpp_bridge import configuration
-from ocpp_bridge.csms import Behaviour
+from ocpp_bridge.core import configuration
+from ocpp_bridge.lab.csms import Behaviour
 from tests.integration.v16_support import (
     booted_charger,
     charging,

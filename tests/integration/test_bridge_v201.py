@@ -36,9 +36,9 @@ from domain.commands import (
 )
 from domain.protocol import FaultType, OcppVersion, StopReason
 from gateway.context import Context
-from ocpp_bridge.bridge import Bridge
-from ocpp_bridge.csms import Behaviour, Csms, Received
-from ocpp_bridge.station import StationSettings
+from ocpp_bridge.lab.csms import Behaviour, Csms, Received
+from ocpp_bridge.runtime.bridge import Bridge
+from ocpp_bridge.runtime.station import StationSettings
 from tests.lab import SPEED, Lab, running_lab
 
 CS = "CS-1"

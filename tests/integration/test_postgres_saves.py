@@ -16,6 +16,7 @@ from domain.chargepoint import ChargePoint
 from domain.location import Location, LocationDetails
 from gateway.context import Context, build_context, upgrade_database
 from infra.postgres import FastPostgresApplicationRecorder
+from ocpp_bridge.runtime.writer import EventWriter
 from tests.conftest import postgres_schema, test_settings
 
 pytestmark = pytest.mark.postgres
@@ -97,3 +98,22 @@ def test_saves_of_observations_only_notify_the_second_channel(pg: tuple[Context,
             if len(heard) == 2:
                 break
     assert heard == [second, first]
+
+
+async def test_the_bridges_writer_appends_from_its_event_loop_and_tells_this_process(
+    pg: tuple[Context, str, str],
+) -> None:
+    ctx, _, _ = pg
+    told: list[int] = []
+    ctx.ledger.on_saved(told.append)
+    writer = EventWriter(ctx.ledger)
+    writer.start()
+    cp = ChargePoint(charger_id=uuid.uuid4(), tenant="acme", identity="W-1", connector_count=1)
+    cp.frame_recorded("cp_to_csms", 2, "m1", "Heartbeat", '[2,"m1","Heartbeat",{}]', None)
+    await writer.submit(list(cp.collect_events()))
+    appender = writer._appender
+    assert appender is not None and appender._conn is not None  # its own connection, no thread
+    await writer.close()
+    saved = ctx.ledger.load_fresh(ChargePoint, cp.id)
+    assert saved is not None and saved.version == cp.version
+    assert told == [ctx.read.current_position()]

@@ -28,7 +28,7 @@ from domain.charger import Charger, ChargerSettings
 from domain.ids import charge_point_id
 from gateway.app import create_app
 from gateway.context import Context
-from ocpp_bridge.security import tls_context
+from ocpp_bridge.runtime.security import tls_context
 from replays.export import Slice, export
 from replays.recording import read_header, verify
 from tests.conftest import CSMS_URL, IN_CI, Api, issue_token, new_location

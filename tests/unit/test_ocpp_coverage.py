@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from domain.protocol import OcppVersion
-from ocpp_bridge.unsupported import ACTIONS
+from ocpp_bridge.runtime.unsupported import ACTIONS
 from ocpp_bridge.v16.client import V16Client
 from ocpp_bridge.v201.client import V201Client
 

@@ -3,7 +3,7 @@ requires of it (part 2, appendix 3), per EVSE and connector too."""
 
 from __future__ import annotations
 
-from ocpp_bridge import configuration
+from ocpp_bridge.core import configuration
 from ocpp_bridge.v201 import variables
 from ocpp_bridge.v201.variables import StationFacts, fixed_rows
 

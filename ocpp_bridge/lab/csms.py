@@ -38,10 +38,10 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from domain.protocol import OcppVersion
-from ocpp_bridge.connection import CALLERROR, parse_frame
-from ocpp_bridge.faultproxy import identity_of
-from ocpp_bridge.security import SERVER_LOGGER
-from ocpp_bridge.unsupported import answer_unsupported_actions
+from ocpp_bridge.lab.faultproxy import identity_of
+from ocpp_bridge.runtime.connection import CALLERROR, parse_frame
+from ocpp_bridge.runtime.security import SERVER_LOGGER
+from ocpp_bridge.runtime.unsupported import answer_unsupported_actions
 
 log = logging.getLogger(__name__)
 

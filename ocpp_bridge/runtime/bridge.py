@@ -28,11 +28,11 @@ from domain.ledger import Ledger
 from domain.protocol import OcppVersion
 from infra.listen import Listener
 from infra.sql import Database
-from ocpp_bridge import metrics
-from ocpp_bridge.leases import Leases, create_lease_tables
-from ocpp_bridge.station import Station, StationSettings
+from ocpp_bridge.runtime import metrics
+from ocpp_bridge.runtime.leases import Leases, create_lease_tables
+from ocpp_bridge.runtime.station import Station, StationSettings
+from ocpp_bridge.runtime.writer import EventWriter
 from ocpp_bridge.v16 import V16Station
-from ocpp_bridge.writer import EventWriter
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ def station_class(version: OcppVersion) -> type[Station]:
 
     return V201Station
 
+
+Loaded = tuple[Charger, ChargePoint, list[Any]]
+LOAD_CHUNK = 500  # chargers whose streams are read in one statement when many start at once
 
 REPLAY_TENANT_PREFIX = "replay-"  # chargers of a replay run are run by that replay only
 
@@ -160,8 +163,17 @@ class Bridge:
             await self.remove_station(charger_id, "lease moved to another bridge")
         if give_back and self.leases is not None:
             await asyncio.to_thread(self.leases.release, give_back)
-        for charger_id in mine - set(self.stations):
-            await self.add_station(charger_id)
+        # Many at a time (a bridge starting or taking over thousands): their streams read in one statement
+        # per chunk, their first saves committed together.
+        new = [charger_id for charger_id in mine if charger_id not in self.stations]
+        for start in range(0, len(new), LOAD_CHUNK):
+            chunk = new[start : start + LOAD_CHUNK]
+            try:
+                loaded = await asyncio.to_thread(self._load_many, chunk)
+            except Exception as error:  # the database is down: the next rebalance tries again
+                log.warning("loading %d chargers failed: %s", len(chunk), error)
+                return
+            await asyncio.gather(*(self.start_station(c, loaded[c]) for c in chunk))
 
     def _streams_lost(self, stream_ids: set[UUID]) -> None:
         """The writer found other bridges writing these ChargePoint streams: stop running them here."""
@@ -247,13 +259,21 @@ class Bridge:
     async def add_station(self, charger_id: UUID) -> Station | None:
         """Start the charger's station; a charger that cannot start is logged and skipped, never fatal."""
         try:
-            return await self._add_station(charger_id)
+            loaded = (await asyncio.to_thread(self._load_many, [charger_id]))[charger_id]
+        except Exception:
+            log.exception("charger %s could not be loaded", charger_id)
+            return None
+        return await self.start_station(charger_id, loaded)
+
+    async def start_station(self, charger_id: UUID, loaded: Loaded | None) -> Station | None:
+        """Start the station of a charger loaded already (None: not to be run); never fatal."""
+        try:
+            return await self._add_station(charger_id, loaded)
         except Exception:
             log.exception("charger %s could not be started", charger_id)
             return None
 
-    async def _add_station(self, charger_id: UUID) -> Station | None:
-        loaded = await asyncio.to_thread(self._load, charger_id)
+    async def _add_station(self, charger_id: UUID, loaded: Loaded | None) -> Station | None:
         if loaded is None:
             return None
         charger, cp, pending = loaded
@@ -275,13 +295,23 @@ class Bridge:
         station.start()
         return station
 
-    def _load(self, charger_id: UUID) -> tuple[Charger, ChargePoint, list[Any]] | None:
-        charger = self.ledger.load_fresh(Charger, charger_id)
+    def _load_many(self, charger_ids: list[UUID]) -> dict[UUID, Loaded | None]:
+        """Each charger, its ChargePoint and the intents it has not handled yet (None: not to be run)."""
+        streams: dict[UUID | str, list[Any]] = {}
+        cp_ids = [charge_point_id(c) for c in charger_ids]
+        for stored in self.db.events_of([*charger_ids, *cp_ids]):
+            streams.setdefault(stored.originator_id, []).append(self.ledger.mapper.to_domain_event(stored))
+        return {
+            c: self._loaded(c, streams.get(c, []), streams.get(charge_point_id(c), [])) for c in charger_ids
+        }
+
+    def _loaded(self, charger_id: UUID, charger_events: list[Any], cp_events: list[Any]) -> Loaded | None:
+        charger = Ledger.replay(Charger, charger_events)
         if charger is None or charger.deleted:
             return None
         if not self._eligible(charger.tenant):
             return None
-        cp = self.ledger.load_fresh(ChargePoint, charge_point_id(charger_id))
+        cp = Ledger.replay(ChargePoint, cp_events)
         if cp is None:
             cp = ChargePoint(
                 charger_id=charger_id,
@@ -291,8 +321,10 @@ class Bridge:
             )
         pending = [
             e
-            for e in self.ledger.events.get(charger_id, gt=cp.intent_version)
-            if isinstance(e, CHARGER_EVENTS) and not isinstance(e, Charger.Registered)
+            for e in charger_events
+            if e.originator_version > cp.intent_version
+            and isinstance(e, CHARGER_EVENTS)
+            and not isinstance(e, Charger.Registered)
         ]
         return charger, cp, pending
 
