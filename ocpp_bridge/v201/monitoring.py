@@ -154,6 +154,11 @@ class Alert:
     cleared: bool = False
 
 
+def start_watch(monitor: VariableMonitor, value: str) -> Watch:
+    """What a monitor remembers when it is set: a delta counts from the value it was set on."""
+    return Watch(reference=value) if monitor.type == "Delta" else Watch()
+
+
 def evaluate(monitor: VariableMonitor, value: str, watch: Watch, now: float) -> tuple[Alert | None, Watch]:
     """Evaluate one monitor on its variable's value now; the alert, if any, and what it remembers."""
     if monitor.type in PERIODIC:

@@ -80,9 +80,11 @@ class V201Monitoring(V201DeviceModel):
             status, monitor = monitoring.set_monitor(
                 item, found, self.cp.monitors, self.cp.monitor_serial + 1
             )
-            if monitor is not None:
+            row = found[1]
+            if monitor is not None and row is not None:
                 self.cp.monitor_set(monitor)
-                self.monitor_state()[0].pop(monitor.id, None)  # a replaced monitor starts afresh
+                # A (replaced) monitor starts afresh; a delta counts from the value it was set on.
+                self.monitor_state()[0][monitor.id] = monitoring.start_watch(monitor, row.value)
             results.append(
                 {
                     "id": None if monitor is None else monitor.id,

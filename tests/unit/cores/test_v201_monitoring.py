@@ -17,6 +17,7 @@ from ocpp_bridge.v201.monitoring import (
     report,
     reported,
     set_monitor,
+    start_watch,
 )
 from ocpp_bridge.v201.rules import DeviceVariable
 from tests.unit.cores.charger import charge_point
@@ -210,3 +211,11 @@ def test_monitors_level_and_base_are_rebuilt_from_the_events() -> None:
         "FactoryDefault",
     )
     assert charge_point().monitors == {}  # one charge point's monitors are not another's
+
+
+def test_a_delta_counts_from_the_value_it_was_set_on() -> None:
+    watched = monitor("Delta", 100)
+    alert, _ = evaluate(watched, "7150", start_watch(watched, "7000"), 0)
+    assert alert is not None
+    assert (alert.trigger, alert.actual_value) == ("Delta", "7150")
+    assert start_watch(monitor("UpperThreshold", 7000), "9000") == Watch()  # crossed: alerts when evaluated
