@@ -311,6 +311,11 @@ class Csms201(_Handlers, Csms201Base):
         await self._seen("NotifyReport", payload)
         return result201.NotifyReport()
 
+    @on(Action201.notify_monitoring_report)
+    async def on_notify_monitoring_report(self, **payload: Any) -> result201.NotifyMonitoringReport:
+        await self._seen("NotifyMonitoringReport", payload)
+        return result201.NotifyMonitoringReport()
+
     @on(Action201.data_transfer)
     async def on_data_transfer(self, **payload: Any) -> result201.DataTransfer:
         await self._seen("DataTransfer", payload)

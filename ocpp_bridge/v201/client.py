@@ -131,6 +131,56 @@ class V201Client(LogRoutes, OcppChargePoint):
             status=self.station.base_report(request_id, report_base, call_unique_id)
         )
 
+    @on(Action.get_report)
+    def on_get_report(
+        self,
+        request_id: int,
+        call_unique_id: str,
+        component_variable: list[dict[str, Any]] | None = None,
+        component_criteria: list[str] | None = None,
+        **_: Any,
+    ) -> call_result.GetReport:
+        return call_result.GetReport(
+            status=self.station.get_report(request_id, component_variable, component_criteria, call_unique_id)
+        )
+
+    @on(Action.set_variable_monitoring)
+    def on_set_variable_monitoring(
+        self, set_monitoring_data: list[dict[str, Any]], **_: Any
+    ) -> call_result.SetVariableMonitoring:
+        return call_result.SetVariableMonitoring(
+            set_monitoring_result=self.station.set_variable_monitoring(set_monitoring_data)
+        )
+
+    @on(Action.clear_variable_monitoring)
+    def on_clear_variable_monitoring(self, id: list[int], **_: Any) -> call_result.ClearVariableMonitoring:
+        return call_result.ClearVariableMonitoring(
+            clear_monitoring_result=self.station.clear_variable_monitoring(id)
+        )
+
+    @on(Action.set_monitoring_base)
+    def on_set_monitoring_base(self, monitoring_base: str, **_: Any) -> call_result.SetMonitoringBase:
+        return call_result.SetMonitoringBase(status=self.station.set_monitoring_base(monitoring_base))
+
+    @on(Action.set_monitoring_level)
+    def on_set_monitoring_level(self, severity: int, **_: Any) -> call_result.SetMonitoringLevel:
+        return call_result.SetMonitoringLevel(status=self.station.set_monitoring_level(severity))
+
+    @on(Action.get_monitoring_report)
+    def on_get_monitoring_report(
+        self,
+        request_id: int,
+        call_unique_id: str,
+        component_variable: list[dict[str, Any]] | None = None,
+        monitoring_criteria: list[str] | None = None,
+        **_: Any,
+    ) -> call_result.GetMonitoringReport:
+        return call_result.GetMonitoringReport(
+            status=self.station.get_monitoring_report(
+                request_id, component_variable, monitoring_criteria, call_unique_id
+            )
+        )
+
     @on(Action.send_local_list)
     def on_send_local_list(
         self,
