@@ -19,6 +19,7 @@ from ocpp_bridge.v201.rules import DeviceVariable
 # NotifyDisplayMessages pieces: the device model has no ItemsPerMessage for them; ten, as for a report.
 MESSAGES_PER_NOTIFICATION = 10
 
+
 class V201CustomerCalls(V201DeviceModel):
     """Display messages (stored as ChargePoint events), customer information and cost updates."""
 
