@@ -8,7 +8,6 @@ unsupported)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from ocpp.v201 import call
 
@@ -33,16 +32,8 @@ class V201Firmware(Maintenance, V201Session):
 
     def set_network_profile(self, slot: int, connection_data: dict[str, Any]) -> tuple[str, str]:
         """Stored in its slot (it is used after a reboot; the simulator keeps connecting to its ws_url)."""
-        status, why = network_profile_answer(slot, connection_data, self.security_profile())
+        status, why = network_profile_answer(slot, connection_data, self.charger.settings.security_profile)
         if status == "Accepted":
             self.cp.network_profile_stored(slot, connection_data)
             self.record()
         return status, why
-
-    def security_profile(self) -> int:
-        """The profile the station connects with now: 1 Basic auth, 2 Basic auth over TLS, 0 neither."""
-        settings = self.charger.settings
-        tls = urlsplit(settings.ws_url).scheme == "wss"
-        if settings.basic_auth_password is None:
-            return 0
-        return 2 if tls else 1
