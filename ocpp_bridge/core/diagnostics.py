@@ -2,7 +2,8 @@
 
 The file is the charger's own record for the time asked for, as text: one line per recorded event,
 the OCPP frames as they went over the wire, oldest first. The security log (2.0.1 SecurityLog) holds
-the events a security log is about: connections, boots, configuration and firmware. The step reports
+what a security log is about: the security events raised, connections, boots, configuration, firmware and
+certificates. The step reports
 Uploading, uploads (with retries) and reports how it ended.
 """
 
@@ -28,6 +29,8 @@ SECURITY_EVENTS = frozenset(
         "FirmwareStatusChanged",
         "FirmwareInstalled",
         "NetworkProfileStored",
+        "CertificatesChanged",
+        "CsrPending",
     }
 )
 _NOT_SHOWN = frozenset({"originator_id", "originator_version", "timestamp"})
@@ -59,6 +62,15 @@ def log_line(event: Any) -> tuple[datetime, str]:
     return at, f"{iso(at)} {name} {shown}".rstrip()
 
 
+def _security_relevant(event: Any) -> bool:
+    """What a security log holds: the security events the charger raised (their frames) and what
+    changed its security: connections, boots, configuration, firmware, certificates."""
+    name = type(event).__name__
+    if name == "FrameRecorded":
+        return bool(event.action == "SecurityEventNotification" and event.message_type == 2)
+    return name in SECURITY_EVENTS
+
+
 def log_text(
     identity: str,
     kind: str,
@@ -69,7 +81,7 @@ def log_text(
     """The log file: a header, then each event of the window [oldest, latest] (either open) as a line."""
     lines = []
     for event in events:
-        if kind == SECURITY and type(event).__name__ not in SECURITY_EVENTS:
+        if kind == SECURITY and not _security_relevant(event):
             continue
         at, text = log_line(event)
         if (oldest is not None and at < oldest) or (latest is not None and at > latest):

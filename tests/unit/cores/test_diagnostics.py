@@ -66,13 +66,16 @@ def test_the_log_holds_the_window_of_recorded_events_and_the_security_log_only_i
     cp = charge_point()
     cp.connected_to("ws://csms/CP-1", "ocpp1.6")
     cp.frame_recorded("cp_to_csms", 2, "m1", "Heartbeat", '[2,"m1","Heartbeat",{}]', None)
+    raised = '[2,"m2","SecurityEventNotification",{"type":"FirmwareUpdated"}]'
+    cp.frame_recorded("cp_to_csms", 2, "m2", "SecurityEventNotification", raised, None)
     events = cp.collect_events()
     text = log_text("CP-1", DIAGNOSTICS, events).decode()
     assert text.splitlines()[0] == f"# DiagnosticsLog of CP-1, .., {len(events)} events"
     assert 'frame cp_to_csms [2,"m1","Heartbeat",{}]' in text
     security = log_text("CP-1", SECURITY, events).decode().splitlines()
-    assert len(security) == 2
+    assert len(security) == 3  # the header, the connection, the security event raised
     assert "Connected url=ws://csms/CP-1 subprotocol=ocpp1.6" in security[1]
+    assert security[2].endswith(f"frame cp_to_csms {raised}")
     later = log_text("CP-1", DIAGNOSTICS, events, oldest=events[-1].timestamp + timedelta(seconds=1))
     assert later.decode().splitlines()[1:] == []
 
