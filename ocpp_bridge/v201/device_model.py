@@ -30,7 +30,7 @@ class V201DeviceModel(V201CsmsCalls):
     def device_model(self) -> list[DeviceVariable]:
         rows = []
         for key in configuration.KEYS.values():
-            if key.component is None or key.variable is None:
+            if key.component is None or key.variable is None or key.name in variables.REPLACED_KEYS:
                 continue
             rows.append(
                 DeviceVariable(
@@ -88,7 +88,6 @@ class V201DeviceModel(V201CsmsCalls):
     def station_facts(self) -> variables.StationFacts:
         return variables.StationFacts(
             security_profile=self.charger.settings.security_profile,
-            organization=self.charger.spec.vendor_name,
             now=iso(self.clock.now()),
             ac=self.charger.spec.current_type == "AC",
             connector_type=self.charger.settings.connector_type,

@@ -29,6 +29,9 @@ KEYS: dict[str, tuple[configuration.Key, Callable[[str], bool]]] = {
 }
 
 
+# Configuration keys a read-only fact replaces on 2.0.1: the 1.6 whitepaper's SecurityProfile key can be
+# raised by ChangeConfiguration, but on 2.0.1 the profile is the connection's (fixed_rows).
+REPLACED_KEYS = frozenset({"SecurityProfile"})
 # The catalog's connector types as 2.0.1 ConnectorEnumType (Type 2: a socket; the others: a cable).
 CONNECTOR_TYPES = {"CCS1": "cCCS1", "CCS2": "cCCS2", "Type1": "cType1", "Type2": "sType2", "CHAdeMO": "cG105"}
 
@@ -46,7 +49,6 @@ class StationFacts:
     """What the read-only variables report, read from the station by its shell."""
 
     security_profile: int
-    organization: str
     now: str  # ISO 8601
     ac: bool
     connector_type: str
@@ -61,7 +63,6 @@ def fixed_rows(facts: StationFacts) -> list[DeviceVariable]:
     connector = CONNECTOR_TYPES.get(facts.connector_type, "Unknown")
     rows = [
         DeviceVariable("SecurityCtrlr", "SecurityProfile", str(facts.security_profile), "integer"),
-        DeviceVariable("SecurityCtrlr", "OrganizationName", facts.organization, "string"),
         DeviceVariable("ClockCtrlr", "DateTime", facts.now, "dateTime"),
         DeviceVariable("ClockCtrlr", "TimeSource", "Heartbeat", "SequenceList", values_list="Heartbeat"),
         DeviceVariable("ChargingStation", "Available", "true", "boolean"),

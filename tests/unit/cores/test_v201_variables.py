@@ -9,7 +9,6 @@ from ocpp_bridge.v201.variables import StationFacts, fixed_rows
 
 FACTS = StationFacts(
     security_profile=2,
-    organization="ACME",
     now="2026-01-01T00:00:00Z",
     ac=True,
     connector_type="Type2",
@@ -83,8 +82,4 @@ def test_each_evse_and_connector_reports_itself() -> None:
     assert connector[(2, "ConnectorType")].value == "sType2"
     assert connector[(2, "ConnectorType")].connector == 1
     station = {r.variable: r.value for r in rows if r.component in ("ChargingStation", "SecurityCtrlr")}
-    assert (station["SecurityProfile"], station["OrganizationName"], station["Problem"]) == (
-        "2",
-        "ACME",
-        "false",
-    )
+    assert (station["SecurityProfile"], station["Problem"]) == ("2", "false")
