@@ -146,7 +146,6 @@ KEYS: dict[str, Key] = {
             Key(name, default, kind, readonly=True, component=component, variable=variable)  # type: ignore[arg-type]
             for name, default, kind, component, variable in SMART_CHARGING_KEYS
         ),
-
         # Ours: whether the charger reports StartupOfTheDevice at power-up and ResetOrReboot after a Reset
         # (SecurityEventNotification, after the boot). Off by default: a charger without the 1.6 security
         # extension sends neither, and the boot sequence stays BootNotification then the statuses.

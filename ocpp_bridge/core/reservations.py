@@ -52,6 +52,14 @@ def _charger_wide(cp: ChargePoint, excluding: int | None = None) -> list[Reserva
     return [r for r in cp.reservations.values() if r.connector_id == 0 and r.reservation_id != excluding]
 
 
+def kept_for_charger_wide(cp: ChargePoint) -> set[int]:
+    """The free connectors the charger-wide reservations need all of (2.0.1 H01, OCTT TC_H_14: when as
+    many EVSEs are available as there are reservations without an evseId, every one of them is Reserved)."""
+    wide = len(_charger_wide(cp))
+    free = _unreserved_free(cp)
+    return set(free) if wide and wide >= len(free) else set()
+
+
 def reserve_answer(
     cp: ChargePoint,
     reservation: Reservation,

@@ -14,12 +14,15 @@ from ocpp_bridge.core import reservations
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.reservations import ReserveStatus
 from ocpp_bridge.runtime.reservations import ReservingStation
+from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201.device_model import V201DeviceModel
 from ocpp_bridge.v201.rules import DeviceVariable
 
 
 class V201Reservations(ReservingStation, V201DeviceModel):
     """ReserveNow and CancelReservation: answered at once, the statuses as follow-ups."""
+
+    _refreshing = False  # reporting the other EVSEs after one changed (not again for each of them)
 
     def device_model(self) -> list[DeviceVariable]:
         """With ReservationCtrlr.Available (Enabled and NonEvseSpecific are configuration keys)."""
@@ -65,7 +68,20 @@ class V201Reservations(ReservingStation, V201DeviceModel):
         Removed."""
         changed = await super().status_notification(connector_id, status, error_code, force=force)
         await self._report_update(self.end_removed(connector_id, status), "Removed")
+        if changed and not self._refreshing and self._charger_wide_held():
+            await self._refresh_others(connector_id)
         return changed
+
+    async def _refresh_others(self, connector_id: int) -> None:
+        """One EVSE's change may leave the others Reserved for the reservations without an evseId (or
+        free them again): each reports its own status if it changed."""
+        self._refreshing = True
+        try:
+            for n in self.cp.connectors:
+                if n != connector_id:
+                    await self.refresh_status(n)
+        finally:
+            self._refreshing = False
 
     async def _report_update(self, ended: list[Reservation], update: str) -> None:
         for reservation in ended:
@@ -86,7 +102,20 @@ class V201Reservations(ReservingStation, V201DeviceModel):
         await self._report_update(ended, "Expired")
         await self.report_reservations([r.connector_id for r in ended])
 
+    def after_transaction(self, connector_id: int) -> None:
+        """A transaction's end frees its EVSE for the reservations without an evseId too."""
+        super().after_transaction(connector_id)
+        if self._charger_wide_held():
+            follow_up = FollowUp(None, lambda: self.report_reservations([0]), "statuses after a transaction")
+            self.enqueue(follow_up)
+
+    def _charger_wide_held(self) -> bool:
+        return any(r.connector_id == 0 for r in self.cp.reservations.values())
+
     async def report_reservations(self, evse_ids: list[int]) -> None:
-        for n in dict.fromkeys(evse_ids):
+        """Every EVSE whose status a reservation changed: its own, and (a reservation without an evseId
+        in play) those kept for the reservations without an evseId."""
+        everyone = 0 in evse_ids or self._charger_wide_held()
+        for n in self.cp.connectors if everyone else dict.fromkeys(evse_ids):
             if n in self.cp.connectors:
                 await self.refresh_status(n)

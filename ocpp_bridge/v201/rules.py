@@ -10,7 +10,7 @@ from domain.chargepoint import ChargePoint
 from domain.connector_state import ConnectorState
 from ocpp_bridge.core import configuration
 from ocpp_bridge.core.meter import EvModel
-from ocpp_bridge.core.reservations import reservation_on
+from ocpp_bridge.core.reservations import kept_for_charger_wide, reservation_on
 
 FIRMWARE = "ocpp-ledger 0.1"
 TOKEN_TYPE = "ISO14443"  # noqa: S105 - the idToken type of a local RFID card
@@ -141,7 +141,8 @@ def connector_status(cp: ChargePoint, state: ConnectorState) -> tuple[str, str]:
         return "Unavailable", "NoError"
     if state.plugged:
         return "Occupied", "NoError"
-    reserved = reservation_on(cp.reservations.values(), state.connector_id) is not None
+    own = reservation_on(cp.reservations.values(), state.connector_id) is not None
+    reserved = own or state.connector_id in kept_for_charger_wide(cp)
     return ("Reserved" if reserved else "Available"), "NoError"
 
 

@@ -13,7 +13,7 @@ from ocpp.v201 import call
 
 from domain.chargepoint import ChargePoint
 from domain.clock import iso
-from domain.commands import StartSession
+from domain.commands import PlugConnector, StartSession, UnplugConnector
 from gateway.context import Context
 from tests.integration.test_bridge_v201 import CS, boot, mark, since, story, until
 from tests.integration.v16_support import ledger_answers, ledger_until, offline, recorded
@@ -211,3 +211,22 @@ async def test_a_reservation_that_expires_offline_is_available_at_the_next_boot(
     await until(lab, lambda: "Status:1:Available" in story(lab, at))
     assert lab.csms.messages(CS, "ReservationStatusUpdate") == []  # not kept offline
     assert recorded(lab, charger, ChargePoint.ReservationEnded)[0].reason == "Expired"
+
+
+async def test_the_last_available_evse_shows_reserved_for_a_reservation_without_evse(lab: Lab) -> None:
+    charger = await boot(lab)
+    at = mark(lab)
+    assert (await lab.csms.call(CS, reserve(lab, 18, evse_id=None))).status == "Accepted"
+    await lab.run(charger, PlugConnector(evse_id=1))
+    await lab.run(charger, UnplugConnector(evse_id=1))
+
+    def statuses() -> list[str]:
+        return [s for s in story(lab, at) if s.startswith("Status")]
+
+    await until(lab, lambda: len(statuses()) >= 4)
+    assert statuses() == [
+        "Status:1:Occupied",
+        "Status:2:Reserved",
+        "Status:1:Available",
+        "Status:2:Available",
+    ]

@@ -218,3 +218,13 @@ def test_without_a_parent_in_play_a_stranger_is_refused_before_the_cable_goes_in
     cp = reserved(charge_point(), reservation(reservation_id=5, id_tag="TAG-A"))
     with pytest.raises(CommandError):
         reservations.refuse_before_authorize(cp, 1, "TAG-B")
+
+
+def test_when_only_as_many_connectors_are_free_as_charger_wide_reservations_they_are_all_kept() -> None:
+    cp = reserved(charge_point(2), reservation(reservation_id=5, connector_id=0, id_tag="TAG-A"))
+    assert reservations.kept_for_charger_wide(cp) == set()  # two free for one reservation
+    cp.cable_plugged(1, None)
+    assert reservations.kept_for_charger_wide(cp) == {2}
+    cp.cable_unplugged(1, None)
+    cp.reservation_made(reservation(reservation_id=6, connector_id=1, id_tag="TAG-B"))
+    assert reservations.kept_for_charger_wide(cp) == {2}  # connector 1 is held by its own reservation
