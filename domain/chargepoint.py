@@ -19,12 +19,14 @@ from domain.aggregates import topic
 from domain.certificates import HeldCertificates, InstalledPem
 from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
 from domain.display_messages import DisplayMessage
+from domain.firmware import FirmwareRecord
 from domain.ids import charge_point_id
+from domain.monitoring import MonitoringState, VariableMonitor
 from domain.outcomes import Outcome
 from domain.reservations import Reservation, with_reservation, without_reservation
 
 
-class ChargePoint(Aggregate):
+class ChargePoint(FirmwareRecord, MonitoringState, Aggregate):  # mixins: domain/firmware.py, monitoring.py
     TOPIC = topic("ChargePoint")
 
     class Created(Aggregate.Created):
@@ -160,6 +162,16 @@ class ChargePoint(Aggregate):
     @event(CablePlugged)
     def cable_plugged(self, connector_id: int, command_id: UUID | None) -> None:
         self._set(connector_id, plugged=True, finishing=False)
+
+    class PreAuthorized(Aggregate.Event):
+        TOPIC = topic("ChargePoint.PreAuthorized")
+        connector_id: int
+        id_tag: str | None  # None: the authorization lapsed or was used
+        command_id: UUID | None
+
+    @event(PreAuthorized)
+    def pre_authorized(self, connector_id: int, id_tag: str | None, command_id: UUID | None) -> None:
+        self._set(connector_id, pre_authorized=id_tag)
 
     class CableUnplugged(Aggregate.Event):
         TOPIC = topic("ChargePoint.CableUnplugged")
@@ -322,6 +334,41 @@ class ChargePoint(Aggregate):
     @event(ConfigurationChanged)
     def configuration_changed(self, key: str, value: str, command_id: UUID | None) -> None:
         self.config = {**self.config, key: value}
+
+    # --- OCPP 2.0.1 variable monitors (domain/monitoring.py) ---------------------------------------
+
+    class MonitorSet(Aggregate.Event):
+        TOPIC = topic("ChargePoint.MonitorSet")
+        monitor: VariableMonitor
+
+    @event(MonitorSet)
+    def monitor_set(self, monitor: VariableMonitor) -> None:
+        self.monitors = {**self.monitors, monitor.id: monitor}
+        self.monitor_serial = max(self.monitor_serial, monitor.id)
+
+    class MonitorsCleared(Aggregate.Event):
+        TOPIC = topic("ChargePoint.MonitorsCleared")
+        monitor_ids: list[int]
+
+    @event(MonitorsCleared)
+    def monitors_cleared(self, monitor_ids: list[int]) -> None:
+        self.monitors = {k: v for k, v in self.monitors.items() if k not in monitor_ids}
+
+    class MonitoringLevelSet(Aggregate.Event):
+        TOPIC = topic("ChargePoint.MonitoringLevelSet")
+        severity: int
+
+    @event(MonitoringLevelSet)
+    def monitoring_level_set(self, severity: int) -> None:
+        self.monitoring_level = severity
+
+    class MonitoringBaseSet(Aggregate.Event):
+        TOPIC = topic("ChargePoint.MonitoringBaseSet")
+        base: str
+
+    @event(MonitoringBaseSet)
+    def monitoring_base_set(self, base: str) -> None:
+        self.monitoring_base = base
 
     # --- transactions and meter ---------------------------------------------------------------------
 

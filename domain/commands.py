@@ -48,6 +48,10 @@ class CommandType(StrEnum):
     RESTART_CHARGER = "restart_charger"
     REPORT_SECURITY_EVENT = "report_security_event"  # ours (issue 11 item 8)
 
+    # Ours (issue 11 item 8): charger-side failures a test causes.
+    FAIL_FIRMWARE = "fail_firmware"
+    FAIL_UPLOAD = "fail_upload"
+
 
 RUNTIME_COMMANDS = frozenset(
     {CommandType.START_CHARGER, CommandType.STOP_CHARGER, CommandType.RESTART_CHARGER}
@@ -382,6 +386,26 @@ class ReportSecurityEvent(CommandPayload):
 
     type: SecurityEventType
     tech_info: Annotated[str, StringConstraints(max_length=255)] | None = None
+FailureTimes = Annotated[int, Field(ge=1, le=100, description="how many tries in a row fail; default 1")]
+
+
+class FailFirmware(CommandPayload):
+    """Ours: the next firmware update fails at a stage: its next `times` download tries (each retry is
+    one; DownloadFailed once the CSMS's retries are used up) or installations (InstallationFailed)."""
+
+    event_type = CommandType.FAIL_FIRMWARE
+
+    stage: Literal["download", "install"]
+    times: FailureTimes = 1
+
+
+class FailUpload(CommandPayload):
+    """Ours: the next `times` diagnostics / log upload tries fail (UploadFailed / UploadFailure once the
+    CSMS's retries are used up)."""
+
+    event_type = CommandType.FAIL_UPLOAD
+
+    times: FailureTimes = 1
 
 
 PAYLOAD_TYPES: dict[CommandType, type[CommandPayload]] = {
@@ -409,5 +433,7 @@ PAYLOAD_TYPES: dict[CommandType, type[CommandPayload]] = {
         StopCharger,
         RestartCharger,
         ReportSecurityEvent,
+        FailFirmware,
+        FailUpload,
     )
 }

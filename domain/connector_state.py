@@ -41,6 +41,9 @@ class ConnectorState(BaseModel):
     reported_charging_state: str | None = None  # the last chargingState sent in the transaction
     scheduled_operative: bool | None = None  # a ChangeAvailability Scheduled until the transaction ends
     fault_event_id: int | None = None  # the eventId of the NotifyEvent that raised the fault
+    pre_authorized: str | None = (
+        None  # an id token authorized before the cable (TxStartPoint PowerPathClosed)
+    )
 
 
 class LocalListEntry(BaseModel):

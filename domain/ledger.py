@@ -36,6 +36,7 @@ from domain.display_messages import DisplayMessage
 from domain.errors import Conflict
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
+from domain.monitoring import VariableMonitor
 from domain.outcomes import OUTCOME_TYPES, ConfigurationKeyOutcome
 from domain.reservations import Reservation
 from infra.transcoding import FastUUIDAsHex, PydanticTranscoding
@@ -64,6 +65,7 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
     "InstalledProfile": InstalledProfile,
     "Reservation": Reservation,
     "DisplayMessage": DisplayMessage,
+    "VariableMonitor": VariableMonitor,
     "ConfigurationKeyOutcome": ConfigurationKeyOutcome,
     **{f"outcome.{outcome.__name__}": outcome for outcome in OUTCOME_TYPES},
 }

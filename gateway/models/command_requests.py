@@ -3,6 +3,7 @@ of its chargers) or one charger, and the command's event."""
 
 from __future__ import annotations
 
+from domain.commands import FailFirmware, FailUpload
 from gateway.models.commands import ChargerCommandTarget, CommandTarget
 from gateway.models.common import Strict
 from gateway.models.events import (
@@ -91,3 +92,14 @@ class ReportSecurityEventRequest(Strict):
 class ClearFaultRequest(Strict):
     target: ChargerCommandTarget
     event: ClearFaultEvent
+
+
+# Ours (issue 11 item 8): failures a test injects; the event is the command's payload as it is recorded.
+class FailFirmwareRequest(Strict):
+    target: CommandTarget
+    event: FailFirmware
+
+
+class FailUploadRequest(Strict):
+    target: CommandTarget
+    event: FailUpload

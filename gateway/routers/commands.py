@@ -35,6 +35,8 @@ from gateway.models.command_requests import (
     ClearFaultRequest,
     ConfigurationUpdateRequest,
     EmptyCommandRequest,
+    FailFirmwareRequest,
+    FailUploadRequest,
     InjectFaultRequest,
     LocalAuthListRequest,
     PowerUpdateRequest,
@@ -168,6 +170,22 @@ def ev_stops_energy(body: UnifiedConnectorRequest, write: Write) -> Response:
 def power_update(body: PowerUpdateRequest, write: Write) -> Response:
     """Change the power the charger offers on a connector."""
     return queue_fleet(write, body.target, body.event.payload())
+
+
+# --- ours: charger-side failures a test causes (issue 11 item 8) -------------------------------------
+
+
+@router.post("/fail-firmware", **fleet("fail_firmware"))
+def fail_firmware(body: FailFirmwareRequest, write: Write) -> Response:
+    """Ours: the next `times` firmware download tries (`stage: download`) or installations
+    (`stage: install`) fail: DownloadFailed once the CSMS's retries are used up, InstallationFailed."""
+    return queue_fleet(write, body.target, body.event)
+
+
+@router.post("/fail-upload", **fleet("fail_upload"))
+def fail_upload(body: FailUploadRequest, write: Write) -> Response:
+    """Ours: the next `times` diagnostics / log upload tries fail (UploadFailed / UploadFailure)."""
+    return queue_fleet(write, body.target, body.event)
 
 
 # --- single-charger commands: wait for the outcome ---------------------------------------------------

@@ -230,6 +230,12 @@ class Csms16(_Handlers, Csms16Base):
         await self._seen("FirmwareStatusNotification", payload)
         return result16.FirmwareStatusNotification()
 
+    # The security whitepaper's notifications.
+    @on(Action16.signed_firmware_status_notification)
+    async def on_signed_firmware(self, **payload: Any) -> result16.SignedFirmwareStatusNotification:
+        await self._seen("SignedFirmwareStatusNotification", payload)
+        return result16.SignedFirmwareStatusNotification()
+
     @on(Action16.security_event_notification)
     async def on_security_event(self, **payload: Any) -> result16.SecurityEventNotification:
         await self._seen("SecurityEventNotification", payload)
@@ -243,6 +249,11 @@ class Csms16(_Handlers, Csms16Base):
     @after(Action16.sign_certificate)
     def after_sign_certificate(self, csr: str, **_: Any) -> None:
         self._send_signed(csr)
+
+    @on(Action16.log_status_notification)
+    async def on_log_status(self, **payload: Any) -> result16.LogStatusNotification:
+        await self._seen("LogStatusNotification", payload)
+        return result16.LogStatusNotification()
 
 
 class Csms201(_Handlers, Csms201Base):
@@ -299,6 +310,11 @@ class Csms201(_Handlers, Csms201Base):
     async def on_notify_report(self, **payload: Any) -> result201.NotifyReport:
         await self._seen("NotifyReport", payload)
         return result201.NotifyReport()
+
+    @on(Action201.notify_monitoring_report)
+    async def on_notify_monitoring_report(self, **payload: Any) -> result201.NotifyMonitoringReport:
+        await self._seen("NotifyMonitoringReport", payload)
+        return result201.NotifyMonitoringReport()
 
     @on(Action201.data_transfer)
     async def on_data_transfer(self, **payload: Any) -> result201.DataTransfer:

@@ -56,6 +56,8 @@ LOCAL_COMMANDS = frozenset(
         "start_charger",
         "stop_charger",
         "restart_charger",
+        "fail_firmware",
+        "fail_upload",
     }
 )
 

@@ -10,16 +10,18 @@ from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
 from ocpp_bridge.core.certificates.keys import SigningUse
+from ocpp_bridge.runtime.maintenance import LogRoutes
 
 if TYPE_CHECKING:
     from ocpp_bridge.v16.station import V16Station
 
 
-class V16Client(OcppChargePoint):
+class V16Client(LogRoutes, OcppChargePoint):
     """The `ocpp` library's 1.6 charge point; each handler answers at once and leaves follow-ups to
     the station's intent worker (a call() inside a handler would block the reader)."""
 
     station: V16Station
+    results = call_result
 
     @on(Action.remote_start_transaction)
     def on_remote_start(
@@ -205,3 +207,47 @@ class V16Client(OcppChargePoint):
         else:  # the messages of TriggerMessage, answered the same way
             status = self.station.trigger(requested_message, connector_id, call_unique_id)
         return call_result.ExtendedTriggerMessage(status=status)
+
+    @on(Action.update_firmware)
+    def on_update_firmware(
+        self,
+        location: str,
+        retrieve_date: str,
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> call_result.UpdateFirmware:
+        self.station.update_firmware(location, retrieve_date, retries, retry_interval, call_unique_id)
+        return call_result.UpdateFirmware()
+
+    @on(Action.get_diagnostics)
+    def on_get_diagnostics(
+        self,
+        location: str,
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        start_time: str | None = None,
+        stop_time: str | None = None,
+        **_: Any,
+    ) -> call_result.GetDiagnostics:
+        name = self.station.get_diagnostics(
+            location, retries, retry_interval, start_time, stop_time, call_unique_id
+        )
+        return call_result.GetDiagnostics(file_name=name)
+
+    @on(Action.signed_update_firmware)
+    def on_signed_update_firmware(
+        self,
+        request_id: int,
+        firmware: dict[str, Any],
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> call_result.SignedUpdateFirmware:
+        status = self.station.signed_update_firmware(
+            request_id, firmware, retries, retry_interval, call_unique_id
+        )
+        return call_result.SignedUpdateFirmware(status=status)

@@ -9,6 +9,8 @@ from ocpp.v16 import call
 
 from domain.connector_state import LocalListEntry
 from ocpp_bridge.core import configuration
+from ocpp_bridge.core.diagnostics import upload_status_now
+from ocpp_bridge.core.firmware import firmware_status_now
 from ocpp_bridge.core.smart_charging.answers import remote_start_profile
 from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v16 import csms_answers as answers
@@ -83,7 +85,7 @@ class V16CsmsCalls(V16Commands):
                         charge_point_model=self.charger.spec.model_name[:20],
                         charge_point_vendor=self.charger.spec.vendor_name[:20],
                         charge_point_serial_number=self.identity[:25],
-                        firmware_version=FIRMWARE,
+                        firmware_version=self.cp.firmware_version or FIRMWARE,
                     )
                 )
             elif requested == "Heartbeat":
@@ -104,9 +106,15 @@ class V16CsmsCalls(V16Commands):
                 for n in targets:
                     await self.send_meter_values(n, self.settle(n), "Trigger")
             elif requested == "DiagnosticsStatusNotification":
-                await self.call(call.DiagnosticsStatusNotification(status="Idle"))
+                # A GetLog's upload (it has a requestId) reports through LogStatusNotification.
+                log = self.cp.upload_request_id is not None
+                status = "Idle" if log else upload_status_now(self.cp.upload_status)
+                await self.call(call.DiagnosticsStatusNotification(status=status))
             elif requested == "FirmwareStatusNotification":
-                await self.call(call.FirmwareStatusNotification(status="Idle"))
+                # A signed update (it has a requestId) reports through SignedFirmwareStatusNotification.
+                signed = self.cp.firmware_request_id is not None
+                status = "Idle" if signed else firmware_status_now(self.cp.firmware_status)
+                await self.call(call.FirmwareStatusNotification(status=status))
 
         self.enqueue(FollowUp(message_id, follow_up, f"TriggerMessage {requested}"))
         return "Accepted"

@@ -48,7 +48,7 @@ class V16Session(SmartChargingStation):
             charge_point_model=self.charger.spec.model_name[:20],
             charge_point_vendor=self.charger.spec.vendor_name[:20],
             charge_point_serial_number=self.identity[:25],
-            firmware_version=FIRMWARE,
+            firmware_version=self.cp.firmware_version or FIRMWARE,
         )
         interval = await self.run_step(
             boot.boot(self.cp, request, own_wait_s=self.settings.backoff_initial * 10)

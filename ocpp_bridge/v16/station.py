@@ -5,21 +5,24 @@ from __future__ import annotations
 from domain.commands import (
     CommandType,
 )
+from ocpp_bridge.runtime.maintenance import MAINTENANCE_COMMANDS
 from ocpp_bridge.runtime.station import SHARED_COMMANDS
 from ocpp_bridge.runtime.station_certificates import StationCertificates
+from ocpp_bridge.v16.firmware import V16Firmware
 from ocpp_bridge.v16.reservations import V16Reservations
 from ocpp_bridge.v16.smart_charging import V16SmartCharging
 
 
-class V16Station(StationCertificates, V16SmartCharging, V16Reservations):
+class V16Station(StationCertificates, V16Firmware, V16SmartCharging, V16Reservations):
     """An OCPP 1.6 charge point: session, transactions, commands, CSMS calls, smart charging,
-    reservations and certificates."""
+    reservations, certificates, firmware and diagnostics."""
 
 
 # Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every
 # CommandType has one).
 V16Station.commands = {
     **SHARED_COMMANDS,
+    **MAINTENANCE_COMMANDS,
     CommandType.PLUG_CONNECTOR: V16Station.cmd_plug_connector,
     CommandType.UNPLUG_CONNECTOR: V16Station.cmd_unplug_connector,
     CommandType.UNLOCK_CONNECTOR: V16Station.cmd_unlock_connector,

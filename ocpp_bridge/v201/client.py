@@ -9,17 +9,19 @@ from ocpp.v201 import ChargePoint as OcppChargePoint
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
+from ocpp_bridge.runtime.maintenance import LogRoutes
 from ocpp_bridge.v201.rules import VENDOR_ID
 
 if TYPE_CHECKING:
     from ocpp_bridge.v201.station import V201Station
 
 
-class V201Client(OcppChargePoint):
+class V201Client(LogRoutes, OcppChargePoint):
     """The `ocpp` library's 2.0.1 charging station; each handler answers at once and leaves follow-ups to
     the station's intent worker (a call() inside a handler would block the reader)."""
 
     station: V201Station
+    results = call_result
 
     @on(Action.request_start_transaction)
     def on_request_start(
@@ -127,6 +129,56 @@ class V201Client(OcppChargePoint):
     ) -> call_result.GetBaseReport:
         return call_result.GetBaseReport(
             status=self.station.base_report(request_id, report_base, call_unique_id)
+        )
+
+    @on(Action.get_report)
+    def on_get_report(
+        self,
+        request_id: int,
+        call_unique_id: str,
+        component_variable: list[dict[str, Any]] | None = None,
+        component_criteria: list[str] | None = None,
+        **_: Any,
+    ) -> call_result.GetReport:
+        return call_result.GetReport(
+            status=self.station.get_report(request_id, component_variable, component_criteria, call_unique_id)
+        )
+
+    @on(Action.set_variable_monitoring)
+    def on_set_variable_monitoring(
+        self, set_monitoring_data: list[dict[str, Any]], **_: Any
+    ) -> call_result.SetVariableMonitoring:
+        return call_result.SetVariableMonitoring(
+            set_monitoring_result=self.station.set_variable_monitoring(set_monitoring_data)
+        )
+
+    @on(Action.clear_variable_monitoring)
+    def on_clear_variable_monitoring(self, id: list[int], **_: Any) -> call_result.ClearVariableMonitoring:
+        return call_result.ClearVariableMonitoring(
+            clear_monitoring_result=self.station.clear_variable_monitoring(id)
+        )
+
+    @on(Action.set_monitoring_base)
+    def on_set_monitoring_base(self, monitoring_base: str, **_: Any) -> call_result.SetMonitoringBase:
+        return call_result.SetMonitoringBase(status=self.station.set_monitoring_base(monitoring_base))
+
+    @on(Action.set_monitoring_level)
+    def on_set_monitoring_level(self, severity: int, **_: Any) -> call_result.SetMonitoringLevel:
+        return call_result.SetMonitoringLevel(status=self.station.set_monitoring_level(severity))
+
+    @on(Action.get_monitoring_report)
+    def on_get_monitoring_report(
+        self,
+        request_id: int,
+        call_unique_id: str,
+        component_variable: list[dict[str, Any]] | None = None,
+        monitoring_criteria: list[str] | None = None,
+        **_: Any,
+    ) -> call_result.GetMonitoringReport:
+        return call_result.GetMonitoringReport(
+            status=self.station.get_monitoring_report(
+                request_id, component_variable, monitoring_criteria, call_unique_id
+            )
         )
 
     @on(Action.send_local_list)
@@ -265,3 +317,27 @@ class V201Client(OcppChargePoint):
         return call_result.CertificateSigned(
             **self.station.certificate_signed(certificate_chain, certificate_type, call_unique_id)
         )
+
+    @on(Action.update_firmware)
+    def on_update_firmware(
+        self,
+        request_id: int,
+        firmware: dict[str, Any],
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> call_result.UpdateFirmware:
+        return call_result.UpdateFirmware(
+            status=self.station.signed_update_firmware(
+                request_id, firmware, retries, retry_interval, call_unique_id
+            )
+        )
+
+    @on(Action.set_network_profile)
+    def on_set_network_profile(
+        self, configuration_slot: int, connection_data: dict[str, Any], **_: Any
+    ) -> call_result.SetNetworkProfile:
+        status, why = self.station.set_network_profile(configuration_slot, connection_data)
+        info = {"reason_code": "InvalidValue", "additional_info": why[:512]} if why else None
+        return call_result.SetNetworkProfile(status=status, status_info=info)

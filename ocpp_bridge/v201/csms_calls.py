@@ -9,9 +9,12 @@ from typing import Any
 from ocpp.v201 import call
 
 from ocpp_bridge.core.certificates.keys import SigningUse
+from ocpp_bridge.core.diagnostics import upload_status_now
+from ocpp_bridge.core.firmware import firmware_status_now
 from ocpp_bridge.core.smart_charging.answers import remote_start_profile
 from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201 import csms_answers as answers
+from ocpp_bridge.v201 import tx_points
 from ocpp_bridge.v201.commands import V201Commands
 
 # TriggerMessage of a new key and SignCertificate (2.0.1 A02/A03): its certificate's use.
@@ -53,6 +56,14 @@ class V201CsmsCalls(V201Commands):
         async def start() -> None:
             if self.config_bool("AuthorizeRemoteTxRequests") and await self.authorize_tag(tag) != "Accepted":
                 return
+            start_points, _ = tx_points.configured(self.cp.config)
+            if (
+                not tx_points.starts(start_points, plugged=False, authorized=True)
+                and not self.state(target).plugged
+            ):
+                await self.plug(
+                    target
+                )  # the transaction starts with the cable (TxStartPoint): it comes first
             _, status = await self.authorize_transaction(
                 target, tag, "RemoteStart", remote_start_id=remote_start_id, record_tag=True
             )
@@ -149,12 +160,16 @@ class V201CsmsCalls(V201Commands):
         elif requested == "LogStatusNotification":
 
             async def run() -> None:
-                await self.call(call.LogStatusNotification(status="Idle"))
+                status = upload_status_now(self.cp.upload_status)
+                request_id = None if status == "Idle" else self.cp.upload_request_id
+                await self.call(call.LogStatusNotification(status=status, request_id=request_id))
 
         elif requested == "FirmwareStatusNotification":
 
             async def run() -> None:
-                await self.call(call.FirmwareStatusNotification(status="Idle"))
+                status = firmware_status_now(self.cp.firmware_status)
+                request_id = None if status == "Idle" else self.cp.firmware_request_id
+                await self.call(call.FirmwareStatusNotification(status=status, request_id=request_id))
 
         elif requested in SIGN_TRIGGERS:  # ocpp_bridge.runtime.station_certificates
             return self.trigger_signing(SIGN_TRIGGERS[requested], message_id)

@@ -14,7 +14,10 @@ from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201 import customer_information as customers
 from ocpp_bridge.v201 import display_messages as displays
 from ocpp_bridge.v201.device_model import V201DeviceModel
-from ocpp_bridge.v201.rules import REPORT_ITEMS_PER_MESSAGE, DeviceVariable
+from ocpp_bridge.v201.rules import DeviceVariable
+
+# NotifyDisplayMessages pieces: the device model has no ItemsPerMessage for them; ten, as for a report.
+MESSAGES_PER_NOTIFICATION = 10
 
 
 class V201CustomerCalls(V201DeviceModel):
@@ -48,7 +51,7 @@ class V201CustomerCalls(V201DeviceModel):
         chosen = displays.selected(displays.current(self.cp, self.clock.now()), ids, priority, state)
         if not chosen:
             return "Unknown"
-        payloads = displays.notifications(request_id, chosen, REPORT_ITEMS_PER_MESSAGE)
+        payloads = displays.notifications(request_id, chosen, MESSAGES_PER_NOTIFICATION)
 
         async def follow_up() -> None:
             for payload in payloads:

@@ -15,7 +15,6 @@ from ocpp_bridge.core.reservations import reservation_on
 FIRMWARE = "ocpp-ledger 0.1"
 TOKEN_TYPE = "ISO14443"  # noqa: S105 - the idToken type of a local RFID card
 VENDOR_ID = "ocpp-ledger"
-REPORT_ITEMS_PER_MESSAGE = 10
 ENERGY = "Energy.Active.Import.Register"
 MEASURAND_UNITS = {
     ENERGY: "Wh",
@@ -25,7 +24,6 @@ MEASURAND_UNITS = {
     "SoC": "Percent",
 }
 MEASURAND_KEYS = {"MeterValuesSampledData", "MeterValuesAlignedData", "StopTxnSampledData"}
-TX_POINTS = "ParkingBayOccupancy,EVConnected,Authorized,DataSigned,PowerPathClosed,EnergyTransfer"
 AVAILABILITY_STATES = "Available,Occupied,Reserved,Unavailable,Faulted"
 
 
@@ -89,6 +87,7 @@ class DeviceVariable:
     evse: int | None = None
     connector: int | None = None
     values_list: str | None = None
+    max_limit: float | None = None
     key: configuration.Key | None = None  # the configuration key behind it (writable unless readonly)
 
     def component_ref(self) -> dict[str, Any]:
@@ -118,12 +117,15 @@ class DeviceVariable:
             ],
             "variable_characteristics": {
                 "data_type": self.data_type,
-                "supports_monitoring": False,
+                "supports_monitoring": self.data_type in MONITORABLE_TYPES,
                 "values_list": self.values_list,
+                "max_limit": self.max_limit,
             },
         }
 
 
+# Values a threshold or delta monitor can watch (numbers) or a delta monitor can (any change).
+MONITORABLE_TYPES = {"integer", "decimal", "boolean", "OptionList", "string"}
 DATA_TYPES = {"int": "integer", "bool": "boolean", "csl": "MemberList", "str": "string"}
 
 

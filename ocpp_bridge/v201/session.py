@@ -77,7 +77,7 @@ class V201Session(SmartChargingStation):
             "model": self.charger.spec.model_name[:20],
             "vendor_name": self.charger.spec.vendor_name[:50],
             "serial_number": self.identity[:25],
-            "firmware_version": FIRMWARE,
+            "firmware_version": self.cp.firmware_version or FIRMWARE,
         }
 
     async def boot(self) -> None:

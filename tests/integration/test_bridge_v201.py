@@ -815,7 +815,7 @@ async def test_get_base_report_sends_notify_report_in_chunks(lab: Lab) -> None:
         {"type": "Actual", "value": "60", "mutability": "ReadWrite", "persistent": True}
     ]
     assert heartbeat["variable_characteristics"]["data_type"] == "integer"
-    assert by_name[("TxCtrlr", "TxStopPoint")]["variable_attribute"][0]["mutability"] == "ReadOnly"
+    assert by_name[("TxCtrlr", "TxStopPoint")]["variable_attribute"][0]["mutability"] == "ReadWrite"
 
     summary = await lab.csms.call(CS, call.GetBaseReport(request_id=4, report_base="SummaryInventory"))
     assert summary.status == "Accepted"

@@ -55,6 +55,9 @@ FLEET_COMMANDS = [
     "ev-requests-energy",
     "ev-stops-energy",
     "power-update",
+    # Ours, in the same {target, event} form (issue 11 item 8: failures a test causes).
+    "fail-firmware",
+    "fail-upload",
 ]
 SINGLE_CHARGER_COMMANDS = [
     "proxy-message",
