@@ -12,6 +12,7 @@ from ocpp.v201 import call
 from domain.clock import iso
 from domain.connector_state import LocalListEntry
 from ocpp_bridge.core import configuration
+from ocpp_bridge.core.smart_charging.model import rate_units_v201
 from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201 import reports, tx_points, variables
 from ocpp_bridge.v201.csms_calls import V201CsmsCalls
@@ -32,11 +33,14 @@ class V201DeviceModel(V201CsmsCalls):
         for key in configuration.KEYS.values():
             if key.component is None or key.variable is None or key.name in variables.REPLACED_KEYS:
                 continue
+            value = self.config(key.name)
+            if key.name == "ChargingScheduleAllowedChargingRateUnit":
+                value = rate_units_v201(value)  # 2.0.1 spells the units A,W
             rows.append(
                 DeviceVariable(
                     key.component,
                     key.variable,
-                    self.config(key.name),
+                    value,
                     DATA_TYPES[key.kind],
                     mutability="ReadOnly" if key.readonly else "ReadWrite",
                     values_list=",".join(MEASURAND_UNITS) if key.name in MEASURAND_KEYS else None,

@@ -381,7 +381,7 @@ async def test_v201_stacked_profiles_the_composite_and_a_rate_change_at_the_boun
 
 async def test_v201_the_smart_charging_ctrlr_variables_are_reported(lab: Lab) -> None:
     await boot_v201(lab)
-    names = ["ProfileStackLevel", "PeriodsPerSchedule", "Entries"]
+    names = ["ProfileStackLevel", "PeriodsPerSchedule", "Entries", "RateUnit"]
     got = await lab.csms.call(
         CS,
         call201.GetVariables(
@@ -391,8 +391,9 @@ async def test_v201_the_smart_charging_ctrlr_variables_are_reported(lab: Lab) ->
         ),
     )
     results = got.get_variable_result
-    assert [r["attribute_status"] for r in results] == ["Accepted"] * 3
-    assert all(int(r["attribute_value"]) > 0 for r in results)
+    assert [r["attribute_status"] for r in results] == ["Accepted"] * 4
+    assert all(int(r["attribute_value"]) > 0 for r in results[:3])
+    assert results[3]["attribute_value"] == "A,W"  # 1.6's Current,Power in 2.0.1's spelling
 
 
 async def test_v201_get_charging_profiles_reports_what_matches_the_criteria(lab: Lab) -> None:

@@ -182,6 +182,13 @@ SMART_CHARGING_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
 _UNIT_NAMES = {"current": RateUnit.AMPS, "a": RateUnit.AMPS, "power": RateUnit.WATTS, "w": RateUnit.WATTS}
 
 
+def rate_units_v201(text: str) -> str:
+    """ChargingScheduleAllowedChargingRateUnit as 2.0.1's SmartChargingCtrlr.RateUnit spells it: the
+    1.6 "Current,Power" is "A,W" (a unit it does not know is left out)."""
+    units = (_UNIT_NAMES.get(p.strip().lower()) for p in text.split(","))
+    return ",".join(u.value for u in units if u is not None)
+
+
 def capabilities_from(values: Mapping[str, str], phase_switching: bool = False) -> Capabilities:
     """The capabilities the charger's configuration values say (1.6 key names; absent keys: defaults).
     The rate units are read in either spelling: 1.6 "Current,Power", 2.0.1 "A,W"."""

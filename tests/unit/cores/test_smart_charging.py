@@ -22,6 +22,7 @@ from ocpp_bridge.core.smart_charging.model import (
     Recurrency,
     capabilities_from,
     purpose_name,
+    rate_units_v201,
 )
 from ocpp_bridge.core.smart_charging.payloads import (
     ProfileFormatError,
@@ -335,3 +336,9 @@ def test_the_capabilities_come_from_the_chargers_configuration() -> None:
         RateUnit.WATTS,
     }
     assert capabilities_from({"ChargingScheduleMaxPeriods": "many"}).max_periods == Capabilities().max_periods
+
+
+def test_201_spells_the_allowed_rate_units_a_and_w() -> None:
+    assert rate_units_v201("Current,Power") == "A,W"
+    assert rate_units_v201("Power") == "W"
+    assert rate_units_v201("A, Watts") == "A"  # what it does not know is left out
