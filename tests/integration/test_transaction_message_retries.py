@@ -8,6 +8,8 @@ tenth of a second.
 
 from __future__ import annotations
 
+from ocpp.v201 import call
+
 from domain.chargepoint import ChargePoint
 from domain.commands import StartSession, StopSession
 from gateway.context import Context
@@ -81,3 +83,32 @@ async def test_a_1_6_start_session_whose_start_transaction_keeps_failing_leaves_
         assert not lab.events(ChargePoint.TransactionStarted)
         last_status = lab.csms.messages("CP-1", "StatusNotification")[-1].payload
         assert (last_status["connector_id"], last_status["status"]) == (1, "Available")
+
+
+async def test_a_2_0_1_remote_start_whose_started_event_the_csms_fails_still_reports_the_cable_plugged(
+    context: Context,
+) -> None:
+    behaviour = Behaviour()
+    async with faulty_lab(context, FaultPlan(), behaviour=behaviour) as (lab, proxy):
+        charger = await lab.register("CP-1", "OCPP2.0.1", ws_url=proxy.url())
+        await lab.booted("CP-1")
+        behaviour.failing_actions["TransactionEvent"] = 1  # the Started of the remote start
+        answer = await lab.csms.call(
+            "CP-1",
+            call.RequestStartTransaction(
+                id_token={"id_token": "APP-1", "type": "Central"}, remote_start_id=7
+            ),
+        )
+        assert answer.status == "Accepted"
+
+        def triggers() -> list[str]:
+            return [m.payload["trigger_reason"] for m in lab.csms.messages("CP-1", "TransactionEvent")]
+
+        await lab.csms.wait_for(lambda: "CablePluggedIn" in triggers(), timeout=15)
+        await until(lambda: lab.station(charger).cp.outbox == ())
+        events = lab.csms.messages("CP-1", "TransactionEvent")
+        assert [m.payload["seq_no"] for m in events][:2] == [0, 0]  # refused, then sent again
+        seq_nos = {m.payload["seq_no"] for m in events}
+        assert sorted(seq_nos) == list(range(len(seq_nos)))  # none lost
+        connector = lab.station(charger).cp.connector(1)
+        assert connector.plugged and connector.transaction_id is not None and connector.id_tag == "APP-1"
