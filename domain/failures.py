@@ -22,6 +22,7 @@ class FailureCode(StrEnum):
     NO_FAULT = "no_fault"
     METER_START_BELOW_REGISTER = "meter_start_below_register"
     ID_TAG_REJECTED = "id_tag_rejected"
+    CONNECTOR_RESERVED = "connector_reserved"  # reserved for another id tag (ReserveNow)
     NOT_SUPPORTED = "not_supported"
     INVALID_MESSAGE = "invalid_message"  # what the command would send breaks its OCPP schema
     # The CSMS failed: it answered CALLERROR (502) or did not answer in time (504).

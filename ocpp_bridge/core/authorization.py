@@ -24,6 +24,7 @@ class AuthorizationSettings:
     cache_enabled: bool  # AuthorizationCacheEnabled
     offline: bool  # LocalAuthorizeOffline
     pre_authorize: bool  # LocalPreAuthorize
+    offline_unknown: bool = False  # AllowOfflineTxForUnknownId (2.0.1 OfflineTxForUnknownIdEnabled)
 
 
 def known_status(cp: ChargePoint, id_tag: str, settings: AuthorizationSettings) -> str | None:
@@ -48,6 +49,8 @@ def authorize(
     """The tag's status. `request` is this version's Authorize call, `status_of` reads the answer's."""
     if not online:
         known = known_status(cp, id_tag, settings) if settings.offline else None
+        if known is None and settings.offline_unknown:
+            known = "Accepted"  # an unknown tag may charge offline
         if known is None:
             raise CommandError(
                 FailureCode.CHARGER_NOT_CONNECTED,

@@ -169,6 +169,7 @@ class Station(StationIntents):
             cache_enabled=self.config_bool("AuthorizationCacheEnabled"),
             offline=self.config_bool("LocalAuthorizeOffline"),
             pre_authorize=self.config_bool("LocalPreAuthorize"),
+            offline_unknown=self.config_bool("AllowOfflineTxForUnknownId"),
         )
 
     async def authorize_tag(self, id_tag: str) -> str:

@@ -13,9 +13,10 @@ from websockets.exceptions import ConnectionClosed
 
 from domain.failures import FailureCode
 from ocpp_bridge.core import transaction_messages
-from ocpp_bridge.core.effects import Answered, Failed, Result, SendCall, Step
+from ocpp_bridge.core.effects import Answered, Failed, Result, SendCall, Step, Wait
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.transaction_messages import RetryPolicy
+from ocpp_bridge.runtime import transfers
 from ocpp_bridge.runtime.connection import CALLERROR, CALLRESULT
 from ocpp_bridge.runtime.station_connection import (
     StationConnection,
@@ -80,9 +81,11 @@ class StationCalls(StationConnection):
                     result = Answered(await self.call(effect.payload, require_online=effect.require_online))
                 except CommandError as error:
                     result = Failed(error.code, error.message)
-            else:
+            elif isinstance(effect, Wait):
                 await asyncio.sleep(self.clock.real_seconds(effect.seconds))
                 result = None
+            else:  # a firmware download, a log upload
+                result = await transfers.transfer(effect, self.settings.response_timeout)
 
     def _record_changes(self) -> None:
         """Hand what a step changed to the writer; nothing to do for a step that changed nothing (most

@@ -56,6 +56,8 @@ LOCAL_COMMANDS = frozenset(
         "start_charger",
         "stop_charger",
         "restart_charger",
+        "fail_firmware",
+        "fail_upload",
     }
 )
 
@@ -202,6 +204,14 @@ class StationConnection(ABC):
 
     # --- connection ------------------------------------------------------------------------------------
 
+    def connection_refused(self, error: BaseException | None) -> None:
+        """A connection attempt failed with `error` (None: one succeeded); see station_certificates."""
+        return
+
+    def tls_identity(self) -> tuple[tuple[str, str] | None, str]:
+        """Security profile 3: our client certificate (chain, key) if we have one, and the trusted roots."""
+        return None, ""
+
     async def _connection_loop(self) -> None:
         attempt = 0
         while True:
@@ -216,9 +226,11 @@ class StationConnection(ABC):
                     open_timeout=self.settings.connect_timeout,
                     ping_interval=None,
                     max_size=2**22,
-                    **connect_options(self.charger.settings, self.identity),  # TLS, security profile 1/2
+                    # TLS, security profiles 1-3
+                    **connect_options(self.charger.settings, self.identity, *self.tls_identity()),
                 ) as ws:
                     attempt = 0
+                    self.connection_refused(None)
                     self.connection = RecordingConnection(ws, self.record_frame, self.schema_version)
                     self.cp.connected_to(self.url, ws.subprotocol or "")
                     self.record()
@@ -245,6 +257,7 @@ class StationConnection(ABC):
                 reason = "connection closed (" + _close_codes(closed) + ")"
             except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as error:
                 reason = f"{type(error).__name__}: {error}"
+                self.connection_refused(error)  # a security event, if the CSMS refused us or its TLS failed
             except CommandError as error:  # the boot or the boot-time reports failed (lost, refused)
                 reason = f"{error.code}: {error.message}"
             except asyncio.CancelledError:

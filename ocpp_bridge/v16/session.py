@@ -13,8 +13,9 @@ from domain.protocol import OcppVersion
 from infra import patches
 from ocpp_bridge.core import boot, guards
 from ocpp_bridge.core.meter import Reading
+from ocpp_bridge.core.reservations import reservation_on
 from ocpp_bridge.runtime.connection import RecordingConnection
-from ocpp_bridge.runtime.station import Station
+from ocpp_bridge.runtime.smart_charging import SmartChargingStation
 from ocpp_bridge.v16 import rules
 from ocpp_bridge.v16.client import V16Client
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 from ocpp_bridge.v16.rules import FIRMWARE, MEASURAND_UNITS
 
 
-class V16Session(Station):
+class V16Session(SmartChargingStation):
     """Boot, StatusNotification of connector 0 and each connector, Authorize, MeterValues."""
 
     version = OcppVersion.V16
@@ -47,7 +48,7 @@ class V16Session(Station):
             charge_point_model=self.charger.spec.model_name[:20],
             charge_point_vendor=self.charger.spec.vendor_name[:20],
             charge_point_serial_number=self.identity[:25],
-            firmware_version=FIRMWARE,
+            firmware_version=self.cp.firmware_version or FIRMWARE,
         )
         interval = await self.run_step(
             boot.boot(self.cp, request, own_wait_s=self.settings.backoff_initial * 10)
@@ -118,7 +119,8 @@ class V16Session(Station):
 
     def resting_status(self, connector_id: int) -> str:
         runtime = self.runtime[connector_id]
-        return rules.resting_status(self.state(connector_id), runtime.ev, runtime.power_w)
+        reserved = reservation_on(self.cp.reservations.values(), connector_id) is not None
+        return rules.resting_status(self.state(connector_id), runtime.ev, runtime.power_w, reserved=reserved)
 
     def ensure_usable(self, connector_id: int) -> None:
         guards.usable(self.cp, self.state(connector_id))

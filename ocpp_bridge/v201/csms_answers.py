@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.chargepoint import ChargePoint
-from ocpp_bridge.v201.rules import authorized_transaction, limit_watts
+from ocpp_bridge.core import reservations
+from ocpp_bridge.v201.rules import authorized_transaction
 
 
 def scope(cp: ChargePoint, evse_id: int) -> list[int]:
@@ -36,15 +37,28 @@ def startable(cp: ChargePoint, connector_id: int) -> bool:
 
 
 def request_start_target(
-    cp: ChargePoint, evse_id: int | None, charging_profile: dict[str, Any] | None, *, online: bool
+    cp: ChargePoint,
+    evse_id: int | None,
+    charging_profile: dict[str, Any] | None,
+    *,
+    online: bool,
+    id_tag: str | None = None,
 ) -> int | None:
     """The EVSE a RequestStartTransaction goes to, or None: Rejected (offline, a profile that is not a
-    TxProfile, nowhere to start). An EV already waiting for authorization (plugged in first) goes first."""
+    TxProfile, nowhere to start). An EV already waiting for authorization (plugged in first) goes first;
+    an EVSE reserved for another token than `id_tag` is no place to start, the token's own reserved one
+    comes before the others (ocpp_bridge.core.reservations)."""
     if not online:
         return None
     if charging_profile is not None and charging_profile.get("charging_profile_purpose") != "TxProfile":
         return None
     candidates = [n for n in ([evse_id] if evse_id is not None else list(cp.connectors)) if startable(cp, n)]
+    if id_tag is not None:
+        candidates = [
+            n
+            for n in reservations.reserved_first(cp, candidates, id_tag)
+            if reservations.may_start(cp, n, id_tag)
+        ]
     waiting = [n for n in candidates if cp.connectors[n].transaction_id is not None]
     idle = [n for n in candidates if cp.connectors[n].transaction_id is None]
     chosen = waiting or idle
@@ -83,47 +97,3 @@ def availability_plan(cp: ChargePoint, evse: dict[str, Any] | None, operative: b
         n for n in scope(cp, evse_id) if not operative and cp.connectors[n].transaction_id is not None
     ]
     return ("Scheduled" if scheduled else "Accepted"), scheduled
-
-
-def charging_profile_answer(
-    cp: ChargePoint, evse_id: int, profile: dict[str, Any], current_type: str
-) -> tuple[str, float | None]:
-    """Accepted with the limit in W, or Rejected: an unknown EVSE, ChargingStationExternalConstraints
-    (set by an external system, never by the CSMS), a ChargingStationMaxProfile not on EVSE 0, a TxProfile
-    without its running transaction, a schedule without a period."""
-    purpose = profile.get("charging_profile_purpose")
-    if evse_id != 0 and evse_id not in cp.connectors:
-        return "Rejected", None
-    if purpose == "ChargingStationExternalConstraints":
-        return "Rejected", None
-    if purpose == "ChargingStationMaxProfile" and evse_id != 0:
-        return "Rejected", None
-    if purpose == "TxProfile":
-        if evse_id == 0:
-            return "Rejected", None
-        running = cp.connectors[evse_id].transaction_id
-        if running is None or profile.get("transaction_id") not in (None, running):
-            return "Rejected", None
-    limit = limit_watts(profile.get("charging_schedule"), current_type)
-    return ("Rejected", None) if limit is None else ("Accepted", limit)
-
-
-def profiles_to_clear(
-    cp: ChargePoint, profile_id: int | None, criteria: dict[str, Any] | None
-) -> tuple[int, list[int]] | None:
-    """The scope (evseId) a ClearChargingProfile lifts the limit of and the profile ids it removes, or
-    None: Unknown. Profiles are kept as one limit per connector: clearing any of a connector lifts it."""
-    if profile_id is not None:
-        known = cp.profiles.get(profile_id)
-        return None if known is None else (known.evse_id, [profile_id])
-    criteria = criteria or {}
-    evse_id, purpose = criteria.get("evse_id") or 0, criteria.get("charging_profile_purpose")
-    matched = [
-        pid
-        for pid, profile in cp.profiles.items()
-        if evse_id in (0, profile.evse_id) and purpose in (None, profile.purpose)
-    ]
-    limited = [n for n in scope(cp, evse_id) if cp.connectors[n].limit_w is not None]
-    if not matched and (purpose is not None or not limited):
-        return None
-    return evse_id, matched

@@ -1,5 +1,5 @@
 """OCPP 2.0.1 CSMS-initiated calls: RequestStart/StopTransaction, Reset, TriggerMessage, UnlockConnector,
-ChangeAvailability, Set/ClearChargingProfile."""
+ChangeAvailability."""
 
 from __future__ import annotations
 
@@ -8,14 +8,26 @@ from typing import Any
 
 from ocpp.v201 import call
 
+from ocpp_bridge.core.certificates.keys import SigningUse
+from ocpp_bridge.core.diagnostics import upload_status_now
+from ocpp_bridge.core.firmware import firmware_status_now
+from ocpp_bridge.core.smart_charging.answers import remote_start_profile
 from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v201 import csms_answers as answers
+from ocpp_bridge.v201 import tx_points
 from ocpp_bridge.v201.commands import V201Commands
-from ocpp_bridge.v201.rules import limit_watts
+
+# TriggerMessage of a new key and SignCertificate (2.0.1 A02/A03): its certificate's use.
+SIGN_TRIGGERS = {
+    "SignChargingStationCertificate": SigningUse.CHARGING_STATION,
+    "SignV2GCertificate": SigningUse.V2G,
+}
 
 
 class V201CsmsCalls(V201Commands):
     """Answers to CSMS-initiated calls: immediate, with follow-ups through the intent worker."""
+
+    trigger_signing: Callable[[SigningUse, str], str]  # ocpp_bridge.runtime.station_certificates
 
     def request_start(
         self,
@@ -25,20 +37,33 @@ class V201CsmsCalls(V201Commands):
         charging_profile: dict[str, Any] | None,
         message_id: str,
     ) -> tuple[str, str | None]:
-        target = answers.request_start_target(self.cp, evse_id, charging_profile, online=self.online.is_set())
+        tag = str(id_token["id_token"])
+        target = answers.request_start_target(
+            self.cp, evse_id, charging_profile, online=self.online.is_set(), id_tag=tag
+        )
         if target is None:
             return "Rejected", None
-        tag = str(id_token["id_token"])
+        if charging_profile is not None:  # a TxProfile for the transaction it starts (Rejected: no start)
+            store, rejection = remote_start_profile(
+                self.profile_store, self.profile_facts(), target, charging_profile
+            )
+            if rejection is not None:
+                return "Rejected", None
+            self.adopt_profiles(store)
         self.token_type_used(tag, str(id_token["type"]))
+        self.record()
 
-        async def follow_up() -> None:
-            if charging_profile is not None:
-                limit = limit_watts(charging_profile.get("charging_schedule"), self.charger.spec.current_type)
-                self.settle(target)
-                self.cp.charging_limit_changed(target, limit)
-                self.cp.charging_profile_installed(int(charging_profile["id"]), target, "TxProfile")
+        async def start() -> None:
             if self.config_bool("AuthorizeRemoteTxRequests") and await self.authorize_tag(tag) != "Accepted":
                 return
+            start_points, _ = tx_points.configured(self.cp.config)
+            if (
+                not tx_points.starts(start_points, plugged=False, authorized=True)
+                and not self.state(target).plugged
+            ):
+                await self.plug(
+                    target
+                )  # the transaction starts with the cable (TxStartPoint): it comes first
             _, status = await self.authorize_transaction(
                 target, tag, "RemoteStart", remote_start_id=remote_start_id, record_tag=True
             )
@@ -48,6 +73,13 @@ class V201CsmsCalls(V201Commands):
                 return
             if not self.state(target).plugged:
                 await self.plug(target)  # the driver plugs in right away
+
+        async def follow_up() -> None:
+            try:
+                await start()
+            finally:
+                if self.state(target).transaction_id is None:
+                    self.drop_unbound_profiles(target)
 
         self.enqueue(FollowUp(message_id, follow_up, "RequestStartTransaction"))
         return "Accepted", self.state(target).transaction_id
@@ -128,13 +160,19 @@ class V201CsmsCalls(V201Commands):
         elif requested == "LogStatusNotification":
 
             async def run() -> None:
-                await self.call(call.LogStatusNotification(status="Idle"))
+                status = upload_status_now(self.cp.upload_status)
+                request_id = None if status == "Idle" else self.cp.upload_request_id
+                await self.call(call.LogStatusNotification(status=status, request_id=request_id))
 
         elif requested == "FirmwareStatusNotification":
 
             async def run() -> None:
-                await self.call(call.FirmwareStatusNotification(status="Idle"))
+                status = firmware_status_now(self.cp.firmware_status)
+                request_id = None if status == "Idle" else self.cp.firmware_request_id
+                await self.call(call.FirmwareStatusNotification(status=status, request_id=request_id))
 
+        elif requested in SIGN_TRIGGERS:  # ocpp_bridge.runtime.station_certificates
+            return self.trigger_signing(SIGN_TRIGGERS[requested], message_id)
         else:
             return "NotImplemented"
         self.enqueue(FollowUp(message_id, run, f"TriggerMessage {requested}"))
@@ -167,44 +205,3 @@ class V201CsmsCalls(V201Commands):
         self.record()
         self.enqueue(FollowUp(message_id, self.availability_follow_up(evse_id), "ChangeAvailability"))
         return answer
-
-    def set_charging_profile(self, evse_id: int, profile: dict[str, Any], message_id: str) -> str:
-        answer, limit = answers.charging_profile_answer(
-            self.cp, evse_id, profile, self.charger.spec.current_type
-        )
-        if limit is None:
-            return answer
-        purpose = profile.get("charging_profile_purpose")
-        targets = list(self.cp.connectors) if evse_id == 0 else [evse_id]
-        for n in targets:
-            self.settle(n)
-        self.cp.charging_limit_changed(evse_id, limit)
-        self.cp.charging_profile_installed(int(profile["id"]), evse_id, str(purpose))
-        self.record()
-        self.enqueue(FollowUp(message_id, self._charging_follow_up(targets), "SetChargingProfile"))
-        return "Accepted"
-
-    def _charging_follow_up(self, targets: list[int]) -> Callable[[], Awaitable[None]]:
-        async def follow_up() -> None:
-            for n in targets:
-                await self.update_charging(n)
-
-        return follow_up
-
-    def clear_charging_profile(
-        self, profile_id: int | None, criteria: dict[str, Any] | None, message_id: str
-    ) -> str:
-        """Profiles are kept as one limit per connector: clearing any profile of a connector lifts it."""
-        plan = answers.profiles_to_clear(self.cp, profile_id, criteria)
-        if plan is None:
-            return "Unknown"
-        scope, removed = plan
-        if removed:
-            self.cp.charging_profiles_removed(removed)
-        targets = self.scope(scope)
-        for n in targets:
-            self.settle(n)
-            self.cp.charging_limit_changed(n, None)
-        self.record()
-        self.enqueue(FollowUp(message_id, self._charging_follow_up(targets), "ClearChargingProfile"))
-        return "Accepted"

@@ -17,7 +17,8 @@ from domain.protocol import OcppVersion
 from infra import patches
 from ocpp_bridge.core.meter import Reading
 from ocpp_bridge.runtime.connection import RecordingConnection
-from ocpp_bridge.runtime.station import Station, StationSettings
+from ocpp_bridge.runtime.smart_charging import SmartChargingStation
+from ocpp_bridge.runtime.station import StationSettings
 from ocpp_bridge.v201 import csms_answers as answers
 from ocpp_bridge.v201 import rules
 from ocpp_bridge.v201.client import V201Client
@@ -28,7 +29,7 @@ from ocpp_bridge.runtime.writer import EventWriter
 from ocpp_bridge.v201.rules import ENERGY, FAULTS, FIRMWARE, MEASURAND_UNITS, TOKEN_TYPE, FaultEvent
 
 
-class V201Session(Station):
+class V201Session(SmartChargingStation):
     """Boot, status, device-model events, authorization and meter values of a 2.0.1 station."""
 
     def scope(self, evse_id: int) -> list[int]:
@@ -76,7 +77,7 @@ class V201Session(Station):
             "model": self.charger.spec.model_name[:20],
             "vendor_name": self.charger.spec.vendor_name[:50],
             "serial_number": self.identity[:25],
-            "firmware_version": FIRMWARE,
+            "firmware_version": self.cp.firmware_version or FIRMWARE,
         }
 
     async def boot(self) -> None:

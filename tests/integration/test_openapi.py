@@ -55,6 +55,9 @@ FLEET_COMMANDS = [
     "ev-requests-energy",
     "ev-stops-energy",
     "power-update",
+    # Ours, in the same {target, event} form (issue 11 item 8: failures a test causes).
+    "fail-firmware",
+    "fail-upload",
 ]
 SINGLE_CHARGER_COMMANDS = [
     "proxy-message",
@@ -64,6 +67,7 @@ SINGLE_CHARGER_COMMANDS = [
     "clear-local-auth-list",
     "inject-fault",
     "clear-fault",
+    "report-security-event",  # ours (issue 11 item 8)
 ]
 for _command in FLEET_COMMANDS + SINGLE_CHARGER_COMMANDS:
     CONTRACT[f"/ocpp/commands/{_command}"] = {"POST"}

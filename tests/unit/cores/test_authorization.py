@@ -80,6 +80,13 @@ def test_offline_without_a_local_answer_the_command_fails_not_connected(
     assert refused.value.code is FailureCode.CHARGER_NOT_CONNECTED
 
 
+def test_offline_an_unknown_tag_is_accepted_when_allow_offline_tx_for_unknown_id() -> None:
+    cp = charge_point()
+    cp.local_list_changed(1, "Full", [LocalListEntry(id_tag="TAG-1", status="Blocked")], [], None)
+    assert run(cp, [], replace(DEFAULTS, offline_unknown=True), online=False) == ([], "Blocked")  # known
+    assert run(charge_point(), [], replace(DEFAULTS, offline_unknown=True), online=False) == ([], "Accepted")
+
+
 def test_a_disabled_list_or_cache_is_not_consulted() -> None:
     cp = charge_point()
     cp.authorized("TAG-1", "Accepted", "csms", None)

@@ -83,37 +83,3 @@ def test_change_availability_schedules_where_a_transaction_runs() -> None:
     assert answers.availability_plan(cp, {"id": 1}, operative=True) == ("Accepted", [])
     assert answers.availability_plan(cp, {"id": 3}, operative=False) == ("Rejected", [])
     assert answers.availability_plan(cp, {"id": 1, "connector_id": 2}, operative=False) == ("Rejected", [])
-
-
-def test_set_charging_profile_by_purpose() -> None:
-    cp = plugged_in(1)
-    default = {"id": 1, "charging_profile_purpose": "TxDefaultProfile", "charging_schedule": SCHEDULE}
-    assert answers.charging_profile_answer(cp, 0, default, "ac") == ("Accepted", 7400.0)
-    assert answers.charging_profile_answer(cp, 3, default, "ac") == ("Rejected", None)
-    external = {**default, "charging_profile_purpose": "ChargingStationExternalConstraints"}
-    assert answers.charging_profile_answer(cp, 0, external, "ac")[0] == "Rejected"
-    station_max = {**default, "charging_profile_purpose": "ChargingStationMaxProfile"}
-    assert answers.charging_profile_answer(cp, 0, station_max, "ac")[0] == "Accepted"
-    assert answers.charging_profile_answer(cp, 1, station_max, "ac")[0] == "Rejected"
-    tx = {**default, "charging_profile_purpose": "TxProfile"}
-    assert answers.charging_profile_answer(cp, 1, tx, "ac")[0] == "Accepted"
-    assert answers.charging_profile_answer(cp, 1, {**tx, "transaction_id": "tx"}, "ac")[0] == "Accepted"
-    assert answers.charging_profile_answer(cp, 1, {**tx, "transaction_id": "no"}, "ac")[0] == "Rejected"
-    assert answers.charging_profile_answer(cp, 2, tx, "ac")[0] == "Rejected"
-    assert answers.charging_profile_answer(cp, 0, tx, "ac")[0] == "Rejected"
-
-
-def test_clear_charging_profile_by_id_or_by_criteria() -> None:
-    cp = charge_point(connectors=2)
-    assert answers.profiles_to_clear(cp, 5, None) is None
-    assert answers.profiles_to_clear(cp, None, None) is None  # no profile, no limit: Unknown
-    cp.charging_limit_changed(1, 7400.0, "TxDefaultProfile")
-    cp.charging_profile_installed(5, 1, "TxDefaultProfile")
-    cp.charging_profile_installed(6, 0, "ChargingStationMaxProfile")
-    assert answers.profiles_to_clear(cp, 5, None) == (1, [5])
-    assert answers.profiles_to_clear(cp, None, {"evse_id": 1}) == (1, [5])
-    assert answers.profiles_to_clear(cp, None, {"charging_profile_purpose": "ChargingStationMaxProfile"}) == (
-        0,
-        [6],
-    )
-    assert answers.profiles_to_clear(cp, None, {"charging_profile_purpose": "TxProfile"}) is None
