@@ -8,21 +8,36 @@ tenth of a second.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from uuid import UUID
+
+from ocpp.v201 import call
+
 from domain.chargepoint import ChargePoint
 from domain.commands import StartSession, StopSession
+from domain.protocol import OcppVersion
 from gateway.context import Context
 from ocpp_bridge.lab.csms import Behaviour
 from ocpp_bridge.lab.faultproxy import FaultPlan
 from tests.integration.test_network_faults import faulty_lab, until
+from tests.lab import Lab
+
+
+@contextlib.asynccontextmanager
+async def booted_lab(context: Context, version: OcppVersion) -> AsyncIterator[tuple[Lab, UUID, Behaviour]]:
+    """The lab with charger CP-1 of that version booted, and the test CSMS's behaviour to make it fail."""
+    behaviour = Behaviour()
+    async with faulty_lab(context, FaultPlan(), behaviour=behaviour) as (lab, proxy):
+        charger = await lab.register("CP-1", version, ws_url=proxy.url())
+        await lab.booted("CP-1")
+        yield lab, charger, behaviour
 
 
 async def test_a_2_0_1_transaction_event_the_csms_fails_is_retried_and_seq_nos_reach_it_in_order(
     context: Context,
 ) -> None:
-    behaviour = Behaviour()
-    async with faulty_lab(context, FaultPlan(), behaviour=behaviour) as (lab, proxy):
-        charger = await lab.register("CP-1", "OCPP2.0.1", ws_url=proxy.url())
-        await lab.booted("CP-1")
+    async with booted_lab(context, OcppVersion.V201) as (lab, charger, behaviour):
         behaviour.failing_actions["TransactionEvent"] = 1  # the Started, as CitrineOS did with one
         started = await lab.run(charger, StartSession(id_tag="TAG-1", connector_id=1))
         assert started["status"] == "completed", started
@@ -44,10 +59,7 @@ async def test_a_2_0_1_transaction_event_the_csms_fails_is_retried_and_seq_nos_r
 
 
 async def test_a_1_6_stop_transaction_the_csms_fails_is_retried_and_the_stop_stands(context: Context) -> None:
-    behaviour = Behaviour()
-    async with faulty_lab(context, FaultPlan(), behaviour=behaviour) as (lab, proxy):
-        charger = await lab.register("CP-1", ws_url=proxy.url())
-        await lab.booted("CP-1")
+    async with booted_lab(context, OcppVersion.V16) as (lab, charger, behaviour):
         started = await lab.run(charger, StartSession(id_tag="TAG-1", connector_id=1))
         transaction_id = int(started["result"]["transaction_id"])
         behaviour.failing_actions["StopTransaction"] = 2
@@ -67,10 +79,7 @@ async def test_a_1_6_stop_transaction_the_csms_fails_is_retried_and_the_stop_sta
 async def test_a_1_6_start_session_whose_start_transaction_keeps_failing_leaves_nothing_open(
     context: Context,
 ) -> None:
-    behaviour = Behaviour()
-    async with faulty_lab(context, FaultPlan(), behaviour=behaviour) as (lab, proxy):
-        charger = await lab.register("CP-1", ws_url=proxy.url())
-        await lab.booted("CP-1")
+    async with booted_lab(context, OcppVersion.V16) as (lab, charger, behaviour):
         behaviour.failing_actions["StartTransaction"] = 3  # TransactionMessageAttempts
         outcome = await lab.run(charger, StartSession(id_tag="TAG-1", connector_id=1))
         assert outcome["status"] == "failed", outcome
@@ -81,3 +90,29 @@ async def test_a_1_6_start_session_whose_start_transaction_keeps_failing_leaves_
         assert not lab.events(ChargePoint.TransactionStarted)
         last_status = lab.csms.messages("CP-1", "StatusNotification")[-1].payload
         assert (last_status["connector_id"], last_status["status"]) == (1, "Available")
+
+
+async def test_a_2_0_1_remote_start_whose_started_event_the_csms_fails_still_reports_the_cable_plugged(
+    context: Context,
+) -> None:
+    async with booted_lab(context, OcppVersion.V201) as (lab, charger, behaviour):
+        behaviour.failing_actions["TransactionEvent"] = 1  # the Started of the remote start
+        answer = await lab.csms.call(
+            "CP-1",
+            call.RequestStartTransaction(
+                id_token={"id_token": "APP-1", "type": "Central"}, remote_start_id=7
+            ),
+        )
+        assert answer.status == "Accepted"
+
+        def triggers() -> list[str]:
+            return [m.payload["trigger_reason"] for m in lab.csms.messages("CP-1", "TransactionEvent")]
+
+        await lab.csms.wait_for(lambda: "CablePluggedIn" in triggers(), timeout=15)
+        await until(lambda: lab.station(charger).cp.outbox == ())
+        events = lab.csms.messages("CP-1", "TransactionEvent")
+        assert [m.payload["seq_no"] for m in events][:2] == [0, 0]  # refused, then sent again
+        seq_nos = {m.payload["seq_no"] for m in events}
+        assert sorted(seq_nos) == list(range(len(seq_nos)))  # none lost
+        connector = lab.station(charger).cp.connector(1)
+        assert connector.plugged and connector.transaction_id is not None and connector.id_tag == "APP-1"
