@@ -2,19 +2,20 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
-# The SDK versions the compatibility tests are written against (0.2.1 differs from it only in its version string).
+# OCPPLAB's own SDK, a test client of the suite (tests/integration/test_sdk.py; 0.2.1 differs from 0.2.2 only
+# in its version string). It is installed without its dependencies: its pin on pydantic-core (<2.44) is older
+# than the one our pydantic needs, and it works with the newer one (httpx, pydantic and typing_extensions
+# are ours already). Not in the dev extras: pip would then refuse to resolve them, the two pins cannot both
+# hold.
 OCPPLAB_SDK = ocpplab==0.2.2
 
 .PHONY: run demo test lint bench bench-fleet soak clean
 
-$(BIN)/ocpp-ledger: pyproject.toml
+# The Makefile too: a venv made before a change of the install steps (e.g. the SDK below) is brought up to date.
+$(BIN)/ocpp-ledger: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	# OCPPLAB's own SDK, a test client of the suite (tests/sdk): installed without its dependencies, as its
-	# pin on pydantic-core (<2.44) is older than the one our pydantic needs; it works with the newer one, and
-	# httpx, pydantic and typing_extensions are already here. Not in the dev extras: pip would then refuse to
-	# resolve them (the two pins cannot both hold).
 	$(BIN)/pip install --quiet --no-deps $(OCPPLAB_SDK)
 	touch $@
 

@@ -26,7 +26,7 @@ from domain.commands import StartSession
 from domain.protocol import OcppVersion
 from domain.settings import Settings
 from gateway.context import build_context, upgrade_database
-from ocpp_bridge.csms import Received
+from ocpp_bridge.lab.csms import Received
 from tests.conftest import postgres_schema, test_settings
 from tests.lab import Lab, running_lab
 

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from infra import patches
-from ocpp_bridge.csms import Csms, Received
+from ocpp_bridge.lab.csms import Csms, Received
 from ocpp_ledger.process import tune_interpreter
 
 

@@ -16,12 +16,17 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.aggregates import topic
+from domain.certificates import HeldCertificates, InstalledPem
 from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
+from domain.display_messages import DisplayMessage
+from domain.firmware import FirmwareRecord
 from domain.ids import charge_point_id
+from domain.monitoring import MonitoringState, VariableMonitor
 from domain.outcomes import Outcome
+from domain.reservations import Reservation, with_reservation, without_reservation
 
 
-class ChargePoint(Aggregate):
+class ChargePoint(FirmwareRecord, MonitoringState, Aggregate):  # mixins: domain/firmware.py, monitoring.py
     TOPIC = topic("ChargePoint")
 
     class Created(Aggregate.Created):
@@ -61,6 +66,12 @@ class ChargePoint(Aggregate):
         ] = {}  # idToken → the type the CSMS gave it (remote start, local list)
         self.profiles: dict[int, InstalledProfile] = {}  # charging profile id → where and what for
         self.scheduled_reset: int | None = None  # a Reset OnIdle waiting for EVSE N (0: the station) to idle
+        self.reservations: dict[int, Reservation] = {}  # reservation id → what it holds (domain.reservations)
+        self.token_parents: dict[
+            str, str
+        ] = {}  # id tag → the parent / group the CSMS's Authorize answer gave
+        self.display_messages: dict[int, DisplayMessage] = {}  # message id → the message (SetDisplayMessage)
+        self.certificates = HeldCertificates()  # domain/certificates.py
 
     @staticmethod
     def create_id(charger_id: UUID, tenant: str, identity: str, connector_count: int) -> UUID:
@@ -151,6 +162,16 @@ class ChargePoint(Aggregate):
     @event(CablePlugged)
     def cable_plugged(self, connector_id: int, command_id: UUID | None) -> None:
         self._set(connector_id, plugged=True, finishing=False)
+
+    class PreAuthorized(Aggregate.Event):
+        TOPIC = topic("ChargePoint.PreAuthorized")
+        connector_id: int
+        id_tag: str | None  # None: the authorization lapsed or was used
+        command_id: UUID | None
+
+    @event(PreAuthorized)
+    def pre_authorized(self, connector_id: int, id_tag: str | None, command_id: UUID | None) -> None:
+        self._set(connector_id, pre_authorized=id_tag)
 
     class CableUnplugged(Aggregate.Event):
         TOPIC = topic("ChargePoint.CableUnplugged")
@@ -313,6 +334,41 @@ class ChargePoint(Aggregate):
     @event(ConfigurationChanged)
     def configuration_changed(self, key: str, value: str, command_id: UUID | None) -> None:
         self.config = {**self.config, key: value}
+
+    # --- OCPP 2.0.1 variable monitors (domain/monitoring.py) ---------------------------------------
+
+    class MonitorSet(Aggregate.Event):
+        TOPIC = topic("ChargePoint.MonitorSet")
+        monitor: VariableMonitor
+
+    @event(MonitorSet)
+    def monitor_set(self, monitor: VariableMonitor) -> None:
+        self.monitors = {**self.monitors, monitor.id: monitor}
+        self.monitor_serial = max(self.monitor_serial, monitor.id)
+
+    class MonitorsCleared(Aggregate.Event):
+        TOPIC = topic("ChargePoint.MonitorsCleared")
+        monitor_ids: list[int]
+
+    @event(MonitorsCleared)
+    def monitors_cleared(self, monitor_ids: list[int]) -> None:
+        self.monitors = {k: v for k, v in self.monitors.items() if k not in monitor_ids}
+
+    class MonitoringLevelSet(Aggregate.Event):
+        TOPIC = topic("ChargePoint.MonitoringLevelSet")
+        severity: int
+
+    @event(MonitoringLevelSet)
+    def monitoring_level_set(self, severity: int) -> None:
+        self.monitoring_level = severity
+
+    class MonitoringBaseSet(Aggregate.Event):
+        TOPIC = topic("ChargePoint.MonitoringBaseSet")
+        base: str
+
+    @event(MonitoringBaseSet)
+    def monitoring_base_set(self, base: str) -> None:
+        self.monitoring_base = base
 
     # --- transactions and meter ---------------------------------------------------------------------
 
@@ -482,10 +538,18 @@ class ChargePoint(Aggregate):
         profile_id: int
         evse_id: int
         purpose: str
+        record: str | None = None  # the whole profile (smart charging's installed_record); older: None
 
     @event(ChargingProfileInstalled)
-    def charging_profile_installed(self, profile_id: int, evse_id: int, purpose: str) -> None:
-        self.profiles = {**self.profiles, profile_id: InstalledProfile(evse_id=evse_id, purpose=purpose)}
+    def charging_profile_installed(
+        self, profile_id: int, evse_id: int, purpose: str, record: str | None = None
+    ) -> None:
+        """Installed, or replaced (it moves to the end: the newest prevails at one stack level)."""
+        kept = {k: v for k, v in self.profiles.items() if k != profile_id}
+        self.profiles = {
+            **kept,
+            profile_id: InstalledProfile(evse_id=evse_id, purpose=purpose, record=record),
+        }
 
     class ChargingProfilesRemoved(Aggregate.Event):
         TOPIC = topic("ChargePoint.ChargingProfilesRemoved")
@@ -513,6 +577,108 @@ class ChargePoint(Aggregate):
     def reset_scheduled(self, evse_id: int | None) -> None:
         """A Reset OnIdle waits for EVSE N (0: the station) to be idle (None: it is carried out)."""
         self.scheduled_reset = evse_id
+
+    class ReservationMade(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ReservationMade")
+        reservation: Reservation
+
+    @event(ReservationMade)
+    def reservation_made(self, reservation: Reservation) -> None:
+        self.reservations = with_reservation(self.reservations, reservation)
+
+    class ReservationEnded(Aggregate.Event):
+        TOPIC = topic("ChargePoint.ReservationEnded")
+        reservation_id: int
+        reason: str  # domain.reservations.ReservationEnd
+
+    @event(ReservationEnded)
+    def reservation_ended(self, reservation_id: int, reason: str) -> None:
+        self.reservations = without_reservation(self.reservations, reservation_id)
+
+    class TokenParentLearned(Aggregate.Event):
+        TOPIC = topic("ChargePoint.TokenParentLearned")
+        id_tag: str
+        parent_id_tag: str | None
+
+    @event(TokenParentLearned)
+    def token_parent_learned(self, id_tag: str, parent_id_tag: str | None) -> None:
+        """The CSMS's Authorize answer named the tag's parent (1.6) or group (2.0.1), or none any more."""
+        kept = {k: v for k, v in self.token_parents.items() if k != id_tag}
+        self.token_parents = kept if parent_id_tag is None else {**kept, id_tag: parent_id_tag}
+
+    class DisplayMessageSet(Aggregate.Event):
+        TOPIC = topic("ChargePoint.DisplayMessageSet")
+        message: DisplayMessage
+
+    @event(DisplayMessageSet)
+    def display_message_set(self, message: DisplayMessage) -> None:
+        """A new message, or one that replaces the message with its id."""
+        self.display_messages = {**self.display_messages, message.message_id: message}
+
+    class DisplayMessageCleared(Aggregate.Event):
+        TOPIC = topic("ChargePoint.DisplayMessageCleared")
+        message_id: int
+
+    @event(DisplayMessageCleared)
+    def display_message_cleared(self, message_id: int) -> None:
+        self.display_messages = {k: v for k, v in self.display_messages.items() if k != message_id}
+
+    class CustomerDataCleared(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CustomerDataCleared")
+        id_tag: str
+
+    @event(CustomerDataCleared)
+    def customer_data_cleared(self, id_tag: str) -> None:
+        """CustomerInformation clear: the token leaves the authorization cache and the local list."""
+        self.auth_cache = {k: v for k, v in self.auth_cache.items() if k != id_tag}
+        self.local_list = {k: v for k, v in self.local_list.items() if k != id_tag}
+
+    class CostUpdated(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CostUpdated")
+        transaction_id: str
+        total_cost: float
+
+    @event(CostUpdated)
+    def cost_updated(self, transaction_id: str, total_cost: float) -> None:
+        pass  # what the CSMS told the driver it costs so far: an observation, not the charger's state
+
+    # --- certificates (domain/certificates.py; decided by ocpp_bridge.core.certificates) -------------
+
+    class CertificatesChanged(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CertificatesChanged")
+        installed: list[dict[str, str]]  # {"use", "pem"}: public CA certificates
+        station_chain: str | None
+        key_generation: int | None
+
+    @event(CertificatesChanged)
+    def certificates_changed(
+        self, installed: list[dict[str, str]], station_chain: str | None, key_generation: int | None
+    ) -> None:
+        """InstallCertificate, DeleteCertificate, or an accepted CertificateSigned."""
+        self.certificates = self.certificates.model_copy(
+            update={
+                "installed": tuple(InstalledPem(**i) for i in installed),
+                "station_chain": station_chain,
+                "key_generation": key_generation,
+            }
+        )
+
+    class CsrPending(Aggregate.Event):
+        TOPIC = topic("ChargePoint.CsrPending")
+        use: str | None  # None: no longer waiting (answered, or its retries ran out)
+        key_generation: int | None
+        organization: str = ""  # the O of the CSR
+
+    @event(CsrPending)
+    def csr_pending(self, use: str | None, key_generation: int | None, organization: str = "") -> None:
+        """A SignCertificate was sent for a new key of this generation (or the wait was given up)."""
+        self.certificates = self.certificates.model_copy(
+            update={
+                "pending_use": use,
+                "pending_generation": key_generation,
+                "pending_organization": organization,
+            }
+        )
 
     # --- transaction messages waiting for delivery ----------------------------------------------
 

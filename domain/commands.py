@@ -46,6 +46,11 @@ class CommandType(StrEnum):
     START_CHARGER = "start_charger"
     STOP_CHARGER = "stop_charger"
     RESTART_CHARGER = "restart_charger"
+    REPORT_SECURITY_EVENT = "report_security_event"  # ours (issue 11 item 8)
+
+    # Ours (issue 11 item 8): charger-side failures a test causes.
+    FAIL_FIRMWARE = "fail_firmware"
+    FAIL_UPLOAD = "fail_upload"
 
 
 RUNTIME_COMMANDS = frozenset(
@@ -348,6 +353,61 @@ class RestartCharger(CommandPayload):
     event_type = CommandType.RESTART_CHARGER
 
 
+# The security events of 2.0.1 appendix "Security events" (1.6 whitepaper names mapped by the bridge);
+# the same list as ocpp_bridge.core.certificates.events.SecurityEvent (a unit test checks).
+SecurityEventType = Literal[
+    "FirmwareUpdated",
+    "FailedToAuthenticateAtCsms",
+    "CsmsFailedToAuthenticate",
+    "SettingSystemTime",
+    "StartupOfTheDevice",
+    "ResetOrReboot",
+    "SecurityLogWasCleared",
+    "ReconfigurationOfSecurityParameters",
+    "MemoryExhaustion",
+    "InvalidMessages",
+    "AttemptedReplayAttacks",
+    "TamperDetectionActivated",
+    "InvalidFirmwareSignature",
+    "InvalidFirmwareSigningCertificate",
+    "InvalidCsmsCertificate",
+    "InvalidChargingStationCertificate",
+    "InvalidTLSVersion",
+    "InvalidTLSCipherSuite",
+    "MaintenanceLoginAccepted",
+    "MaintenanceLoginFailed",
+]
+
+
+class ReportSecurityEvent(CommandPayload):
+    """Ours: make the charger report a security event (SecurityEventNotification), as if it happened."""
+
+    event_type = CommandType.REPORT_SECURITY_EVENT
+
+    type: SecurityEventType
+    tech_info: Annotated[str, StringConstraints(max_length=255)] | None = None
+FailureTimes = Annotated[int, Field(ge=1, le=100, description="how many tries in a row fail; default 1")]
+
+
+class FailFirmware(CommandPayload):
+    """Ours: the next firmware update fails at a stage: its next `times` download tries (each retry is
+    one; DownloadFailed once the CSMS's retries are used up) or installations (InstallationFailed)."""
+
+    event_type = CommandType.FAIL_FIRMWARE
+
+    stage: Literal["download", "install"]
+    times: FailureTimes = 1
+
+
+class FailUpload(CommandPayload):
+    """Ours: the next `times` diagnostics / log upload tries fail (UploadFailed / UploadFailure once the
+    CSMS's retries are used up)."""
+
+    event_type = CommandType.FAIL_UPLOAD
+
+    times: FailureTimes = 1
+
+
 PAYLOAD_TYPES: dict[CommandType, type[CommandPayload]] = {
     cls.event_type: cls
     for cls in (
@@ -372,5 +432,8 @@ PAYLOAD_TYPES: dict[CommandType, type[CommandPayload]] = {
         StartCharger,
         StopCharger,
         RestartCharger,
+        ReportSecurityEvent,
+        FailFirmware,
+        FailUpload,
     )
 }

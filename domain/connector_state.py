@@ -41,6 +41,9 @@ class ConnectorState(BaseModel):
     reported_charging_state: str | None = None  # the last chargingState sent in the transaction
     scheduled_operative: bool | None = None  # a ChangeAvailability Scheduled until the transaction ends
     fault_event_id: int | None = None  # the eventId of the NotifyEvent that raised the fault
+    pre_authorized: str | None = (
+        None  # an id token authorized before the cable (TxStartPoint PowerPathClosed)
+    )
 
 
 class LocalListEntry(BaseModel):
@@ -65,9 +68,10 @@ class QueuedMessage(BaseModel):
 
 
 class InstalledProfile(BaseModel):
-    """OCPP 2.0.1: a charging profile the CSMS set, kept (as one limit per connector) until cleared."""
+    """A charging profile the CSMS set, kept until cleared or its transaction ends."""
 
     model_config = ConfigDict(frozen=True)
 
     evse_id: int
     purpose: str
+    record: str | None = None  # the profile itself, as ocpp_bridge.core.smart_charging records it

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 
 class FailureCode(StrEnum):
-    # The charger's state does not allow the command (409).
+    # The charger's state does not allow the command (422 at the gateway: asking again cannot change it).
     CHARGER_NOT_CONNECTED = "charger_not_connected"
     CONNECTOR_NOT_FOUND = "connector_not_found"
     CONNECTOR_UNAVAILABLE = "connector_unavailable"
@@ -22,6 +22,7 @@ class FailureCode(StrEnum):
     NO_FAULT = "no_fault"
     METER_START_BELOW_REGISTER = "meter_start_below_register"
     ID_TAG_REJECTED = "id_tag_rejected"
+    CONNECTOR_RESERVED = "connector_reserved"  # reserved for another id tag (ReserveNow)
     NOT_SUPPORTED = "not_supported"
     INVALID_MESSAGE = "invalid_message"  # what the command would send breaks its OCPP schema
     # The CSMS failed: it answered CALLERROR (502) or did not answer in time (504).

@@ -32,10 +32,13 @@ from domain.commands import (
     Rejection,
 )
 from domain.connector_state import ConnectorState, InstalledProfile, LocalListEntry, QueuedMessage
+from domain.display_messages import DisplayMessage
 from domain.errors import Conflict
 from domain.jobs import CreatedCharger, FailedCharger
 from domain.location import Coordinates, LocationDetails
+from domain.monitoring import VariableMonitor
 from domain.outcomes import OUTCOME_TYPES, ConfigurationKeyOutcome
+from domain.reservations import Reservation
 from infra.transcoding import FastUUIDAsHex, PydanticTranscoding
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,9 @@ VALUE_TYPES: dict[str, type[BaseModel]] = {
     "LocalListEntry": LocalListEntry,
     "QueuedMessage": QueuedMessage,
     "InstalledProfile": InstalledProfile,
+    "Reservation": Reservation,
+    "DisplayMessage": DisplayMessage,
+    "VariableMonitor": VariableMonitor,
     "ConfigurationKeyOutcome": ConfigurationKeyOutcome,
     **{f"outcome.{outcome.__name__}": outcome for outcome in OUTCOME_TYPES},
 }

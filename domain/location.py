@@ -82,9 +82,11 @@ class Location(LedgerAggregate):
         if self.deleted or self.tenant != tenant:
             raise LocationNotFound(f"location {self.id} not found")
 
-    def update(self, details: LocationDetails, requested_by: str) -> None:
-        if details != self.details:
-            self._updated(slug=slugify(details.name), details=details, requested_by=requested_by)
+    def update(self, details: LocationDetails, requested_by: str, slug: str | None = None) -> None:
+        """New details; the slug follows the name unless one is given."""
+        slug = slug or (slugify(details.name) if details.name != self.details.name else self.slug)
+        if details != self.details or slug != self.slug:
+            self._updated(slug=slug, details=details, requested_by=requested_by)
 
     class Updated(LedgerAggregate.Event):
         TOPIC = topic("Location.Updated")

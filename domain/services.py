@@ -58,13 +58,15 @@ def update_location(
     uow: UnitOfWork, tenant: str, location_id: UUID, changes: dict[str, Any], requested_by: str
 ) -> Location:
     location = owned_location(uow, tenant, location_id)
+    changes = dict(changes)
+    slug = changes.pop("slug", None)
     merged = {**location.details.model_dump(), **changes}
     try:
         details = LocationDetails.model_validate(merged)
     except ValidationError as error:
         first = error.errors()[0]
         raise InvalidRequest(first["msg"], field=".".join(map(str, first["loc"]))) from None
-    location.update(details, requested_by)
+    location.update(details, requested_by, slug)
     return location
 
 

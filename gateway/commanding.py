@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from domain import services
 from domain.commands import CommandPayload, Rejection, TargetKind
 from domain.errors import ChargerNotFound, CommandNotApplicable, LocationNotFound
+from domain.failures import FailureCode
 from domain.ledger import UnitOfWork
 from domain.logs import log_context
 from domain.protocol import OcppVersion
@@ -104,7 +105,9 @@ def _holding(cur: Cursor, targets: Targets, transaction_id: str) -> tuple[Target
         for connector in runtime.get(charger["id"], (None, []))[1]:
             if connector["transaction_id"] == transaction_id:
                 return Targets([charger], targets.kind, targets.failed), connector["connector_id"]
-    rejection = Rejection(code="no_transaction", message=f"no transaction {transaction_id!r} on this charger")
+    rejection = Rejection(
+        code=FailureCode.NO_TRANSACTION, message=f"no transaction {transaction_id!r} on this charger"
+    )
     failed = [_failure(c["id"], c["identity"], rejection) for c in targets.chargers]
     return Targets([], targets.kind, targets.failed + failed), None
 

@@ -36,6 +36,7 @@ FAILURE_STATUS: dict[FailureCode, int] = {
             FailureCode.NO_FAULT,
             FailureCode.METER_START_BELOW_REGISTER,
             FailureCode.ID_TAG_REJECTED,
+            FailureCode.CONNECTOR_RESERVED,
             FailureCode.NOT_SUPPORTED,
             FailureCode.INVALID_MESSAGE,
         )

@@ -128,7 +128,7 @@ def bridge_command(
     settings = Settings()
     _logging(settings)
     if metrics_port is not None:
-        from ocpp_bridge.metrics import serve_metrics
+        from ocpp_bridge.runtime.metrics import serve_metrics
 
         server = serve_metrics(metrics_host, metrics_port)
         console.print(f"metrics: [cyan]http://{metrics_host}:{server.server_port}/metrics[/]")
@@ -154,7 +154,7 @@ def csms(
     tune_interpreter()
     import asyncio
 
-    from ocpp_bridge.csms import Behaviour, serve_forever
+    from ocpp_bridge.lab.csms import Behaviour, serve_forever
 
     _logging()
     console.print(f"CSMS on [cyan]ws://{host}:{port}/ocpp[/] (use it as a charger's ws_url)")
@@ -195,7 +195,7 @@ def faultproxy(
     import json
     from dataclasses import asdict
 
-    from ocpp_bridge.faultproxy import (
+    from ocpp_bridge.lab.faultproxy import (
         DIRECTIONS,
         Fault,
         FaultPlan,

@@ -13,7 +13,7 @@ from domain.ledger import UnitOfWork
 from domain.location import LocationDetails
 from domain.protocol import OcppVersion
 from gateway.context import Context
-from ocpp_bridge.csms import Csms
+from ocpp_bridge.lab.csms import Csms
 from ocpp_ledger.devtoken import DEV_ORGANIZATION
 from projections.chargers import get_charger
 

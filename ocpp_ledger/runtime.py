@@ -9,8 +9,8 @@ import signal
 import threading
 
 from gateway.context import Context
-from ocpp_bridge.bridge import Bridge
-from ocpp_bridge.station import StationSettings
+from ocpp_bridge.runtime.bridge import Bridge
+from ocpp_bridge.runtime.station import StationSettings
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from domain.commands import (
 )
 from domain.ledger import Ledger, UnitOfWork
 from domain.protocol import FaultType, OcppVersion
-from ocpp_bridge.bridge import Bridge
-from ocpp_bridge.csms import Behaviour, Csms
-from ocpp_bridge.station import StationSettings
+from ocpp_bridge.lab.csms import Behaviour, Csms
+from ocpp_bridge.runtime.bridge import Bridge
+from ocpp_bridge.runtime.station import StationSettings
 from projections.commands import get_command
 from projections.readmodels import ReadModels
 from replays.export import Slice, export

@@ -28,8 +28,8 @@ from domain.commands import PAYLOAD_TYPES, CommandType, RestartCharger, StartCha
 from domain.ledger import Ledger
 from domain.protocol import OcppVersion
 from infra.sql import Database
-from ocpp_bridge.bridge import REPLAY_TENANT_PREFIX, Bridge
-from ocpp_bridge.station import StationSettings
+from ocpp_bridge.runtime.bridge import REPLAY_TENANT_PREFIX, Bridge
+from ocpp_bridge.runtime.station import StationSettings
 from projections.readmodels import ReadModels
 from replays.export import Slice, export
 

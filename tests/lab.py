@@ -22,9 +22,9 @@ from domain.clock import ScaledClock
 from domain.commands import CommandPayload
 from domain.protocol import OcppVersion
 from gateway.context import Context
-from ocpp_bridge.bridge import Bridge
-from ocpp_bridge.csms import Behaviour, Csms
-from ocpp_bridge.station import Station, StationSettings
+from ocpp_bridge.lab.csms import Behaviour, Csms
+from ocpp_bridge.runtime.bridge import Bridge
+from ocpp_bridge.runtime.station import Station, StationSettings
 from projections.commands import get_command
 
 SPEED = 100.0  # must match clock_speed in tests.conftest.test_settings

@@ -119,6 +119,9 @@ class ChargerResponse(BaseModel):
 class ProvisioningErrorDetail(BaseModel):
     code: str
     message: str
+    step: str | None = None
+    param: str | None = None
+    doc_url: str | None = None
     retryable: bool | None = None
 
 

@@ -3,6 +3,7 @@ of its chargers) or one charger, and the command's event."""
 
 from __future__ import annotations
 
+from domain.commands import FailFirmware, FailUpload
 from gateway.models.commands import ChargerCommandTarget, CommandTarget
 from gateway.models.common import Strict
 from gateway.models.events import (
@@ -15,6 +16,7 @@ from gateway.models.events import (
     LocalAuthListEvent,
     PowerUpdateCommandEvent,
     ProxyMessageEvent,
+    ReportSecurityEventEvent,
     StartSessionCommandEvent,
     StartTransactionCommandEvent,
     StopSessionCommandEvent,
@@ -82,6 +84,22 @@ class InjectFaultRequest(Strict):
     event: InjectFaultEvent
 
 
+class ReportSecurityEventRequest(Strict):
+    target: ChargerCommandTarget
+    event: ReportSecurityEventEvent
+
+
 class ClearFaultRequest(Strict):
     target: ChargerCommandTarget
     event: ClearFaultEvent
+
+
+# Ours (issue 11 item 8): failures a test injects; the event is the command's payload as it is recorded.
+class FailFirmwareRequest(Strict):
+    target: CommandTarget
+    event: FailFirmware
+
+
+class FailUploadRequest(Strict):
+    target: CommandTarget
+    event: FailUpload

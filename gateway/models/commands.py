@@ -150,6 +150,11 @@ class LocalListMutationResponse(BaseModel):
     entries_deleted: int | None = None
 
 
+class SecurityEventReportResponse(BaseModel):
+    status: Literal["Sent", "Queued", "NotSent", "NotSupported"]
+    msg: str
+
+
 class FaultOperationResponse(BaseModel):
     msg: str
     fault_type: str | None

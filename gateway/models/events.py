@@ -191,6 +191,16 @@ class InjectFaultEvent(Strict):
         )
 
 
+class ReportSecurityEventEvent(Strict):
+    type: c.SecurityEventType = Field(
+        description="a security event by its 2.0.1 name (a 1.6 charger reports the whitepaper's name)"
+    )
+    tech_info: Annotated[str, StringConstraints(max_length=255)] | None = None
+
+    def payload(self) -> c.ReportSecurityEvent:
+        return c.ReportSecurityEvent(type=self.type, tech_info=self.tech_info)
+
+
 class ClearFaultEvent(Strict):
     evse_id: EvseNumber | None = None
     connector_id: FaultConnectorNumber | None = Field(None, description="default 1; 0 = whole charger")

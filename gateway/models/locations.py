@@ -19,6 +19,9 @@ class LocationCreate(Strict, LocationDetails):
 class LocationUpdate(Strict):
     """Partial update: only the fields given change; `null` clears an optional field."""
 
+    slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=100)] | None = (
+        Field(None, description="default: follows the name")
+    )
     name: Name | None = None
     address: str | None = None
     city: str | None = None
@@ -27,9 +30,12 @@ class LocationUpdate(Strict):
     timezone: str | None = None
     owner_name: str | None = None
     public: bool | None = None
+    status: Literal["active"] | None = Field(None, description="a location is always active")
 
     def changes(self) -> dict[str, Any]:
-        changes = self.model_dump(exclude_unset=True)
+        changes = self.model_dump(exclude_unset=True, exclude={"status"})
+        if changes.get("slug", "") is None:
+            changes.pop("slug")
         if "coordinates" in changes and self.coordinates is not None:
             changes["coordinates"] = self.coordinates
         return changes

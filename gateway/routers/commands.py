@@ -35,10 +35,13 @@ from gateway.models.command_requests import (
     ClearFaultRequest,
     ConfigurationUpdateRequest,
     EmptyCommandRequest,
+    FailFirmwareRequest,
+    FailUploadRequest,
     InjectFaultRequest,
     LocalAuthListRequest,
     PowerUpdateRequest,
     ProxyMessageRequest,
+    ReportSecurityEventRequest,
     StartSessionRequest,
     StartTransactionRequest,
     StopSessionRequest,
@@ -55,6 +58,7 @@ from gateway.models.commands import (
     LocalListMutationResponse,
     LocationCommandResponse,
     QueuedCommandResponse,
+    SecurityEventReportResponse,
 )
 from gateway.models.common import ERRORS, NUL_FREE, HttpErrorResponse, Page
 from gateway.ocpp_schema import check_proxy_message
@@ -168,6 +172,22 @@ def power_update(body: PowerUpdateRequest, write: Write) -> Response:
     return queue_fleet(write, body.target, body.event.payload())
 
 
+# --- ours: charger-side failures a test causes (issue 11 item 8) -------------------------------------
+
+
+@router.post("/fail-firmware", **fleet("fail_firmware"))
+def fail_firmware(body: FailFirmwareRequest, write: Write) -> Response:
+    """Ours: the next `times` firmware download tries (`stage: download`) or installations
+    (`stage: install`) fail: DownloadFailed once the CSMS's retries are used up, InstallationFailed."""
+    return queue_fleet(write, body.target, body.event)
+
+
+@router.post("/fail-upload", **fleet("fail_upload"))
+def fail_upload(body: FailUploadRequest, write: Write) -> Response:
+    """Ours: the next `times` diagnostics / log upload tries fail (UploadFailed / UploadFailure)."""
+    return queue_fleet(write, body.target, body.event)
+
+
 # --- single-charger commands: wait for the outcome ---------------------------------------------------
 
 
@@ -221,6 +241,14 @@ def inject_fault(body: InjectFaultRequest, write: Write) -> Response:
 def clear_fault(body: ClearFaultRequest, write: Write) -> Response:
     """Clear a fault; the connector returns to its previous status."""
     return run_single(write, body.target, body.event.payload(), FaultOperationResponse)
+
+
+@router.post("/report-security-event", **single("report_security_event", SecurityEventReportResponse))
+def report_security_event(body: ReportSecurityEventRequest, write: Write) -> Response:
+    """Ours: the charger reports a security event (SecurityEventNotification), as if it happened: Sent,
+    Queued (critical, while offline: delivered after the next boot), NotSent (offline, not critical) or
+    NotSupported (an event 1.6 does not have)."""
+    return run_single(write, body.target, body.event.payload(), SecurityEventReportResponse)
 
 
 # --- queueing and waiting ------------------------------------------------------------------------------

@@ -9,17 +9,19 @@ from ocpp.v16 import ChargePoint as OcppChargePoint
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
-from domain.clock import iso
+from ocpp_bridge.core.certificates.keys import SigningUse
+from ocpp_bridge.runtime.maintenance import LogRoutes
 
 if TYPE_CHECKING:
     from ocpp_bridge.v16.station import V16Station
 
 
-class V16Client(OcppChargePoint):
+class V16Client(LogRoutes, OcppChargePoint):
     """The `ocpp` library's 1.6 charge point; each handler answers at once and leaves follow-ups to
     the station's intent worker (a call() inside a handler would block the reader)."""
 
     station: V16Station
+    results = call_result
 
     @on(Action.remote_start_transaction)
     def on_remote_start(
@@ -76,28 +78,26 @@ class V16Client(OcppChargePoint):
 
     @on(Action.clear_charging_profile)
     def on_clear_charging_profile(
-        self, call_unique_id: str, connector_id: int | None = None, **_: Any
+        self,
+        call_unique_id: str,
+        id: int | None = None,
+        connector_id: int | None = None,
+        charging_profile_purpose: str | None = None,
+        stack_level: int | None = None,
+        **_: Any,
     ) -> call_result.ClearChargingProfile:
         return call_result.ClearChargingProfile(
-            status=self.station.clear_charging_profile(connector_id, call_unique_id)
+            status=self.station.clear_charging_profile(
+                call_unique_id, id, connector_id, charging_profile_purpose, stack_level
+            )
         )
 
     @on(Action.get_composite_schedule)
     def on_get_composite_schedule(
-        self, connector_id: int, duration: int, **_: Any
+        self, connector_id: int, duration: int, charging_rate_unit: str | None = None, **_: Any
     ) -> call_result.GetCompositeSchedule:
-        state = self.station.cp.connectors.get(connector_id)
-        if state is None or state.limit_w is None:
-            return call_result.GetCompositeSchedule(status="Rejected")
         return call_result.GetCompositeSchedule(
-            status="Accepted",
-            connector_id=connector_id,
-            schedule_start=iso(self.station.clock.now()),
-            charging_schedule={
-                "duration": duration,
-                "charging_rate_unit": "W",
-                "charging_schedule_period": [{"start_period": 0, "limit": state.limit_w}],
-            },
+            **self.station.composite_schedule(connector_id, duration, charging_rate_unit)
         )
 
     @on(Action.change_configuration)
@@ -141,9 +141,113 @@ class V16Client(OcppChargePoint):
         return call_result.DataTransfer(status="Accepted", data=data)
 
     @on(Action.reserve_now)
-    def on_reserve_now(self, **_: Any) -> call_result.ReserveNow:
-        return call_result.ReserveNow(status="Rejected")
+    def on_reserve_now(
+        self,
+        connector_id: int,
+        expiry_date: str,
+        id_tag: str,
+        reservation_id: int,
+        call_unique_id: str,
+        parent_id_tag: str | None = None,
+        **_: Any,
+    ) -> call_result.ReserveNow:
+        status = self.station.reserve_now(
+            connector_id, expiry_date, id_tag, reservation_id, parent_id_tag, call_unique_id
+        )
+        return call_result.ReserveNow(status=status)
 
     @on(Action.cancel_reservation)
-    def on_cancel_reservation(self, **_: Any) -> call_result.CancelReservation:
-        return call_result.CancelReservation(status="Rejected")
+    def on_cancel_reservation(
+        self, reservation_id: int, call_unique_id: str, **_: Any
+    ) -> call_result.CancelReservation:
+        return call_result.CancelReservation(
+            status=self.station.cancel_reservation(reservation_id, call_unique_id)
+        )
+
+    # --- security whitepaper (ocpp_bridge.runtime.station_certificates) -------------------------------------
+
+    @on(Action.install_certificate)
+    def on_install_certificate(
+        self, certificate_type: str, certificate: str, **_: Any
+    ) -> call_result.InstallCertificate:
+        return call_result.InstallCertificate(
+            **self.station.install_certificate(certificate_type, certificate)
+        )
+
+    @on(Action.get_installed_certificate_ids)
+    def on_get_installed_certificate_ids(
+        self, certificate_type: str, **_: Any
+    ) -> call_result.GetInstalledCertificateIds:
+        return call_result.GetInstalledCertificateIds(
+            **self.station.installed_certificate_ids(certificate_type)
+        )
+
+    @on(Action.delete_certificate)
+    def on_delete_certificate(
+        self, certificate_hash_data: dict[str, Any], **_: Any
+    ) -> call_result.DeleteCertificate:
+        return call_result.DeleteCertificate(**self.station.delete_certificate(certificate_hash_data))
+
+    @on(Action.certificate_signed)
+    def on_certificate_signed(
+        self, certificate_chain: str, call_unique_id: str, **_: Any
+    ) -> call_result.CertificateSigned:
+        return call_result.CertificateSigned(
+            **self.station.certificate_signed(certificate_chain, None, call_unique_id)
+        )
+
+    @on(Action.extended_trigger_message)
+    def on_extended_trigger(
+        self, requested_message: str, call_unique_id: str, connector_id: int | None = None, **_: Any
+    ) -> call_result.ExtendedTriggerMessage:
+        if requested_message == "SignChargePointCertificate":
+            status = self.station.trigger_signing(SigningUse.CHARGING_STATION, call_unique_id)
+        elif requested_message == "LogStatusNotification":
+            status = "NotImplemented"
+        else:  # the messages of TriggerMessage, answered the same way
+            status = self.station.trigger(requested_message, connector_id, call_unique_id)
+        return call_result.ExtendedTriggerMessage(status=status)
+
+    @on(Action.update_firmware)
+    def on_update_firmware(
+        self,
+        location: str,
+        retrieve_date: str,
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> call_result.UpdateFirmware:
+        self.station.update_firmware(location, retrieve_date, retries, retry_interval, call_unique_id)
+        return call_result.UpdateFirmware()
+
+    @on(Action.get_diagnostics)
+    def on_get_diagnostics(
+        self,
+        location: str,
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        start_time: str | None = None,
+        stop_time: str | None = None,
+        **_: Any,
+    ) -> call_result.GetDiagnostics:
+        name = self.station.get_diagnostics(
+            location, retries, retry_interval, start_time, stop_time, call_unique_id
+        )
+        return call_result.GetDiagnostics(file_name=name)
+
+    @on(Action.signed_update_firmware)
+    def on_signed_update_firmware(
+        self,
+        request_id: int,
+        firmware: dict[str, Any],
+        call_unique_id: str,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> call_result.SignedUpdateFirmware:
+        status = self.station.signed_update_firmware(
+            request_id, firmware, retries, retry_interval, call_unique_id
+        )
+        return call_result.SignedUpdateFirmware(status=status)

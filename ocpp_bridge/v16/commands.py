@@ -20,7 +20,7 @@ from domain.commands import (
     UnplugConnector,
 )
 from domain.outcomes import FaultOutcome, GenericOutcome, Outcome
-from ocpp_bridge.core import guards
+from ocpp_bridge.core import guards, reservations
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.v16.transactions import V16Transactions
 
@@ -69,6 +69,9 @@ class V16Commands(V16Transactions):
         connector_id = self.connector_number(payload)
         guards.no_transaction_running(self.state(connector_id))
         self.ensure_usable(connector_id)
+        reservations.refuse_before_authorize(
+            self.cp, connector_id, payload.id_tag
+        )  # before the cable goes in
         await self.plug(connector_id, payload.power_w)
         ev = self.runtime[connector_id].ev
         if payload.power_w is not None and ev is not None:

@@ -4,10 +4,8 @@ ChangeAvailability, ...) are in csms_calls.py."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from domain.chargepoint import ChargePoint
-from ocpp_bridge.v16.rules import limit_watts
+from ocpp_bridge.core import reservations
 
 TRIGGERABLE = frozenset(
     {
@@ -21,14 +19,17 @@ TRIGGERABLE = frozenset(
 )
 
 
-def remote_start_target(cp: ChargePoint, requested: int | None) -> int | None:
+def remote_start_target(cp: ChargePoint, requested: int | None, id_tag: str | None = None) -> int | None:
     """The connector a RemoteStartTransaction starts on (the one asked for, else the first free one), or
-    None: Rejected. Free: no transaction, no fault of its own or of the charger, operative."""
+    None: Rejected. Free: no transaction, no fault of its own or of the charger, operative, and not
+    reserved for another id tag than `id_tag` (ocpp_bridge.core.reservations)."""
     if cp.charger_fault:
         return None
-    for n in [requested] if requested else list(cp.connectors):
+    candidates = [requested] if requested else list(cp.connectors)
+    for n in candidates if id_tag is None else reservations.reserved_first(cp, candidates, id_tag):
         state = cp.connectors.get(n)
-        if state and state.transaction_id is None and state.fault is None and state.operative:
+        free = state and state.transaction_id is None and state.fault is None and state.operative
+        if free and (id_tag is None or reservations.may_start(cp, n, id_tag)):
             return n
     return None
 
@@ -60,31 +61,6 @@ def availability_answer(cp: ChargePoint, connector_id: int, operative: bool) -> 
     targets = list(cp.connectors) if connector_id == 0 else [connector_id]
     busy = any(cp.connectors[n].transaction_id is not None for n in targets)
     return "Scheduled" if busy and not operative else "Accepted"
-
-
-def charging_profile_answer(
-    cp: ChargePoint, connector_id: int, profile: dict[str, Any], current_type: str
-) -> tuple[str, float | None]:
-    """Accepted with the limit in W the profile sets, or Rejected: an unknown connector, a
-    ChargePointMaxProfile not on connector 0, a TxProfile without its running transaction, no period."""
-    purpose = profile.get("charging_profile_purpose")
-    if connector_id != 0 and connector_id not in cp.connectors:
-        return "Rejected", None
-    if purpose == "ChargePointMaxProfile" and connector_id != 0:
-        return "Rejected", None
-    if purpose == "TxProfile":
-        running = None if connector_id == 0 else cp.connectors[connector_id].transaction_id
-        wanted = profile.get("transaction_id")
-        if running is None or (wanted is not None and str(wanted) != running):
-            return "Rejected", None
-    limit = limit_watts(profile.get("charging_schedule", {}), current_type)
-    return ("Rejected", None) if limit is None else ("Accepted", limit)
-
-
-def clear_profile_targets(cp: ChargePoint, connector_id: int | None) -> list[int]:
-    """The connectors a ClearChargingProfile lifts a limit from (none: Unknown)."""
-    targets = [n for n in ([connector_id] if connector_id else cp.connectors) if n in cp.connectors]
-    return [n for n in targets if cp.connectors[n].limit_w is not None]
 
 
 def local_list_answer(cp: ChargePoint, enabled: bool, list_version: int, update_type: str) -> str:

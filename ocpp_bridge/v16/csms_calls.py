@@ -1,5 +1,5 @@
 """OCPP 1.6 CSMS-initiated calls: RemoteStart/Stop, Reset, TriggerMessage, UnlockConnector,
-ChangeAvailability, Set/ClearChargingProfile, SendLocalList, Change/GetConfiguration."""
+ChangeAvailability, SendLocalList, Change/GetConfiguration."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from typing import Any
 from ocpp.v16 import call
 
 from domain.connector_state import LocalListEntry
-from ocpp_bridge import configuration
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.core import configuration
+from ocpp_bridge.core.diagnostics import upload_status_now
+from ocpp_bridge.core.firmware import firmware_status_now
+from ocpp_bridge.core.smart_charging.answers import remote_start_profile
+from ocpp_bridge.runtime.station import FollowUp
 from ocpp_bridge.v16 import csms_answers as answers
 from ocpp_bridge.v16.commands import V16Commands
-from ocpp_bridge.v16.rules import FIRMWARE, limit_watts
+from ocpp_bridge.v16.rules import FIRMWARE
 
 
 class V16CsmsCalls(V16Commands):
@@ -21,22 +24,28 @@ class V16CsmsCalls(V16Commands):
     def remote_start(
         self, id_tag: str, connector_id: int | None, charging_profile: dict[str, Any] | None, message_id: str
     ) -> str:
-        target = answers.remote_start_target(self.cp, connector_id)
+        target = answers.remote_start_target(self.cp, connector_id, id_tag)
         if target is None:
             return "Rejected"
+        if charging_profile:  # a TxProfile for the transaction about to start (Rejected: no start)
+            store, rejection = remote_start_profile(
+                self.profile_store, self.profile_facts(), target, charging_profile
+            )
+            if rejection is not None:
+                return "Rejected"
+            self.adopt_profiles(store)
+            self.record()
 
         async def follow_up() -> None:
-            if charging_profile:
-                limit = limit_watts(
-                    charging_profile.get("charging_schedule", {}), self.charger.spec.current_type
-                )
-                self.settle(target)
-                self.cp.charging_limit_changed(target, limit, "TxProfile")
-            await self.plug(target)
-            authorize = self.config_bool("AuthorizeRemoteTxRequests")
-            if authorize and await self.authorize_tag(id_tag) != "Accepted":
-                return
-            await self.start_transaction(target, id_tag)
+            try:
+                await self.plug(target)
+                authorize = self.config_bool("AuthorizeRemoteTxRequests")
+                if authorize and await self.authorize_tag(id_tag) != "Accepted":
+                    return
+                await self.start_transaction(target, id_tag)
+            finally:
+                if self.state(target).transaction_id is None:
+                    self.drop_unbound_profiles(target)
 
         self.enqueue(FollowUp(message_id, follow_up, "RemoteStartTransaction"))
         return "Accepted"
@@ -76,7 +85,7 @@ class V16CsmsCalls(V16Commands):
                         charge_point_model=self.charger.spec.model_name[:20],
                         charge_point_vendor=self.charger.spec.vendor_name[:20],
                         charge_point_serial_number=self.identity[:25],
-                        firmware_version=FIRMWARE,
+                        firmware_version=self.cp.firmware_version or FIRMWARE,
                     )
                 )
             elif requested == "Heartbeat":
@@ -97,9 +106,15 @@ class V16CsmsCalls(V16Commands):
                 for n in targets:
                     await self.send_meter_values(n, self.settle(n), "Trigger")
             elif requested == "DiagnosticsStatusNotification":
-                await self.call(call.DiagnosticsStatusNotification(status="Idle"))
+                # A GetLog's upload (it has a requestId) reports through LogStatusNotification.
+                log = self.cp.upload_request_id is not None
+                status = "Idle" if log else upload_status_now(self.cp.upload_status)
+                await self.call(call.DiagnosticsStatusNotification(status=status))
             elif requested == "FirmwareStatusNotification":
-                await self.call(call.FirmwareStatusNotification(status="Idle"))
+                # A signed update (it has a requestId) reports through SignedFirmwareStatusNotification.
+                signed = self.cp.firmware_request_id is not None
+                status = "Idle" if signed else firmware_status_now(self.cp.firmware_status)
+                await self.call(call.FirmwareStatusNotification(status=status))
 
         self.enqueue(FollowUp(message_id, follow_up, f"TriggerMessage {requested}"))
         return "Accepted"
@@ -134,41 +149,6 @@ class V16CsmsCalls(V16Commands):
 
         self.enqueue(FollowUp(message_id, follow_up, "ChangeAvailability"))
         return answer
-
-    def set_charging_profile(self, connector_id: int, profile: dict[str, Any], message_id: str) -> str:
-        """The profile's first period caps the power of the connector (0: every connector)."""
-        answer, limit = answers.charging_profile_answer(
-            self.cp, connector_id, profile, self.charger.spec.current_type
-        )
-        if limit is None:
-            return answer
-        purpose = profile.get("charging_profile_purpose")
-        targets = list(self.cp.connectors) if connector_id == 0 else [connector_id]
-        for n in targets:
-            self.settle(n)
-        self.cp.charging_limit_changed(connector_id, limit, purpose)
-        for n in targets:
-            self.settle(n)
-        self.record()
-        self.enqueue(FollowUp(message_id, self._report_charging, "SetChargingProfile"))
-        return "Accepted"
-
-    async def _report_charging(self) -> None:
-        """After a limit changed: the status of every transaction (SuspendedEVSE at 0 W, and back)."""
-        for n in self.cp.connectors:
-            await self.change_charging(n)
-
-    def clear_charging_profile(self, connector_id: int | None, message_id: str) -> str:
-        had = answers.clear_profile_targets(self.cp, connector_id)
-        for n in had:
-            self.settle(n)
-            self.cp.charging_limit_changed(n, None)
-            self.settle(n)
-        if not had:
-            return "Unknown"
-        self.record()
-        self.enqueue(FollowUp(message_id, self._report_charging, "ClearChargingProfile"))
-        return "Accepted"
 
     def send_local_list(
         self, list_version: int, update_type: str, entries: list[dict[str, Any]] | None

@@ -1,12 +1,9 @@
-"""OCPP 1.6 tables and pure helpers: the firmware it reports, measurand units, a profile's limit in W."""
+"""OCPP 1.6 tables and pure helpers: the firmware it reports and measurand units."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from domain.chargepoint import ChargePoint
 from domain.connector_state import ConnectorState
-from ocpp_bridge.core.charging_profiles import schedule_limit_w
 from ocpp_bridge.core.meter import EvModel
 
 FIRMWARE = "ocpp-ledger 0.1"
@@ -17,10 +14,6 @@ MEASURAND_UNITS = {
     "Voltage": "V",
     "SoC": "Percent",
 }
-
-
-def limit_watts(schedule: dict[str, Any], current_type: str) -> float | None:
-    return schedule_limit_w(schedule, current_type)
 
 
 # --- the status a connector shows (StatusNotification), from the charger's state alone ----------------
@@ -47,14 +40,18 @@ def transaction_status(state: ConnectorState, ev: EvModel | None, power_w: float
     return "Charging"
 
 
-def resting_status(state: ConnectorState, ev: EvModel | None, power_w: float) -> str:
+def resting_status(
+    state: ConnectorState, ev: EvModel | None, power_w: float, *, reserved: bool = False
+) -> str:
     """The status a connector shows when no fault overrides it: its transaction's, Unavailable
-    (ChangeAvailability), Finishing (a transaction ended, the cable still in), Preparing (cable in, no
-    transaction yet) or Available."""
+    (ChangeAvailability), Reserved (ReserveNow, until its holder starts), Finishing (a transaction ended,
+    the cable still in), Preparing (cable in, no transaction yet) or Available."""
     if state.transaction_id is not None:
         return transaction_status(state, ev, power_w)
     if not state.operative:
         return "Unavailable"
+    if reserved:
+        return "Reserved"
     if state.plugged:
         return "Finishing" if state.finishing else "Preparing"
     return "Available"

@@ -3,7 +3,6 @@ MeterValues."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, cast
 
 from ocpp.v16 import ChargePoint as OcppChargePoint
@@ -12,10 +11,11 @@ from ocpp.v16 import call
 from domain.clock import iso
 from domain.protocol import OcppVersion
 from infra import patches
-from ocpp_bridge.connection import RecordingConnection
-from ocpp_bridge.core import guards
+from ocpp_bridge.core import boot, guards
 from ocpp_bridge.core.meter import Reading
-from ocpp_bridge.station import Station
+from ocpp_bridge.core.reservations import reservation_on
+from ocpp_bridge.runtime.connection import RecordingConnection
+from ocpp_bridge.runtime.smart_charging import SmartChargingStation
 from ocpp_bridge.v16 import rules
 from ocpp_bridge.v16.client import V16Client
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 from ocpp_bridge.v16.rules import FIRMWARE, MEASURAND_UNITS
 
 
-class V16Session(Station):
+class V16Session(SmartChargingStation):
     """Boot, StatusNotification of connector 0 and each connector, Authorize, MeterValues."""
 
     version = OcppVersion.V16
@@ -44,28 +44,19 @@ class V16Session(Station):
     # --- session -------------------------------------------------------------------------------------
 
     async def boot(self) -> None:
-        while True:
-            response = await self.call(
-                call.BootNotification(
-                    charge_point_model=self.charger.spec.model_name[:20],
-                    charge_point_vendor=self.charger.spec.vendor_name[:20],
-                    charge_point_serial_number=self.identity[:25],
-                    firmware_version=FIRMWARE,
-                ),
-                require_online=False,
-            )
-            self.cp.boot_answered(str(response.status), int(response.interval))
+        request = call.BootNotification(
+            charge_point_model=self.charger.spec.model_name[:20],
+            charge_point_vendor=self.charger.spec.vendor_name[:20],
+            charge_point_serial_number=self.identity[:25],
+            firmware_version=self.cp.firmware_version or FIRMWARE,
+        )
+        interval = await self.run_step(
+            boot.boot(self.cp, request, own_wait_s=self.settings.backoff_initial * 10)
+        )
+        # The interval is the heartbeat interval from now on, and the HeartbeatInterval key's value.
+        if interval > 0 and self.config("HeartbeatInterval") != str(interval):
+            self.apply_configuration("HeartbeatInterval", str(interval))
             self.record()
-            if response.status == "Accepted":
-                # The interval is the heartbeat interval from now on, and the HeartbeatInterval key's value.
-                if response.interval > 0 and self.config("HeartbeatInterval") != str(response.interval):
-                    self.apply_configuration("HeartbeatInterval", str(response.interval))
-                    self.record()
-                return
-            # Pending: stay connected, answer the CSMS, boot again after the interval. Rejected: say
-            # nothing until the interval has passed (0 = choose our own back-off).
-            wait = response.interval if response.interval > 0 else self.settings.backoff_initial * 10
-            await asyncio.sleep(self.clock.real_seconds(wait))
 
     async def report_all(self) -> None:
         """After a boot: deliver what was queued offline, then the status of connector 0 and each one."""
@@ -128,14 +119,17 @@ class V16Session(Station):
 
     def resting_status(self, connector_id: int) -> str:
         runtime = self.runtime[connector_id]
-        return rules.resting_status(self.state(connector_id), runtime.ev, runtime.power_w)
+        reserved = reservation_on(self.cp.reservations.values(), connector_id) is not None
+        return rules.resting_status(self.state(connector_id), runtime.ev, runtime.power_w, reserved=reserved)
 
     def ensure_usable(self, connector_id: int) -> None:
         guards.usable(self.cp, self.state(connector_id))
 
-    async def authorize_remote(self, id_tag: str) -> str:
-        response = await self.call(call.Authorize(id_tag=id_tag))
-        return str(response.id_tag_info["status"])
+    def authorize_request(self, id_tag: str) -> call.Authorize:
+        return call.Authorize(id_tag=id_tag)
+
+    def authorized_status(self, answer: Any) -> str:
+        return str(answer.id_tag_info["status"])
 
     async def send_meter_values(self, connector_id: int, reading: Reading, context: str) -> None:
         state = self.state(connector_id)

@@ -5,18 +5,24 @@ from __future__ import annotations
 from domain.commands import (
     CommandType,
 )
-from ocpp_bridge.station import SHARED_COMMANDS
-from ocpp_bridge.v16.csms_calls import V16CsmsCalls
+from ocpp_bridge.runtime.maintenance import MAINTENANCE_COMMANDS
+from ocpp_bridge.runtime.station import SHARED_COMMANDS
+from ocpp_bridge.runtime.station_certificates import StationCertificates
+from ocpp_bridge.v16.firmware import V16Firmware
+from ocpp_bridge.v16.reservations import V16Reservations
+from ocpp_bridge.v16.smart_charging import V16SmartCharging
 
 
-class V16Station(V16CsmsCalls):
-    """An OCPP 1.6 charge point: session, transactions, commands and CSMS calls."""
+class V16Station(StationCertificates, V16Firmware, V16SmartCharging, V16Reservations):
+    """An OCPP 1.6 charge point: session, transactions, commands, CSMS calls, smart charging,
+    reservations, certificates, firmware and diagnostics."""
 
 
 # Every command on this version → its handler (tests/unit/cores/test_command_maps.py checks that every
 # CommandType has one).
 V16Station.commands = {
     **SHARED_COMMANDS,
+    **MAINTENANCE_COMMANDS,
     CommandType.PLUG_CONNECTOR: V16Station.cmd_plug_connector,
     CommandType.UNPLUG_CONNECTOR: V16Station.cmd_unplug_connector,
     CommandType.UNLOCK_CONNECTOR: V16Station.cmd_unlock_connector,
@@ -30,4 +36,5 @@ V16Station.commands = {
     CommandType.POWER_UPDATE: V16Station.cmd_power_update,
     CommandType.INJECT_FAULT: V16Station.cmd_inject_fault,
     CommandType.CLEAR_FAULT: V16Station.cmd_clear_fault,
+    CommandType.REPORT_SECURITY_EVENT: V16Station.cmd_report_security_event,
 }

@@ -6,7 +6,8 @@ from __future__ import annotations
 from ocpp.v16 import call
 
 from domain.clock import iso
-from ocpp_bridge.core import guards, transaction_messages
+from domain.reservations import ReservationEnd
+from ocpp_bridge.core import guards, reservations, transaction_messages
 from ocpp_bridge.core.effects import Failed
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.v16.session import V16Session
@@ -29,7 +30,7 @@ class V16Transactions(V16Session):
         self.ensure_usable(connector_id)
         self.cp.cable_plugged(connector_id, self.current_command)
         self.ev_arrives(connector_id, ev_max_power_w)
-        await self.status_notification(connector_id, "Preparing")
+        await self.status_notification(connector_id, self.resting_status(connector_id))  # Reserved stays
 
     async def unplug(self, connector_id: int) -> None:
         if self.state(connector_id).transaction_id is not None:
@@ -59,6 +60,7 @@ class V16Transactions(V16Session):
         guards.no_transaction_running(self.state(connector_id))
         self.ensure_usable(connector_id)
         guards.online(self.online.is_set())
+        reservation = reservations.reservation_for_start(self.cp, connector_id, id_tag)  # or refused
         await self.plug(connector_id, ev_max_power_w)
         runtime = self.runtime[connector_id]
         if meter_start_wh is not None:
@@ -75,6 +77,7 @@ class V16Transactions(V16Session):
                     id_tag=id_tag,
                     meter_start=reading.energy_wh,
                     timestamp=started_at,
+                    reservation_id=None if reservation is None else reservation.reservation_id,
                 ),
                 self.retry_policy(),
             )
@@ -96,6 +99,8 @@ class V16Transactions(V16Session):
             None if ev is None else ev.soc,
         )
         self.cp.authorized(id_tag, status, "csms", self.current_command)
+        if reservation is not None:  # its holder started: the reservation has done its job
+            self.cp.reservation_ended(reservation.reservation_id, ReservationEnd.USED)
         if status != "Accepted" and self.config_bool("StopTransactionOnInvalidId"):
             await self.stop_transaction(connector_id, "DeAuthorized")
             return str(response.transaction_id), status
@@ -116,8 +121,6 @@ class V16Transactions(V16Session):
         self.cp.transaction_stopped(
             connector_id, transaction_id, reading.energy_wh, reason, stopped_at, self.current_command
         )
-        if self.state(connector_id).limit_purpose == "TxProfile":  # a TxProfile ends with its transaction
-            self.cp.charging_limit_changed(connector_id, None)
         self.settle(connector_id)
         message = call.StopTransaction(
             meter_stop=reading.energy_wh,

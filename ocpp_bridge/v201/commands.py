@@ -19,8 +19,9 @@ from domain.commands import (
 )
 from domain.failures import FailureCode
 from domain.outcomes import FaultOutcome, GenericOutcome, Outcome
-from ocpp_bridge.core import guards
+from ocpp_bridge.core import guards, reservations
 from ocpp_bridge.core.errors import CommandError
+from ocpp_bridge.v201 import tx_points
 from ocpp_bridge.v201.rules import FAULTS, TRIGGER_FOR_REASON, FaultEvent
 from ocpp_bridge.v201.transactions import V201Transactions
 
@@ -65,6 +66,16 @@ class V201Commands(V201Transactions):
         status = await self.authorize_tag(payload.id_tag)
         state = self.state(connector_id)
         waiting = state.transaction_id is not None and state.id_tag is None and not state.stop_authorized
+        start_points, _ = tx_points.configured(self.cp.config)
+        if state.transaction_id is None and "EVConnected" not in start_points:
+            # Without EVConnected among the start points an authorization starts a transaction (with it,
+            # a card shown before the cable is a pre-authorization: the cable starts it).
+            waiting = tx_points.starts(start_points, plugged=state.plugged, authorized=True)
+            waiting = waiting and state.operative and not guards.faulted(self.cp, state)
+        if status == "Accepted" and self.pre_authorize(connector_id, payload.id_tag):
+            return GenericOutcome(
+                status=status, msg="id token Accepted; the transaction starts with the cable"
+            )
         if status == "Accepted" and waiting and self.online.is_set():
             transaction_id, status = await self.authorize_transaction(
                 connector_id, payload.id_tag, "Authorized"
@@ -104,6 +115,8 @@ class V201Commands(V201Transactions):
         if payload.reason is None and self.authorized_transaction(connector_id) and state.plugged:
             energy = await self.stop_authorize(connector_id)
             msg = "transaction stopped; it ends when the EV is unplugged"
+            if self.state(connector_id).transaction_id is None:
+                msg = "transaction ended"  # TxStopPoint Authorized
         else:
             reason = str(payload.reason or "Local")
             _, energy = await self.end_transaction(
@@ -115,12 +128,16 @@ class V201Commands(V201Transactions):
     async def cmd_start_session(self, payload: StartSession) -> Outcome:
         connector_id = self.connector_number(payload)
         self._open_for_start(connector_id)
+        reservations.refuse_before_authorize(
+            self.cp, connector_id, payload.id_tag
+        )  # before the cable goes in
         await self.plug(connector_id, payload.power_w)
         ev = self.runtime[connector_id].ev
         if payload.power_w is not None and ev is not None:
             ev.max_power_w = payload.power_w
         status = await self.authorize_tag(payload.id_tag)
-        if status == "Accepted":
+        refused = reservations.refusal(self.cp, connector_id, payload.id_tag)  # knowing its group now
+        if status == "Accepted" and refused is None:
             transaction_id, status = await self.authorize_transaction(
                 connector_id, payload.id_tag, "Authorized"
             )
@@ -130,6 +147,8 @@ class V201Commands(V201Transactions):
         if self.state(connector_id).transaction_id is not None:
             await self.end_transaction(connector_id, "Deauthorized", "DeAuthorized")
         await self.unplug(connector_id)
+        if status == "Accepted" and refused is not None:
+            raise refused  # the EVSE is reserved for another token (or group)
         raise CommandError(
             FailureCode.ID_TAG_REJECTED, f"the CSMS answered {status} for id token {payload.id_tag}"
         )

@@ -1,5 +1,5 @@
 """OCPP 2.0.1 CSMS-initiated calls: RequestStart/StopTransaction, Reset, TriggerMessage, UnlockConnector,
-ChangeAvailability, Set/ClearChargingProfile."""
+ChangeAvailability."""
 
 from __future__ import annotations
 
@@ -8,24 +8,26 @@ from typing import Any
 
 from ocpp.v201 import call
 
-from ocpp_bridge.station import FollowUp
+from ocpp_bridge.core.certificates.keys import SigningUse
+from ocpp_bridge.core.diagnostics import upload_status_now
+from ocpp_bridge.core.firmware import firmware_status_now
+from ocpp_bridge.core.smart_charging.answers import remote_start_profile
+from ocpp_bridge.runtime.station import FollowUp
+from ocpp_bridge.v201 import csms_answers as answers
+from ocpp_bridge.v201 import tx_points
 from ocpp_bridge.v201.commands import V201Commands
-from ocpp_bridge.v201.rules import limit_watts
+
+# TriggerMessage of a new key and SignCertificate (2.0.1 A02/A03): its certificate's use.
+SIGN_TRIGGERS = {
+    "SignChargingStationCertificate": SigningUse.CHARGING_STATION,
+    "SignV2GCertificate": SigningUse.V2G,
+}
 
 
 class V201CsmsCalls(V201Commands):
     """Answers to CSMS-initiated calls: immediate, with follow-ups through the intent worker."""
 
-    def _usable(self, connector_id: int) -> bool:
-        state = self.cp.connectors.get(connector_id)
-        return (
-            state is not None
-            and state.fault is None
-            and not self.cp.charger_fault
-            and state.operative
-            and not state.stop_authorized
-            and not self.authorized_transaction(connector_id)
-        )
+    trigger_signing: Callable[[SigningUse, str], str]  # ocpp_bridge.runtime.station_certificates
 
     def request_start(
         self,
@@ -35,30 +37,33 @@ class V201CsmsCalls(V201Commands):
         charging_profile: dict[str, Any] | None,
         message_id: str,
     ) -> tuple[str, str | None]:
-        if not self.online.is_set():
-            return "Rejected", None
-        if charging_profile is not None and charging_profile.get("charging_profile_purpose") != "TxProfile":
-            return "Rejected", None
-        candidates = [
-            n for n in ([evse_id] if evse_id is not None else list(self.cp.connectors)) if self._usable(n)
-        ]
-        # An EV already waiting for authorization first (cable plugged in before the remote start).
-        waiting = [n for n in candidates if self.state(n).transaction_id is not None]
-        idle = [n for n in candidates if self.state(n).transaction_id is None]
-        if not waiting and not idle:
-            return "Rejected", None
-        target = (waiting or idle)[0]
         tag = str(id_token["id_token"])
+        target = answers.request_start_target(
+            self.cp, evse_id, charging_profile, online=self.online.is_set(), id_tag=tag
+        )
+        if target is None:
+            return "Rejected", None
+        if charging_profile is not None:  # a TxProfile for the transaction it starts (Rejected: no start)
+            store, rejection = remote_start_profile(
+                self.profile_store, self.profile_facts(), target, charging_profile
+            )
+            if rejection is not None:
+                return "Rejected", None
+            self.adopt_profiles(store)
         self.token_type_used(tag, str(id_token["type"]))
+        self.record()
 
-        async def follow_up() -> None:
-            if charging_profile is not None:
-                limit = limit_watts(charging_profile.get("charging_schedule"), self.charger.spec.current_type)
-                self.settle(target)
-                self.cp.charging_limit_changed(target, limit)
-                self.cp.charging_profile_installed(int(charging_profile["id"]), target, "TxProfile")
+        async def start() -> None:
             if self.config_bool("AuthorizeRemoteTxRequests") and await self.authorize_tag(tag) != "Accepted":
                 return
+            start_points, _ = tx_points.configured(self.cp.config)
+            if (
+                not tx_points.starts(start_points, plugged=False, authorized=True)
+                and not self.state(target).plugged
+            ):
+                await self.plug(
+                    target
+                )  # the transaction starts with the cable (TxStartPoint): it comes first
             _, status = await self.authorize_transaction(
                 target, tag, "RemoteStart", remote_start_id=remote_start_id, record_tag=True
             )
@@ -69,31 +74,37 @@ class V201CsmsCalls(V201Commands):
             if not self.state(target).plugged:
                 await self.plug(target)  # the driver plugs in right away
 
+        async def follow_up() -> None:
+            try:
+                await start()
+            finally:
+                if self.state(target).transaction_id is None:
+                    self.drop_unbound_profiles(target)
+
         self.enqueue(FollowUp(message_id, follow_up, "RequestStartTransaction"))
         return "Accepted", self.state(target).transaction_id
 
     def request_stop(self, transaction_id: str, message_id: str) -> str:
-        for n, state in self.cp.connectors.items():
-            if state.transaction_id == transaction_id:
+        target = answers.request_stop_target(self.cp, transaction_id)
+        if target is None:
+            return "Rejected"
 
-                async def follow_up(n: int = n) -> None:
-                    if self.state(n).transaction_id == transaction_id:
-                        await self.end_transaction(n, "RemoteStop", "Remote")
+        async def follow_up() -> None:
+            if self.state(target).transaction_id == transaction_id:
+                await self.end_transaction(target, "RemoteStop", "Remote")
 
-                self.enqueue(FollowUp(message_id, follow_up, "RequestStopTransaction"))
-                return "Accepted"
-        return "Rejected"
+        self.enqueue(FollowUp(message_id, follow_up, "RequestStopTransaction"))
+        return "Accepted"
 
     def reset(self, kind: str, evse_id: int | None, message_id: str) -> str:
-        if evse_id is not None and evse_id not in self.cp.connectors:
-            return "Rejected"
+        answer = answers.reset_answer(self.cp, kind, evse_id)
         scope = evse_id or 0
-        if kind == "OnIdle" and self.busy(scope):
+        if answer == "Scheduled":
             self.cp.reset_scheduled(scope)
             self.record()
-            return "Scheduled"
-        self.enqueue(FollowUp(message_id, self.reset_follow_up(scope), f"Reset {kind}"))
-        return "Accepted"
+        elif answer == "Accepted":
+            self.enqueue(FollowUp(message_id, self.reset_follow_up(scope), f"Reset {kind}"))
+        return answer
 
     def trigger(self, requested: str, evse: dict[str, Any] | None, message_id: str) -> str:
         evse_id = None if evse is None else int(evse["id"])
@@ -149,40 +160,40 @@ class V201CsmsCalls(V201Commands):
         elif requested == "LogStatusNotification":
 
             async def run() -> None:
-                await self.call(call.LogStatusNotification(status="Idle"))
+                status = upload_status_now(self.cp.upload_status)
+                request_id = None if status == "Idle" else self.cp.upload_request_id
+                await self.call(call.LogStatusNotification(status=status, request_id=request_id))
 
         elif requested == "FirmwareStatusNotification":
 
             async def run() -> None:
-                await self.call(call.FirmwareStatusNotification(status="Idle"))
+                status = firmware_status_now(self.cp.firmware_status)
+                request_id = None if status == "Idle" else self.cp.firmware_request_id
+                await self.call(call.FirmwareStatusNotification(status=status, request_id=request_id))
 
+        elif requested in SIGN_TRIGGERS:  # ocpp_bridge.runtime.station_certificates
+            return self.trigger_signing(SIGN_TRIGGERS[requested], message_id)
         else:
             return "NotImplemented"
         self.enqueue(FollowUp(message_id, run, f"TriggerMessage {requested}"))
         return "Accepted"
 
     def unlock(self, evse_id: int, connector_id: int) -> str:
-        if evse_id not in self.cp.connectors or connector_id != 1:
-            return "UnknownConnector"
-        if self.authorized_transaction(evse_id):
-            return "OngoingAuthorizedTransaction"
-        return "Unlocked"
+        return answers.unlock_answer(self.cp, evse_id, connector_id)
 
     def change_availability(
         self, operational_status: str, evse: dict[str, Any] | None, message_id: str
     ) -> str:
-        evse_id = 0 if evse is None else int(evse["id"])
-        if evse is not None and (
-            evse_id not in self.cp.connectors or evse.get("connector_id") not in (None, 1)
-        ):
-            return "Rejected"
         operative = operational_status == "Operative"
-        targets = list(self.cp.connectors) if evse_id == 0 else [evse_id]
+        answer, scheduled = answers.availability_plan(self.cp, evse, operative)
+        if answer == "Rejected":
+            return answer
+        evse_id = 0 if evse is None else int(evse["id"])
+        targets = self.scope(evse_id)
         if operative:
             for n in targets:
                 if self.state(n).scheduled_operative is not None:
                     self.cp.availability_scheduled(n, None)
-        scheduled = [n for n in targets if not operative and self.state(n).transaction_id is not None]
         for n in scheduled:
             self.cp.availability_scheduled(n, False)
         if not scheduled:
@@ -193,68 +204,4 @@ class V201CsmsCalls(V201Commands):
                     self.cp.availability_changed(n, operative)
         self.record()
         self.enqueue(FollowUp(message_id, self.availability_follow_up(evse_id), "ChangeAvailability"))
-        return "Scheduled" if scheduled else "Accepted"
-
-    def set_charging_profile(self, evse_id: int, profile: dict[str, Any], message_id: str) -> str:
-        purpose = profile.get("charging_profile_purpose")
-        if evse_id != 0 and evse_id not in self.cp.connectors:
-            return "Rejected"
-        if purpose == "ChargingStationExternalConstraints":
-            return "Rejected"  # set by an external system, never by the CSMS
-        if purpose == "ChargingStationMaxProfile" and evse_id != 0:
-            return "Rejected"
-        if purpose == "TxProfile":
-            if evse_id == 0:
-                return "Rejected"
-            running = self.state(evse_id).transaction_id
-            if running is None or profile.get("transaction_id") not in (None, running):
-                return "Rejected"
-        limit = limit_watts(profile.get("charging_schedule"), self.charger.spec.current_type)
-        if limit is None:
-            return "Rejected"
-        targets = list(self.cp.connectors) if evse_id == 0 else [evse_id]
-        for n in targets:
-            self.settle(n)
-        self.cp.charging_limit_changed(evse_id, limit)
-        self.cp.charging_profile_installed(int(profile["id"]), evse_id, str(purpose))
-        self.record()
-        self.enqueue(FollowUp(message_id, self._charging_follow_up(targets), "SetChargingProfile"))
-        return "Accepted"
-
-    def _charging_follow_up(self, targets: list[int]) -> Callable[[], Awaitable[None]]:
-        async def follow_up() -> None:
-            for n in targets:
-                await self.update_charging(n)
-
-        return follow_up
-
-    def clear_charging_profile(
-        self, profile_id: int | None, criteria: dict[str, Any] | None, message_id: str
-    ) -> str:
-        """Profiles are kept as one limit per connector: clearing any profile of a connector lifts it."""
-        if profile_id is not None:
-            known = self.cp.profiles.get(profile_id)
-            if known is None:
-                return "Unknown"
-            self.cp.charging_profiles_removed([profile_id])
-            scope = known.evse_id
-        else:
-            criteria = criteria or {}
-            scope, purpose = criteria.get("evse_id") or 0, criteria.get("charging_profile_purpose")
-            matched = [
-                pid
-                for pid, profile in self.cp.profiles.items()
-                if scope in (0, profile.evse_id) and purpose in (None, profile.purpose)
-            ]
-            if matched:
-                self.cp.charging_profiles_removed(matched)
-            limited = [n for n in self.scope(scope) if self.cp.connectors[n].limit_w is not None]
-            if not matched and (purpose is not None or not limited):
-                return "Unknown"
-        targets = self.scope(scope)
-        for n in targets:
-            self.settle(n)
-            self.cp.charging_limit_changed(n, None)
-        self.record()
-        self.enqueue(FollowUp(message_id, self._charging_follow_up(targets), "ClearChargingProfile"))
-        return "Accepted"
+        return answer

@@ -1,5 +1,5 @@
 """OCPP 2.0.1 tables and pure helpers: measurands, how a 1.6 fault shows in the device model, the
-triggerReason of each stoppedReason, a profile's limit in W, the device model's variables."""
+triggerReason of each stoppedReason, the device model's variables."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from typing import Any
 
 from domain.chargepoint import ChargePoint
 from domain.connector_state import ConnectorState
-from ocpp_bridge import configuration
-from ocpp_bridge.core.charging_profiles import schedule_limit_w
+from ocpp_bridge.core import configuration
 from ocpp_bridge.core.meter import EvModel
+from ocpp_bridge.core.reservations import reservation_on
 
 FIRMWARE = "ocpp-ledger 0.1"
 TOKEN_TYPE = "ISO14443"  # noqa: S105 - the idToken type of a local RFID card
 VENDOR_ID = "ocpp-ledger"
-REPORT_ITEMS_PER_MESSAGE = 10
 ENERGY = "Energy.Active.Import.Register"
 MEASURAND_UNITS = {
     ENERGY: "Wh",
@@ -25,7 +24,6 @@ MEASURAND_UNITS = {
     "SoC": "Percent",
 }
 MEASURAND_KEYS = {"MeterValuesSampledData", "MeterValuesAlignedData", "StopTxnSampledData"}
-TX_POINTS = "ParkingBayOccupancy,EVConnected,Authorized,DataSigned,PowerPathClosed,EnergyTransfer"
 AVAILABILITY_STATES = "Available,Occupied,Reserved,Unavailable,Faulted"
 
 
@@ -76,11 +74,6 @@ TRIGGER_FOR_REASON = {
 }
 
 
-def limit_watts(schedules: list[dict[str, Any]] | None, current_type: str) -> float | None:
-    """The limit of the first period of the first schedule, in W."""
-    return schedule_limit_w(schedules[0], current_type) if schedules else None
-
-
 @dataclass(frozen=True)
 class DeviceVariable:
     """One variable of the station's device model, with its Actual value."""
@@ -94,6 +87,7 @@ class DeviceVariable:
     evse: int | None = None
     connector: int | None = None
     values_list: str | None = None
+    max_limit: float | None = None
     key: configuration.Key | None = None  # the configuration key behind it (writable unless readonly)
 
     def component_ref(self) -> dict[str, Any]:
@@ -123,12 +117,15 @@ class DeviceVariable:
             ],
             "variable_characteristics": {
                 "data_type": self.data_type,
-                "supports_monitoring": False,
+                "supports_monitoring": self.data_type in MONITORABLE_TYPES,
                 "values_list": self.values_list,
+                "max_limit": self.max_limit,
             },
         }
 
 
+# Values a threshold or delta monitor can watch (numbers) or a delta monitor can (any change).
+MONITORABLE_TYPES = {"integer", "decimal", "boolean", "OptionList", "string"}
 DATA_TYPES = {"int": "integer", "bool": "boolean", "csl": "MemberList", "str": "string"}
 
 
@@ -142,7 +139,10 @@ def connector_status(cp: ChargePoint, state: ConnectorState) -> tuple[str, str]:
         return "Faulted", fault
     if not state.operative:
         return "Unavailable", "NoError"
-    return ("Occupied" if state.plugged else "Available"), "NoError"
+    if state.plugged:
+        return "Occupied", "NoError"
+    reserved = reservation_on(cp.reservations.values(), state.connector_id) is not None
+    return ("Reserved" if reserved else "Available"), "NoError"
 
 
 def authorized_transaction(state: ConnectorState) -> bool:

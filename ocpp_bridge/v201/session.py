@@ -15,29 +15,28 @@ from domain.charger import Charger
 from domain.clock import Clock, iso
 from domain.protocol import OcppVersion
 from infra import patches
-from ocpp_bridge.connection import RecordingConnection
 from ocpp_bridge.core.meter import Reading
-from ocpp_bridge.station import Station, StationSettings
+from ocpp_bridge.runtime.connection import RecordingConnection
+from ocpp_bridge.runtime.smart_charging import SmartChargingStation
+from ocpp_bridge.runtime.station import StationSettings
+from ocpp_bridge.v201 import csms_answers as answers
 from ocpp_bridge.v201 import rules
 from ocpp_bridge.v201.client import V201Client
 
 if TYPE_CHECKING:
     from ocpp_bridge.v201.station import V201Station
+from ocpp_bridge.runtime.writer import EventWriter
 from ocpp_bridge.v201.rules import ENERGY, FAULTS, FIRMWARE, MEASURAND_UNITS, TOKEN_TYPE, FaultEvent
-from ocpp_bridge.writer import EventWriter
 
 
-class V201Session(Station):
+class V201Session(SmartChargingStation):
     """Boot, status, device-model events, authorization and meter values of a 2.0.1 station."""
 
-    def busy(self, evse_id: int) -> bool:
-        return any(self.state(n).transaction_id is not None for n in self.scope(evse_id))
-
     def scope(self, evse_id: int) -> list[int]:
-        """The connectors an evseId names: all of them for 0."""
-        if evse_id == 0:
-            return list(self.cp.connectors)
-        return [evse_id] if evse_id in self.cp.connectors else []
+        return answers.scope(self.cp, evse_id)
+
+    def busy(self, evse_id: int) -> bool:
+        return answers.busy(self.cp, evse_id)
 
     async def deliver_queued_transaction_events(self) -> None:
         """After a boot, before anything else: what was queued, in order, with its retries."""
@@ -78,7 +77,7 @@ class V201Session(Station):
             "model": self.charger.spec.model_name[:20],
             "vendor_name": self.charger.spec.vendor_name[:50],
             "serial_number": self.identity[:25],
-            "firmware_version": FIRMWARE,
+            "firmware_version": self.cp.firmware_version or FIRMWARE,
         }
 
     async def boot(self) -> None:
@@ -202,9 +201,11 @@ class V201Session(Station):
     def id_token(self, id_tag: str) -> dict[str, str]:
         return {"id_token": id_tag, "type": self.cp.token_types.get(id_tag, TOKEN_TYPE)}
 
-    async def authorize_remote(self, id_tag: str) -> str:
-        response = await self.call(call.Authorize(id_token=self.id_token(id_tag)))
-        return str(response.id_token_info["status"])
+    def authorize_request(self, id_tag: str) -> call.Authorize:
+        return call.Authorize(id_token=self.id_token(id_tag))
+
+    def authorized_status(self, answer: Any) -> str:
+        return str(answer.id_token_info["status"])
 
     def measurands(self, key: str) -> list[str]:
         wanted = [m.strip() for m in self.config(key).split(",") if m.strip() in MEASURAND_UNITS]

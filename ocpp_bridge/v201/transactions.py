@@ -3,26 +3,29 @@ stop, and what was Scheduled until a transaction ends."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from ocpp.v201 import call
 
 from domain.clock import iso
 from domain.failures import FailureCode
-from ocpp_bridge.core import guards
+from domain.reservations import ReservationEnd
+from ocpp_bridge.core import guards, reservations
 from ocpp_bridge.core.effects import Answered
 from ocpp_bridge.core.errors import CommandError
 from ocpp_bridge.core.meter import Reading
-from ocpp_bridge.station import FollowUp
-from ocpp_bridge.v201 import rules
+from ocpp_bridge.runtime.station import FollowUp
+from ocpp_bridge.v201 import rules, tx_points
 from ocpp_bridge.v201.rules import ENERGY
 from ocpp_bridge.v201.session import V201Session
 
 
 class V201Transactions(V201Session):
-    """Transactions (TxStartPoint and TxStopPoint EVConnected,Authorized) and their TransactionEvents."""
+    """Transactions (started and ended where TxStartPoint and TxStopPoint say) and their TransactionEvents."""
 
     def reset_follow_up(self, evse_id: int) -> Callable[[], Awaitable[None]]:
         async def follow_up() -> None:
@@ -95,6 +98,7 @@ class V201Transactions(V201Session):
         id_token: dict[str, str] | None = None,
         remote_start_id: int | None = None,
         meter: dict[str, Any] | None = None,
+        reservation_id: int | None = None,
     ) -> Any:
         """One TransactionEvent with the next seqNo; the caller holds tx_lock. The answer, or None when it
         was queued: offline (flagged offline), behind queued ones, or because its try failed (it is retried
@@ -122,6 +126,7 @@ class V201Transactions(V201Session):
             offline=True if not self.online.is_set() else None,
             evse={"id": connector_id, "connector_id": 1},
             id_token=id_token,
+            reservation_id=reservation_id,
         )
         # Behind queued events it waits its turn: the CSMS gets a transaction's events in seqNo order. One
         # cut off during the call may have arrived: it is sent again, and the CSMS dedups by seqNo.
@@ -135,6 +140,7 @@ class V201Transactions(V201Session):
         *,
         id_token: dict[str, str] | None = None,
         remote_start_id: int | None = None,
+        reservation_id: int | None = None,
     ) -> tuple[str, Any]:
         """Start a transaction (TransactionEvent Started); the caller holds tx_lock."""
         reading = self.settle(connector_id)
@@ -159,6 +165,7 @@ class V201Transactions(V201Session):
             id_token=id_token,
             remote_start_id=remote_start_id,
             meter=self.meter_value(reading, "Transaction.Begin", [ENERGY]),
+            reservation_id=reservation_id,
         )
         return transaction_id, response
 
@@ -192,20 +199,29 @@ class V201Transactions(V201Session):
             self.ev_arrives(connector_id, ev_max_power_w)
             await self.refresh_status(connector_id)
             if self.state(connector_id).transaction_id is None:
-                if self.online.is_set():  # offline, the transaction starts at authorization instead
+                start_points, _ = tx_points.configured(self.cp.config)
+                starts = tx_points.starts(start_points, plugged=True, authorized=False)
+                if starts and self.online.is_set():  # offline, it starts at authorization instead
                     await self._start(connector_id, "CablePluggedIn")
             else:  # started by a remote start before the cable was in
                 await self._send(connector_id, "Updated", "CablePluggedIn", charging_state="EVConnected")
             await self._report_charging(connector_id)
         self.record()
+        tag = self.state(connector_id).pre_authorized
+        if tag is not None:  # authorized before the cable: the power path closes now
+            self.cp.pre_authorized(connector_id, None, self.current_command)
+            if self.state(connector_id).transaction_id is None and self.online.is_set():
+                await self.authorize_transaction(connector_id, tag, "CablePluggedIn")
 
     async def unplug(self, connector_id: int) -> int | None:
         """The EV leaves: Available, and the transaction ends (EVDisconnected). Returns its energy."""
         async with self.tx_lock:
             state = self.state(connector_id)
-            keeps_running = self.authorized_transaction(connector_id) and not self.config_bool(
+            _, stop_points = tx_points.configured(self.cp.config)
+            ends = tx_points.ends_at_unplug(stop_points) and self.config_bool(
                 "StopTransactionOnEVSideDisconnect"
             )
+            keeps_running = self.authorized_transaction(connector_id) and not ends
             self.settle(connector_id)
             self.cp.cable_unplugged(connector_id, self.current_command)
             self.ev_leaves(connector_id)
@@ -236,15 +252,30 @@ class V201Transactions(V201Session):
         async with self.tx_lock:
             state = self.state(connector_id)
             token = self.id_token(id_tag)
+            reservation = reservations.reservation_for_start(self.cp, connector_id, id_tag)  # or refused
+            held = None if reservation is None else reservation.reservation_id
             if state.transaction_id is None:
                 transaction_id, response = await self._start(
-                    connector_id, trigger, id_token=token, remote_start_id=remote_start_id
+                    connector_id,
+                    trigger,
+                    id_token=token,
+                    remote_start_id=remote_start_id,
+                    reservation_id=held,
                 )
+                self.arm_connection_timeout(connector_id, transaction_id)
             else:
                 transaction_id = state.transaction_id
                 response = await self._send(
-                    connector_id, "Updated", trigger, id_token=token, remote_start_id=remote_start_id
+                    connector_id,
+                    "Updated",
+                    trigger,
+                    id_token=token,
+                    remote_start_id=remote_start_id,
+                    reservation_id=held,
                 )
+            if held is not None:  # its holder started: the reservation has done its job
+                self.cp.reservation_ended(held, ReservationEnd.USED.value)
+                await self.refresh_status(connector_id)  # no longer Reserved
             info = None if response is None else response.id_token_info
             status = known_status if info is None else str(info["status"])
             self.cp.transaction_authorized(
@@ -256,8 +287,55 @@ class V201Transactions(V201Session):
         self.record()
         return transaction_id, status
 
+    def pre_authorize(self, connector_id: int, id_tag: str) -> bool:
+        """An authorization before the cable, when the cable and the authorization together start the
+        transaction (PowerPathClosed): kept until the cable comes, for EVConnectionTimeOut seconds."""
+        state = self.state(connector_id)
+        start_points, _ = tx_points.configured(self.cp.config)
+        if state.transaction_id is not None or state.plugged or not tx_points.waits_for_cable(start_points):
+            return False
+        self.cp.pre_authorized(connector_id, id_tag, self.current_command)
+        self.record()
+        timeout = int(self.config("ConnectionTimeOut"))
+        if timeout > 0:
+
+            async def lapse() -> None:
+                await asyncio.sleep(self.clock.real_seconds(timeout))
+                if self.state(connector_id).pre_authorized == id_tag and not self.state(connector_id).plugged:
+                    self.cp.pre_authorized(connector_id, None, None)
+                    self.record()
+
+            self.in_background(lapse(), "pre-authorization")
+        return True
+
+    def in_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """A timer of the station's: cancelled with its tasks when it stops."""
+        self._tasks = [t for t in self._tasks if not t.done()]
+        self._tasks.append(asyncio.create_task(work, name=f"{self.identity}-{name}"))
+
+    def arm_connection_timeout(self, connector_id: int, transaction_id: str) -> None:
+        """E03: a transaction started by an authorization ends (EVConnectTimeout, stoppedReason Timeout)
+        when no cable is in after TxCtrlr.EVConnectionTimeOut seconds (0: it waits for ever)."""
+        timeout = int(self.config("ConnectionTimeOut"))
+        if timeout <= 0 or self.state(connector_id).plugged:
+            return
+
+        async def expire() -> None:
+            await asyncio.sleep(self.clock.real_seconds(timeout))
+            state = self.state(connector_id)
+            if state.transaction_id == transaction_id and not state.plugged:
+                with contextlib.suppress(CommandError):
+                    await self.end_transaction(connector_id, "EVConnectTimeout", "Timeout")
+
+        self.in_background(expire(), "connection-timeout")
+
     async def stop_authorize(self, connector_id: int) -> int:
-        """A local stop: energy stops now, the transaction ends when the EV leaves. Returns its energy."""
+        """A local stop: energy stops now; the transaction ends now if TxStopPoint says Authorized, else
+        when the EV leaves. Returns its energy."""
+        _, stop_points = tx_points.configured(self.cp.config)
+        if tx_points.ends_at_stop_authorization(stop_points):
+            _, energy = await self.end_transaction(connector_id, "StopAuthorized", "Local")
+            return energy
         async with self.tx_lock:
             state = self.state(connector_id)
             assert state.transaction_id is not None

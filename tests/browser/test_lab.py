@@ -191,7 +191,7 @@ def test_a_command_run_from_the_commands_view_moves_to_completed_with_its_frames
     browser.get(lab.url + "/#/commands")
     form = until(browser, lambda: first(css(browser, "#command-form")))
     until(browser, lambda: len(css(form, "select[name=charger_id] option")) == 3)
-    Select(form.find_element(By.NAME, "command")).select_by_value("authorize")
+    Select(form.find_element(By.NAME, "command")).select_by_value("authorize-id-tag")
     # Some chargers of a location: the demo depot, DEMO-3 only.
     form.find_element(By.CSS_SELECTOR, "input[name=mode][value=subset]").click()
     depot = ok(lab.server.client.get("/ocpp/locations"))["data"][0]["id"]
@@ -200,7 +200,7 @@ def test_a_command_run_from_the_commands_view_moves_to_completed_with_its_frames
     until(
         browser, lambda: form.find_element(By.CSS_SELECTOR, f'input[name=charger_ids][value="{charger}"]')
     ).click()
-    answer = run_from_form(browser, "authorize", {"id_tag": "FORM-TAG"})
+    answer = run_from_form(browser, "authorize-id-tag", {"id_tag": "FORM-TAG"})
     assert [r["identity"] for r in answer["results"]] == ["DEMO-3"]
     command_id = answer["results"][0]["command"]["id"]
     row = until(browser, lambda: first(css(browser, f'tr[data-command="{command_id}"]')))

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ocpp_bridge.csms import Behaviour
+from ocpp_bridge.lab.csms import Behaviour
 from ocpp_ledger.demo import DemoCsms
 from tests.integration.test_restart import create_token, ledger_env, ok, serving
 

@@ -67,7 +67,7 @@ async def test_a_session_runs_plug_authorize_start_meter_stop_unplug(lab: Lab) -
 
 
 async def test_a_rejected_id_tag_stops_the_session_before_a_transaction(context: Context) -> None:
-    from ocpp_bridge.csms import Behaviour
+    from ocpp_bridge.lab.csms import Behaviour
 
     async with running_lab(context, Behaviour(rejected_tags={"BAD"})) as lab:
         charger = await lab.register("CP-1")

@@ -41,7 +41,7 @@ from domain.commands import (
 from domain.protocol import OcppVersion
 from gateway.context import Context
 from gateway.ocpp_schema import check_proxy_message
-from ocpp_bridge.csms import VIOLATIONS
+from ocpp_bridge.lab.csms import VIOLATIONS
 from tests.integration.v16_support import (
     booted_charger,
     charging,
@@ -502,6 +502,9 @@ async def test_offline_the_local_list_decides_and_unknown_tags_fail(lab: Lab) ->
     await lab.run(charger, ClearLocalAuthList())
     forgotten = await lab.run(charger, Authorize(id_tag="LOCAL-OK"))
     assert (forgotten["status"], forgotten["error"]["code"]) == ("failed", "charger_not_connected")
+    await lab.run(charger, configure(AllowOfflineTxForUnknownId="true"))
+    anyone = await lab.run(charger, Authorize(id_tag="NOBODY"))
+    assert (anyone["status"], anyone["result"]["status"]) == ("completed", "Accepted")
 
 
 async def test_offline_the_authorization_cache_decides_until_it_is_reset(lab: Lab) -> None:

@@ -17,8 +17,8 @@ from ocpp.v16 import call
 from domain.chargepoint import ChargePoint
 from domain.commands import Authorize, InjectFault, PlugConnector, StopTransaction
 from gateway.context import Context
-from ocpp_bridge import configuration
-from ocpp_bridge.csms import Behaviour
+from ocpp_bridge.core import configuration
+from ocpp_bridge.lab.csms import Behaviour
 from tests.integration.v16_support import (
     booted_charger,
     charging,
@@ -380,7 +380,7 @@ async def test_a_charging_profile_caps_the_power_until_cleared(lab: Lab) -> None
     assert charger_wide.status == "Accepted"
     assert await power_settles_at(lab) == 6_400
     limits = [(e.connector_id, e.limit_w) for e in recorded(lab, charger, ChargePoint.ChargingLimitChanged)]
-    assert limits == [(1, 10_000), (1, None), (0, 6_400)]
+    assert limits == [(1, 10_000), (1, None), (1, 6_400), (2, 6_400)]  # each connector follows its own
 
 
 async def test_a_zero_limit_suspends_the_evse_and_a_tx_profile_ends_with_its_transaction(lab: Lab) -> None:

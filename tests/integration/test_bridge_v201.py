@@ -36,9 +36,9 @@ from domain.commands import (
 )
 from domain.protocol import FaultType, OcppVersion, StopReason
 from gateway.context import Context
-from ocpp_bridge.bridge import Bridge
-from ocpp_bridge.csms import Behaviour, Csms, Received
-from ocpp_bridge.station import StationSettings
+from ocpp_bridge.lab.csms import Behaviour, Csms, Received
+from ocpp_bridge.runtime.bridge import Bridge
+from ocpp_bridge.runtime.station import StationSettings
 from tests.lab import SPEED, Lab, running_lab
 
 CS = "CS-1"
@@ -564,7 +564,9 @@ async def test_trigger_message_sends_the_requested_message(lab: Lab) -> None:
     assert (
         await lab.csms.call(CS, call.TriggerMessage(requested_message="TransactionEvent"))
     ).status == "Rejected"
-    not_implemented = await lab.csms.call(CS, call.TriggerMessage(requested_message="SignV2GCertificate"))
+    not_implemented = await lab.csms.call(
+        CS, call.TriggerMessage(requested_message="SignCombinedCertificate")
+    )
     assert not_implemented.status == "NotImplemented"
 
     start = mark(lab)
@@ -655,12 +657,13 @@ async def test_change_availability_is_applied_now_or_scheduled_after_the_transac
 async def test_set_and_clear_charging_profile_limit_the_power(lab: Lab) -> None:
     charger = await boot(lab)
 
-    def tx_profile(limit: float, unit: str = "W") -> dict[str, Any]:
+    def tx_profile(limit: float, unit: str = "W", transaction_id: str | None = None) -> dict[str, Any]:
         return {
             "id": 11,
             "stack_level": 1,
             "charging_profile_purpose": "TxProfile",
             "charging_profile_kind": "Relative",
+            **({} if transaction_id is None else {"transaction_id": transaction_id}),
             "charging_schedule": [
                 {
                     "id": 1,
@@ -672,9 +675,14 @@ async def test_set_and_clear_charging_profile_limit_the_power(lab: Lab) -> None:
 
     idle = await lab.csms.call(CS, call.SetChargingProfile(evse_id=1, charging_profile=tx_profile(5_000)))
     assert idle.status == "Rejected"
-    await charging_session(lab, charger, power_w=50_000)
-    limited = await lab.csms.call(
+    transaction_id = await charging_session(lab, charger, power_w=50_000)
+    # A TxProfile names its transaction (K01.FR.03): a strict charger rejects one without.
+    unnamed = await lab.csms.call(
         CS, call.SetChargingProfile(evse_id=1, charging_profile=tx_profile(25, "A"))
+    )
+    assert (unnamed.status, unnamed.status_info["reason_code"]) == ("Rejected", "MissingParam")
+    limited = await lab.csms.call(
+        CS, call.SetChargingProfile(evse_id=1, charging_profile=tx_profile(25, "A", transaction_id))
     )
     assert limited.status == "Accepted"
     count = len(periodic(lab))
@@ -807,7 +815,7 @@ async def test_get_base_report_sends_notify_report_in_chunks(lab: Lab) -> None:
         {"type": "Actual", "value": "60", "mutability": "ReadWrite", "persistent": True}
     ]
     assert heartbeat["variable_characteristics"]["data_type"] == "integer"
-    assert by_name[("TxCtrlr", "TxStopPoint")]["variable_attribute"][0]["mutability"] == "ReadOnly"
+    assert by_name[("TxCtrlr", "TxStopPoint")]["variable_attribute"][0]["mutability"] == "ReadWrite"
 
     summary = await lab.csms.call(CS, call.GetBaseReport(request_id=4, report_base="SummaryInventory"))
     assert summary.status == "Accepted"

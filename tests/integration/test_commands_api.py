@@ -21,6 +21,8 @@ FLEET_BODIES: dict[str, dict[str, object]] = {
     "ev-requests-energy": {"connector_id": 1},
     "ev-stops-energy": {"connector_id": 1},
     "power-update": {"connector_id": 1, "power_w": 7400},
+    "fail-firmware": {"stage": "download", "times": 2},  # ours
+    "fail-upload": {"times": 3},  # ours
 }
 
 

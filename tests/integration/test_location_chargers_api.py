@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from tests.conftest import CSMS_URL, Api, new_charger, new_location
 
 HEX_SUFFIX = re.compile(r"[0-9a-f]{12}")
@@ -323,3 +325,39 @@ def test_a_bulk_delete_leaves_chargers_of_other_locations_alone(api: Api) -> Non
         ],
     }
     assert api.get(f"/ocpp/chargers/{theirs}").status_code == 200
+
+
+def test_every_location_template_is_a_bulk_create_once_ws_url_is_added(api: Api) -> None:
+    templates = api.get("/ocpp/templates/locations").json()
+    assert templates["total"] == len(templates["data"]) >= 5
+    for template in templates["data"]:
+        location_id = new_location(api, template["name"])
+        groups = [{**g, "template": {**g["template"], "ws_url": CSMS_URL}} for g in template["groups"]]
+        for g in groups:
+            del g["nominal_kw"]  # what the template says about the group, not part of a bulk create
+        job = provision(api, location_id, groups)
+        assert len(job["results"]["created"]) == template["chargers"], template["slug"]
+        chargers = all_location_chargers(api, location_id)
+        assert sum(c["number_of_connectors"] for c in chargers) == template["connectors"]
+        assert {c["ocpp_version"] for c in chargers} == (
+            {"OCPP1.6", "OCPP2.0.1"} if template["ocpp_version"] == "mixed" else {template["ocpp_version"]}
+        )
+
+
+@pytest.mark.parametrize(
+    ("query", "slugs"),
+    [
+        ({"type": "AC"}, {"ac-depot", "residential-garage"}),
+        ({"type": "DC"}, {"dc-corridor"}),
+        ({"type": "AC-DC"}, {"mixed-retail", "urban-hub"}),
+        ({"ocpp_version": "OCPP1.6"}, {"ac-depot", "dc-corridor", "mixed-retail"}),
+        ({"type": "AC", "ocpp_version": "OCPP2.0.1"}, {"residential-garage"}),
+    ],
+)
+def test_location_templates_filter_by_power_family_and_version(
+    api: Api, query: dict[str, str], slugs: set[str]
+) -> None:
+    """Mixed-version templates match every version."""
+    response = api.get("/ocpp/templates/locations", params=query)
+    assert response.status_code == 200, response.text
+    assert {t["slug"] for t in response.json()["data"]} == slugs

@@ -34,10 +34,10 @@ from domain.commands import (
     UnplugConnector,
 )
 from gateway.context import Context, build_context, upgrade_database
-from ocpp_bridge.bridge import Bridge
-from ocpp_bridge.csms import Behaviour, Csms, Received
-from ocpp_bridge.faultproxy import CP_TO_CSMS, CSMS_TO_CP, Fault, FaultPlan, FaultProxy
-from ocpp_bridge.station import Station, StationSettings
+from ocpp_bridge.lab.csms import Behaviour, Csms, Received
+from ocpp_bridge.lab.faultproxy import CP_TO_CSMS, CSMS_TO_CP, Fault, FaultPlan, FaultProxy
+from ocpp_bridge.runtime.bridge import Bridge
+from ocpp_bridge.runtime.station import Station, StationSettings
 from tests.conftest import Backend, postgres_schema, test_settings
 from tests.lab import Lab
 

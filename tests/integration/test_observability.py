@@ -27,7 +27,7 @@ from domain.logs import REDACTED, configure_logging, log_context
 from domain.protocol import OcppVersion
 from gateway.app import create_app
 from gateway.context import Context
-from ocpp_bridge.metrics import serve_metrics
+from ocpp_bridge.runtime.metrics import serve_metrics
 from ocpp_ledger.cli import app as cli
 from ocpp_ledger.demo import DemoCsms
 from ocpp_ledger.runtime import BridgeThread
@@ -312,7 +312,7 @@ def test_bridge_metrics_follow_connections_frames_commands_and_saves(
     records = [json.loads(line) for line in log_lines()]
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
     of_command = [r for r in records if r.get("command_id") == command_id]
-    assert {r["logger"] for r in of_command} >= {"gateway.metrics", "ocpp_bridge.station"}
+    assert {r["logger"] for r in of_command} >= {"gateway.metrics", "ocpp_bridge.runtime.station"}
     assert all(r["identity"] == "OBS-BRIDGE-16" for r in of_command)
     assert all(r["charger_id"] == charger_ids["OBS-BRIDGE-16"] for r in of_command)
     assert any("completed" in r["message"] for r in of_command)

@@ -55,6 +55,9 @@ FLEET_COMMANDS = [
     "ev-requests-energy",
     "ev-stops-energy",
     "power-update",
+    # Ours, in the same {target, event} form (issue 11 item 8: failures a test causes).
+    "fail-firmware",
+    "fail-upload",
 ]
 SINGLE_CHARGER_COMMANDS = [
     "proxy-message",
@@ -64,6 +67,7 @@ SINGLE_CHARGER_COMMANDS = [
     "clear-local-auth-list",
     "inject-fault",
     "clear-fault",
+    "report-security-event",  # ours (issue 11 item 8)
 ]
 for _command in FLEET_COMMANDS + SINGLE_CHARGER_COMMANDS:
     CONTRACT[f"/ocpp/commands/{_command}"] = {"POST"}
@@ -248,6 +252,12 @@ class SdkCall:
     path: str
     answer: str | None  # the model its 2xx answer parses into, where it is one
     event: str | None  # the model of its `event` argument, where it has one
+    sent: tuple[type[BaseModel], ...]  # every model among its arguments (event, target, groups, items, ...)
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    args = typing.get_args(annotation)
+    return [annotation] if not args else [a for arg in args for a in _flatten(arg)]
 
 
 def _model_name(annotation: Any) -> str | None:
@@ -269,11 +279,15 @@ def sdk_calls() -> list[SdkCall]:
             path = "/" + re.sub(r"\{encode_path_param\((\w+)\)\}", r"{\1}", found.group(1) or "")
             hints = function.__annotations__
             [answer] = typing.get_args(hints["return"])
-            calls.append(
-                SdkCall(
-                    group, name, found.group(2), path, _model_name(answer), _model_name(hints.get("event"))
-                )
+            sent = tuple(
+                a
+                for key, hint in hints.items()
+                if key != "return"
+                for a in _flatten(hint)
+                if isinstance(a, type) and issubclass(a, BaseModel)
             )
+            event = _model_name(hints.get("event"))
+            calls.append(SdkCall(group, name, found.group(2), path, _model_name(answer), event, sent))
     return calls
 
 
@@ -308,3 +322,111 @@ def test_every_sdk_call_has_its_route_with_the_sdks_names(schema: dict[str, Any]
 def test_operation_ids_are_unique(schema: dict[str, Any]) -> None:
     ids = [op["operationId"] for item in schema["paths"].values() for op in item.values()]
     assert len(ids) == len(set(ids))
+
+
+def _nested_models(model: type[BaseModel]) -> set[str]:
+    """The model and every model its fields hold, by name."""
+    found, todo = set(), [model]
+    while todo:
+        current = todo.pop()
+        if current.__name__ in found:
+            continue
+        found.add(current.__name__)
+        for field in current.model_fields.values():
+            for inner in _flatten(field.annotation):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    todo.append(inner)
+    return found
+
+
+def test_every_model_the_sdk_sends_or_parses_has_its_name_in_the_schema(schema: dict[str, Any]) -> None:
+    """The models of every answer and event, and every model inside them (LocationCommandFailure,
+    QueuedCommandResponse, Coordinates, ...)."""
+    types = importlib.import_module("ocpplab.types")
+    names: set[str] = set()
+    for call in SDK_CALLS:
+        models = [getattr(types, name) for name in (call.answer, call.event) if name is not None]
+        for model in [*models, *call.sent]:
+            names |= _nested_models(model)
+    assert {"ChargerGroup", "ChargerTemplate", "UpdateLocationChargerItem", "Coordinates"} <= names
+    assert len(names) > 30
+    assert names - set(schema["components"]["schemas"]) == set()
+
+
+@pytest.mark.parametrize("call", SDK_CALLS, ids=lambda c: f"{c.group}.{c.method}")
+def test_every_field_the_sdk_sends_is_taken_and_every_field_it_parses_is_answered(
+    schema: dict[str, Any], call: SdkCall
+) -> None:
+    """Our request bodies refuse unknown fields: each field of a model the SDK sends must be one of ours.
+    Each field of a model it parses must be in our answer, and required where the SDK requires it."""
+    types = importlib.import_module("ocpplab.types")
+    components = schema["components"]["schemas"]
+
+    def fields(name: str) -> set[str]:
+        return set(components[name].get("properties", {}))
+
+    for model in call.sent:
+        for name in _nested_models(model):
+            assert set(getattr(types, name).model_fields) <= fields(name), name
+    if call.answer is not None:
+        for name in _nested_models(getattr(types, call.answer)):
+            sdk_model = getattr(types, name)
+            required = {k for k, f in sdk_model.model_fields.items() if f.is_required()}
+            assert set(sdk_model.model_fields) <= fields(name), name
+            assert required <= set(components[name].get("required", [])), name
+    # and each argument of the call is a parameter or a body field of the route
+    module = importlib.import_module(f"ocpplab.{call.group}.raw_client")
+    [raw] = [v for k, v in vars(module).items() if k.startswith("Raw") and inspect.isclass(v)]
+    arguments = set(inspect.signature(getattr(raw, call.method)).parameters) - {
+        "self",
+        "request_options",
+        "request",
+    }
+    operation = operations(schema)[(call.http_method, shape(call.path))]
+    taken = {p["name"] for p in operation.get("parameters", [])}
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in body:
+        taken |= fields(body["$ref"].rsplit("/", 1)[1])
+    assert arguments <= taken
+
+
+def _literals(annotation: Any) -> set[Any]:
+    if typing.get_origin(annotation) is typing.Literal:
+        return set(typing.get_args(annotation))
+    return {value for arg in typing.get_args(annotation) for value in _literals(arg)}
+
+
+def _enum(schema: dict[str, Any], prop: dict[str, Any]) -> set[Any]:
+    if "$ref" in prop:
+        return _enum(schema, resolve(schema, prop["$ref"]))
+    if "enum" in prop:
+        return set(prop["enum"])
+    return {value for option in prop.get("anyOf", []) for value in _enum(schema, option)}
+
+
+@pytest.mark.parametrize("call", SDK_CALLS, ids=lambda c: f"{c.group}.{c.method}")
+def test_the_enum_values_are_the_sdks(schema: dict[str, Any], call: SdkCall) -> None:
+    """Where the SDK types a field with a Literal: we answer only its values (statuses are PENDING,
+    PROVISIONING, READY or FAILED, nothing else) and take every value it may send."""
+    types = importlib.import_module("ocpplab.types")
+    answered = _nested_models(getattr(types, call.answer)) if call.answer else set()
+    sent = {name for model in call.sent for name in _nested_models(model)}
+    for name in answered | sent:
+        for field, info in getattr(types, name).model_fields.items():
+            values = _literals(info.annotation)
+            if not values:
+                continue
+            ours = _enum(schema, schema["components"]["schemas"][name]["properties"][field])
+            if name in answered:
+                assert ours == values, (name, field)
+            if name in sent:
+                assert values <= ours, (name, field)
+    # and the query parameters the SDK types so (location templates' type and ocpp_version)
+    module = importlib.import_module(f"ocpplab.{call.group}.raw_client")
+    [raw] = [v for k, v in vars(module).items() if k.startswith("Raw") and inspect.isclass(v)]
+    hints = typing.get_type_hints(getattr(raw, call.method))
+    operation = operations(schema)[(call.http_method, shape(call.path))]
+    for parameter in operation.get("parameters", []):
+        values = _literals(hints.get(parameter["name"]))
+        if values:
+            assert values <= _enum(schema, parameter["schema"]), parameter["name"]

@@ -16,7 +16,7 @@ from domain.chargepoint import ChargePoint
 from domain.location import Location, LocationDetails
 from gateway.context import Context, build_context, upgrade_database
 from infra.postgres import FastPostgresApplicationRecorder
-from ocpp_bridge.writer import EventWriter
+from ocpp_bridge.runtime.writer import EventWriter
 from tests.conftest import postgres_schema, test_settings
 
 pytestmark = pytest.mark.postgres

@@ -15,7 +15,7 @@ from domain.chargepoint import ChargePoint
 from domain.commands import Authorize, Configuration, ConfigurationItem
 from domain.protocol import OcppVersion
 from gateway.context import Context
-from ocpp_bridge import configuration
+from ocpp_bridge.core import configuration
 from tests.lab import SPEED, Lab, running_lab
 
 IDENTITY = "RB-1"

@@ -18,7 +18,7 @@ from domain.commands import Authorize, PlugConnector
 from domain.ledger import UnitOfWork
 from domain.protocol import OcppVersion
 from gateway.context import Context
-from ocpp_bridge.csms import Behaviour, Csms
+from ocpp_bridge.lab.csms import Behaviour, Csms
 from ocpp_ledger.cli import app as cli
 from replays.audit import decode_lines
 from replays.diff import compare, exchanges

@@ -35,6 +35,7 @@ from ocpplab.types import (
     ConnectorCommandEvent,
     Coordinates,
     EmptyEvent,
+    HttpErrorResponse,
     InjectFaultEvent,
     LocalAuthListEntry,
     LocalAuthListEvent,
@@ -168,6 +169,9 @@ async def test_every_sdk_call_works_against_serve_and_does_what_it_says(
     )
     assert (changed.name, changed.public) == ("La Defense Charging Hub - West", False)
     assert (await call("locations", "get", location_id=location.id)).name == changed.name
+    assert changed.slug == "la-defense-charging-hub-west"  # the slug follows the name, unless given
+    renamed = await call("locations", "update", location_id=location.id, slug="defense-west", status="active")
+    assert (renamed.slug, renamed.name, renamed.status) == ("defense-west", changed.name, "active")
 
     # --- a charger (the docstring example, pointed at the test CSMS) ----------------------------------------
     identity = f"CP-SDK-{flavour}"
@@ -396,8 +400,9 @@ async def test_every_sdk_call_works_against_serve_and_does_what_it_says(
         wait_seen(site_identity, "StatusNotification", 1, lambda p: p["status"] == "Preparing")
 
     # --- the refusals the SDK declares --------------------------------------------------------------------
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as not_found:
         await call("chargers", "get", charger_id="dep-123")
+    assert HttpErrorResponse.model_validate(not_found.value.body).detail == "charger dep-123 not found"
     with pytest.raises(UnprocessableEntityError):
         await call("commands", "inject_fault", target=one, event=InjectFaultEvent(fault_type="Gremlins"))
     with pytest.raises(UnprocessableEntityError):
@@ -407,8 +412,9 @@ async def test_every_sdk_call_works_against_serve_and_does_what_it_says(
         if flavour == "sync"
         else AsyncOcpplabSDK(base_url=base_url, token="olt_wrong")
     )
-    with pytest.raises(UnauthorizedError):
+    with pytest.raises(UnauthorizedError) as unauthorized:
         await wrong.call("locations", "list")
+    assert HttpErrorResponse.model_validate(unauthorized.value.body).detail == "invalid or revoked token"
 
     # --- and away ---------------------------------------------------------------------------------
     await call("chargers", "delete", charger_id=charger_id)

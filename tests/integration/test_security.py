@@ -21,14 +21,19 @@ from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
+from ocpp.v16 import call as call16
+from ocpp.v201 import call as call201
 
 from domain import services
 from domain.chargepoint import ChargePoint
 from domain.charger import Charger, ChargerSettings
 from domain.ids import charge_point_id
+from domain.protocol import OcppVersion
 from gateway.app import create_app
 from gateway.context import Context
-from ocpp_bridge.security import tls_context
+from ocpp_bridge.lab.csms import Csms
+from ocpp_bridge.lab.csms_ca import CertificateAuthority
+from ocpp_bridge.runtime.security import tls_context
 from replays.export import Slice, export
 from replays.recording import read_header, verify
 from tests.conftest import CSMS_URL, IN_CI, Api, issue_token, new_location
@@ -126,6 +131,13 @@ async def test_a_charger_verifying_certificates_refuses_a_self_signed_csms_and_k
     assert all(e.retry_in_seconds is not None for e in failures)  # it keeps retrying
     assert not tls_lab.csms.messages("CP-TLS")
     assert not tls_lab.events(ChargePoint.Connected)
+    # One security event for the run of failures, queued for when the charger gets through.
+    queued = [
+        e
+        for e in tls_lab.events(ChargePoint.TransactionMessageQueued)
+        if e.originator_id == charge_point_id(charger)
+    ]
+    assert [e.payload["type"] for e in queued] == ["InvalidCentralSystemCertificate"]
 
 
 async def test_a_charger_that_opts_out_of_verification_connects_to_a_self_signed_csms(tls_lab: Lab) -> None:
@@ -179,6 +191,10 @@ async def test_changing_the_password_reconnects_with_the_new_one(auth_lab: Lab) 
         lambda uow: services.update_charger(uow, "acme", charger, {"basic_auth_password": PASSWORD}, "test"),
     )
     await auth_lab.booted("CP-FIXED")
+    # The refusals are one security event, queued offline and delivered after the boot.
+    (event,) = auth_lab.csms.messages("CP-FIXED", "SecurityEventNotification")
+    assert event.payload["type"] == "FailedToAuthenticateAtCentralSystem"
+    assert "401" in event.payload["tech_info"]
 
 
 async def test_security_profile_2_is_basic_auth_over_tls(
@@ -188,6 +204,84 @@ async def test_security_profile_2_is_basic_auth_over_tls(
         await lab.register("CP-SP2", tls_verify=False, basic_auth_password=PASSWORD)
         await lab.booted("CP-SP2")
         assert lab.csms.refused == []
+
+
+# --- security profile 3: the client certificate a CSMS signed -------------------------------------------
+
+
+@pytest.mark.parametrize("version", [OcppVersion.V16, OcppVersion.V201])
+async def test_security_profile_3_after_certificate_signed_the_charger_reconnects_with_its_certificate(
+    context: Context, certificate: tuple[Path, Path], version: OcppVersion
+) -> None:
+    """A wss:// CSMS that asks for client certificates of its CA: the charger connects without one (profile
+    2), the CSMS has its CSR signed, and the charger reconnects presenting the new certificate; a CSMS that
+    requires one (profile 3 only) accepts it too."""
+    ca = CertificateAuthority.create()
+
+    def server(verify: ssl.VerifyMode) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cadata=ca.pem)
+        context.load_cert_chain(*certificate)
+        context.verify_mode = verify
+        return context
+
+    async with running_lab(context, ssl_context=server(ssl.CERT_OPTIONAL), ca=ca) as lab:
+        charger = await lab.register("CP-SP3", version, tls_verify=False)
+        await lab.booted("CP-SP3")
+        assert "CP-SP3" not in lab.csms.client_certificates
+        trigger: Any = (
+            call16.ExtendedTriggerMessage(requested_message="SignChargePointCertificate")
+            if version is OcppVersion.V16
+            else call201.TriggerMessage(requested_message="SignChargingStationCertificate")
+        )
+        assert (await lab.csms.call("CP-SP3", trigger)).status == "Accepted"
+        await lab.csms.wait_for(lambda: lab.csms.connects.get("CP-SP3") == 2)
+        assert lab.csms.signed == [("CP-SP3", "Accepted")]
+        assert lab.csms.client_certificates["CP-SP3"].endswith("commonName=CP-SP3")
+
+        strict = Csms(ssl_context=server(ssl.CERT_REQUIRED), ca=ca)
+        await strict.start()
+        try:
+            await asyncio.to_thread(
+                lab.ctx.ledger.transact,
+                lambda uow: services.update_charger(uow, "acme", charger, {"ws_url": strict.url}, "test"),
+            )
+            await strict.wait_for(lambda: strict.messages("CP-SP3", "BootNotification"))
+            assert strict.client_certificates["CP-SP3"].endswith("commonName=CP-SP3")
+        finally:
+            await strict.stop()
+        assert not strict.violations
+
+
+async def test_the_root_of_the_current_tls_connection_cannot_be_deleted(
+    tls_lab: Lab, certificate: tuple[Path, Path]
+) -> None:
+    """DeleteCertificate answers Failed for the CSMS root that the charger's wss:// connection relies on
+    (here the CSMS's self-signed certificate, installed as its root): it would cut itself off."""
+    await tls_lab.register("CP-ROOT", tls_verify=False)
+    await tls_lab.booted("CP-ROOT")
+    root = certificate[0].read_text()
+    kind = "CentralSystemRootCertificate"
+    installed = await tls_lab.csms.call(
+        "CP-ROOT", call16.InstallCertificate(certificate_type=kind, certificate=root)
+    )
+    assert installed.status == "Accepted"
+    listed = await tls_lab.csms.call("CP-ROOT", call16.GetInstalledCertificateIds(certificate_type=kind))
+    (hash_data,) = listed.certificate_hash_data
+    deleted = await tls_lab.csms.call("CP-ROOT", call16.DeleteCertificate(certificate_hash_data=hash_data))
+    assert deleted.status == "Failed"
+
+
+async def test_a_csms_that_requires_a_client_certificate_refuses_a_charger_without_one(
+    context: Context, certificate: tuple[Path, Path]
+) -> None:
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cadata=CertificateAuthority.create().pem)
+    server.load_cert_chain(*certificate)
+    server.verify_mode = ssl.CERT_REQUIRED
+    async with running_lab(context, ssl_context=server) as lab:
+        charger = await lab.register("CP-NOCERT", tls_verify=False)
+        failures = await failed_connections(lab, charger, at_least=1)
+        assert all(e.retry_in_seconds is not None for e in failures)
+        assert not lab.csms.messages("CP-NOCERT")
 
 
 # --- the password is write-only --------------------------------------------------------------------

@@ -11,8 +11,8 @@ from __future__ import annotations
 from domain.chargepoint import ChargePoint
 from domain.commands import StartSession, StopSession
 from gateway.context import Context
-from ocpp_bridge.csms import Behaviour
-from ocpp_bridge.faultproxy import FaultPlan
+from ocpp_bridge.lab.csms import Behaviour
+from ocpp_bridge.lab.faultproxy import FaultPlan
 from tests.integration.test_network_faults import faulty_lab, until
 
 

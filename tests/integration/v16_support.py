@@ -19,7 +19,7 @@ from ocpp.v16 import call
 from domain.chargepoint import ChargePoint
 from domain.commands import StartSession
 from domain.ids import charge_point_id
-from ocpp_bridge.csms import Received
+from ocpp_bridge.lab.csms import Received
 from tests.lab import Lab
 
 T = TypeVar("T")

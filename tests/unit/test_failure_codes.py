@@ -17,6 +17,7 @@ def test_the_csms_failing_is_a_gateway_error_and_the_chargers_state_unprocessabl
     assert failure_status("internal_error") == 500
     assert failure_status("transaction_running") == 422
     assert failure_status("charger_not_connected") == 422
+    assert failure_status("connector_reserved") == 422  # reserved for another id tag (ReserveNow)
 
 
 def test_a_code_recorded_by_another_build_is_unprocessable() -> None:

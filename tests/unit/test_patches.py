@@ -108,12 +108,16 @@ def test_fast_event_collection_collects_what_the_library_does() -> None:
     one, two = objects(), objects()
     fast = collected(patches._fast_collect_events, *one)
     library = collected(patches._library_collect_events, *two)
-    assert [type(e) for e in fast[0]] == [type(e) for e in library[0]] == [
-        Counter.Created,
-        Counter.Counted,
-        Counter.Created,
-        Counter.Created,
-    ]
+    assert (
+        [type(e) for e in fast[0]]
+        == [type(e) for e in library[0]]
+        == [
+            Counter.Created,
+            Counter.Counted,
+            Counter.Created,
+            Counter.Created,
+        ]
+    )
     assert [e.originator_id for e in fast[0]] == [one[0].id, one[0].id, one[2].id, one[3].originator_id]
     assert list(fast[1].values()) == [one[0], one[2]]
     assert list(library[1].values()) == [two[0], two[2]]

@@ -66,4 +66,3 @@ def test_the_result_shares_no_mutable_container_with_the_payload() -> None:
     serialized = serialize_as_dict(payload)
     serialized["meter_value"][0]["sampled_value"].clear()
     assert len(payload.meter_value[0].sampled_value) == 5
-

@@ -8,7 +8,7 @@ import threading
 from typing import Any, cast
 
 from domain.ledger import Ledger
-from ocpp_bridge.writer import EventWriter
+from ocpp_bridge.runtime.writer import EventWriter
 
 
 class RecordingLedger:

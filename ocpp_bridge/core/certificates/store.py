@@ -59,7 +59,7 @@ class DeleteStatus(StrEnum):
 
 
 # The configuration of a charger with certificates: (1.6 key, default, kind, read-only, 2.0.1 component,
-# variable), in the shape of ocpp_bridge.configuration.Key (1.6 security whitepaper; 2.0.1 SecurityCtrlr).
+# variable), in the shape of core.configuration.Key (1.6 security whitepaper; 2.0.1 SecurityCtrlr).
 SECURITY_KEYS: tuple[tuple[str, str, str, bool, str, str], ...] = (
     ("CpoName", "", "str", False, "SecurityCtrlr", "OrganizationName"),  # the O of our CSR
     ("SecurityProfile", "1", "int", False, "SecurityCtrlr", "SecurityProfile"),  # 2.0.1: read-only

@@ -172,7 +172,7 @@ class Capabilities:
 
 
 # The configuration a Smart Charging charger exposes: (1.6 key, default, kind, 2.0.1 component, variable),
-# in the shape of ocpp_bridge.configuration.Key, all read-only (1.6 section 9.4; 2.0.1 SmartChargingCtrlr).
+# in the shape of core.configuration.Key, all read-only (1.6 section 9.4; 2.0.1 SmartChargingCtrlr).
 SMART_CHARGING_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
     ("ChargeProfileMaxStackLevel", "10", "int", "SmartChargingCtrlr", "ProfileStackLevel"),
     ("ChargingScheduleAllowedChargingRateUnit", "Current,Power", "csl", "SmartChargingCtrlr", "RateUnit"),

@@ -6,7 +6,7 @@ but the last). 1.6 has no such message: its CSMS learns limits from GetComposite
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -64,6 +64,15 @@ class ProfileQuery:
         )
 
 
+def _reported(entry: InstalledProfile) -> dict[str, Any]:
+    """A profile as reported: a TxProfile names the transaction it belongs to, also one that came with a
+    RequestStartTransaction (which had none: the CSMS learns which transaction it now limits)."""
+    profile = entry.profile
+    if profile.purpose is Purpose.TX and entry.transaction_id is not None:
+        profile = replace(profile, transaction_id=entry.transaction_id)
+    return profile_payload(profile, OcppVersion.V201)
+
+
 def report_charging_profiles(
     store: ProfileStore, request_id: int, query: ProfileQuery, per_message: int = 20
 ) -> tuple[ReportStatus, list[dict[str, Any]]]:
@@ -86,7 +95,7 @@ def report_charging_profiles(
                     "request_id": request_id,
                     "charging_limit_source": source.value,
                     "evse_id": evse_id,
-                    "charging_profile": [profile_payload(e.profile, OcppVersion.V201) for e in chunk],
+                    "charging_profile": [_reported(e) for e in chunk],
                     "tbc": True,
                 }
             )

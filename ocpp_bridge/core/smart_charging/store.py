@@ -159,6 +159,25 @@ class ProfileStore:
         SHOULD be deleted", 1.6; the same in 2.0.1)."""
         return self._without(lambda e: e.profile.purpose is Purpose.TX and e.transaction_id == transaction_id)
 
+    def follow_transactions(self, running: Mapping[int, str]) -> ProfileStore:
+        """The TxProfiles after the charger's transactions (`running`: evse id → transaction id): one
+        that came with a remote start belongs to the transaction now running on its EVSE, and one whose
+        transaction runs nowhere any more is gone. The same store when nothing changed."""
+        updated = self
+        for evse_id, transaction_id in running.items():
+            updated = updated.bind_transaction(evse_id, transaction_id)
+        live = set(running.values())
+        ended = {
+            e.transaction_id
+            for e in updated.installed
+            if e.profile.purpose is Purpose.TX
+            and e.transaction_id is not None
+            and e.transaction_id not in live
+        }
+        for transaction_id in ended:
+            updated = updated.end_transaction(transaction_id)
+        return self if updated.installed == self.installed else updated
+
     def _without(self, gone: Callable[[InstalledProfile], bool]) -> ProfileStore:
         kept = tuple(e for e in self.installed if not gone(e))
         return self if len(kept) == len(self.installed) else ProfileStore(kept)

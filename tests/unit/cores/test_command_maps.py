@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.commands import CommandType
-from ocpp_bridge.station import Station
+from ocpp_bridge.runtime.station import Station
 from ocpp_bridge.v16 import V16Station
 from ocpp_bridge.v201 import V201Station
 

@@ -137,6 +137,19 @@ def test_a_remote_start_that_never_started_drops_its_profile() -> None:
     assert store.drop_unbound(2) is store
 
 
+def test_tx_profiles_follow_the_transactions_the_charger_runs() -> None:
+    st = station(V16, transactions={2: ("10", MONDAY)})
+    store, _ = set_profile(EMPTY, v16(1, "TxProfile", (0, 7_400)), 1, st, remote_start=True)
+    store, _ = set_profile(store, v16(2, "TxProfile", (0, 11_000)), 2, st)
+    store, _ = set_profile(store, v16(3, "TxDefaultProfile", (0, 3_000)), 2, st)
+    assert store.follow_transactions({2: "10"}) is store  # nothing started or ended
+    started = store.follow_transactions({1: "11", 2: "10"})  # the remote start's transaction began
+    assert [(e.profile.id, e.transaction_id) for e in started.installed] == [(1, "11"), (2, "10"), (3, None)]
+    ended = started.follow_transactions({1: "11"})  # transaction 10 ended: its TxProfile goes
+    assert [(e.profile.id, e.transaction_id) for e in ended.installed] == [(1, "11"), (3, None)]
+    assert [e.profile.id for e in ended.follow_transactions({}).installed] == [3]
+
+
 # --- end of a transaction --------------------------------------------------------------------------
 
 
@@ -364,3 +377,12 @@ def test_a_purpose_the_version_does_not_have_matches_nothing() -> None:
     ] is (ClearStatus.UNKNOWN)
     query = ProfileQuery.from_v201(charging_profile={"charging_profile_purpose": "ChargePointMaxProfile"})
     assert report_charging_profiles(reported_store(), 1, query) == (ReportStatus.NO_PROFILES, [])
+
+
+def test_a_remote_start_profile_is_reported_with_the_transaction_it_was_bound_to() -> None:
+    st = station(V201)
+    store, _ = set_profile(EMPTY, v201(1, "TxProfile", (0, 7_400)), 1, st, remote_start=True)
+    store = store.bind_transaction(1, "tx-new")
+    _, (report,) = report_charging_profiles(store, 5, ProfileQuery())
+    assert [p.get("transaction_id") for p in report["charging_profile"]] == ["tx-new"]
+    assert_conforms("ReportChargingProfiles", report, V201)

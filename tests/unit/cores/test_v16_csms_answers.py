@@ -8,8 +8,6 @@ from domain.chargepoint import ChargePoint
 from ocpp_bridge.v16 import csms_answers as answers
 from tests.unit.cores.charger import BREAKDOWNS, break_down, charge_point
 
-W_7400 = {"charging_rate_unit": "W", "charging_schedule_period": [{"start_period": 0, "limit": 7400}]}
-
 
 def with_transaction(connector_id: int = 1, transaction_id: str = "42") -> ChargePoint:
     cp = charge_point(connectors=2)
@@ -63,32 +61,6 @@ def test_change_availability_is_scheduled_while_a_transaction_runs_on_a_connecto
     assert answers.availability_answer(cp, 2, operative=False) == "Accepted"
     assert answers.availability_answer(cp, 1, operative=True) == "Accepted"
     assert answers.availability_answer(cp, 3, operative=False) == "Rejected"
-
-
-def test_set_charging_profile_accepts_a_limit_where_its_purpose_allows() -> None:
-    cp = with_transaction(1, "42")
-    profile = {"charging_profile_purpose": "TxDefaultProfile", "charging_schedule": W_7400}
-    assert answers.charging_profile_answer(cp, 2, profile, "ac") == ("Accepted", 7400.0)
-    assert answers.charging_profile_answer(cp, 3, profile, "ac") == ("Rejected", None)
-    max_profile = {**profile, "charging_profile_purpose": "ChargePointMaxProfile"}
-    assert answers.charging_profile_answer(cp, 0, max_profile, "ac") == ("Accepted", 7400.0)
-    assert answers.charging_profile_answer(cp, 1, max_profile, "ac") == ("Rejected", None)
-    tx = {**profile, "charging_profile_purpose": "TxProfile"}
-    assert answers.charging_profile_answer(cp, 1, tx, "ac") == ("Accepted", 7400.0)
-    assert answers.charging_profile_answer(cp, 1, {**tx, "transaction_id": 42}, "ac")[0] == "Accepted"
-    assert answers.charging_profile_answer(cp, 1, {**tx, "transaction_id": 43}, "ac")[0] == "Rejected"
-    assert answers.charging_profile_answer(cp, 2, tx, "ac")[0] == "Rejected"  # no transaction there
-    empty = {**profile, "charging_schedule": {"charging_rate_unit": "W", "charging_schedule_period": []}}
-    assert answers.charging_profile_answer(cp, 2, empty, "ac")[0] == "Rejected"
-
-
-def test_clear_charging_profile_lifts_only_limits_that_are_there() -> None:
-    cp = charge_point(connectors=2)
-    assert answers.clear_profile_targets(cp, None) == []  # Unknown
-    cp.charging_limit_changed(2, 3000.0, "TxDefaultProfile")
-    assert answers.clear_profile_targets(cp, None) == [2]
-    assert answers.clear_profile_targets(cp, 1) == []
-    assert answers.clear_profile_targets(cp, 2) == [2]
 
 
 def test_send_local_list_needs_the_list_enabled_and_a_newer_differential_version() -> None:

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 from websockets.asyncio.client import ClientConnection
 
-from ocpp_bridge import metrics
-from ocpp_bridge.validation import SchemaViolation, check, known
+from ocpp_bridge.runtime import metrics
+from ocpp_bridge.runtime.validation import SchemaViolation, check, known
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 

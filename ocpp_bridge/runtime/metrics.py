@@ -20,11 +20,11 @@ from prometheus_client import Counter, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ocpp_bridge.validation import SCHEMAS
+from ocpp_bridge.runtime.validation import SCHEMAS
 from projections.metrics import PREFIX, REGISTRY, STORE_BUCKETS
 
 if TYPE_CHECKING:
-    from ocpp_bridge.station import Station
+    from ocpp_bridge.runtime.station import Station
 
 
 def _actions() -> frozenset[str]:

@@ -38,7 +38,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from ocpp_bridge.connection import CALL, parse_frame
+from ocpp_bridge.runtime.connection import CALL, parse_frame
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,10 @@ change, and a change to some keys only takes effect after a reboot."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
+
+from ocpp_bridge.core.certificates.store import SECURITY_KEYS
+from ocpp_bridge.core.smart_charging.model import SMART_CHARGING_KEYS
 
 Kind = Literal["int", "bool", "csl", "str"]
 REBOOT_SECONDS = 5  # RebootDuration's default
@@ -86,7 +89,7 @@ KEYS: dict[str, Key] = {
         Key("NumberOfConnectors", "1", "int", readonly=True),
         Key(
             "SupportedFeatureProfiles",
-            "Core,LocalAuthListManagement,SmartCharging,RemoteTrigger",
+            "Core,LocalAuthListManagement,SmartCharging,RemoteTrigger,Reservation",
             "csl",
             readonly=True,
         ),
@@ -126,11 +129,35 @@ KEYS: dict[str, Key] = {
             variable="ItemsPerMessage",
         ),
         Key("MessageTimeout", "30", "int", component="OCPPCommCtrlr", variable="MessageTimeout"),
+        # Reservations (ocpp_bridge.core.reservations): writable, so a CSMS can be tested against both.
+        Key("ReservationEnabled", "true", "bool", component="ReservationCtrlr", variable="Enabled"),
+        Key(
+            "ReserveConnectorZeroSupported",
+            "true",
+            "bool",
+            component="ReservationCtrlr",
+            variable="NonEvseSpecific",
+        ),
         # Ours (a vendor key, not in the 2.0.1 device model): how many seconds a Reset keeps the charger
         # offline before it connects and boots again. A few seconds: at the test suite's clock speed, 50 ms.
         Key("RebootDuration", str(REBOOT_SECONDS), "int"),
+        # Smart Charging (1.6 section 9.4; 2.0.1 SmartChargingCtrlr): what the profile rules read.
+        *(
+            Key(name, default, kind, readonly=True, component=component, variable=variable)  # type: ignore[arg-type]
+            for name, default, kind, component, variable in SMART_CHARGING_KEYS
+        ),
+
+        # Ours: whether the charger reports StartupOfTheDevice at power-up and ResetOrReboot after a Reset
+        # (SecurityEventNotification, after the boot). Off by default: a charger without the 1.6 security
+        # extension sends neither, and the boot sequence stays BootNotification then the statuses.
+        Key("ReportStartupSecurityEvents", "false", "bool"),
     )
 }
+# The 1.6 security whitepaper's keys, 2.0.1 SecurityCtrlr (ocpp_bridge.core.certificates.store).
+KEYS.update(
+    (name, Key(name, default, cast(Kind, kind), readonly, component=component, variable=variable))
+    for name, default, kind, readonly, component, variable in SECURITY_KEYS
+)
 BY_VARIABLE: dict[tuple[str, str], Key] = {
     (k.component, k.variable): k for k in KEYS.values() if k.component and k.variable
 }

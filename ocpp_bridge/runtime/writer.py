@@ -29,7 +29,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.ledger import Ledger
 from infra.postgres import AsyncAppender, FastPostgresApplicationRecorder
-from ocpp_bridge import metrics
+from ocpp_bridge.runtime import metrics
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,12 @@ ACTIONS: dict[OcppVersion, frozenset[str]] = {
     OcppVersion.V201: frozenset(a.value for a in V201Action),
 }
 
+# Why a charger does not support an action, where a real one would say more than that it does not.
+REASONS: dict[str, str] = {
+    "PublishFirmware": "this charging station is not a local controller: it publishes no firmware",
+    "UnpublishFirmware": "this charging station is not a local controller: it publishes no firmware",
+}
+
 
 class Routes(dict[str, dict[str, Any]]):
     """A client's route map whose missing actions raise the CALLERROR the library then sends."""
@@ -33,7 +39,7 @@ class Routes(dict[str, dict[str, Any]]):
         if action in ACTIONS[self.version]:
             raise NotSupportedError(
                 description="Requested Action is recognized but not supported by the receiver",
-                details={"cause": f"this charger does not support {action}"},
+                details={"cause": REASONS.get(action, f"this charger does not support {action}")},
             )
         raise OcppNotImplemented(
             description="Requested Action is not known by receiver",

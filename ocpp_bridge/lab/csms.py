@@ -7,7 +7,10 @@ what it received, and can call the charge points (RemoteStart, Reset, …). Test
 the schema violations it saw: any CALLERROR it had to send for a malformed call.
 
 Given an SSL context it serves wss:// instead; given `basic_auth` (identity → password) it demands HTTP Basic
-auth on the upgrade (OCPP security profiles 1 and 2) and answers 401 to a missing or wrong one.
+auth on the upgrade (OCPP security profiles 1 and 2) and answers 401 to a missing or wrong one. A
+SignCertificate is signed by its throwaway CA (`ca`, ocpp_bridge.lab.csms_ca) and sent back in a
+CertificateSigned; a server context that requires client certificates issued by that CA is security
+profile 3 (`client_certificates` keeps the subject each charger presented).
 """
 
 from __future__ import annotations
@@ -17,18 +20,20 @@ import hmac
 import itertools
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import websockets
 from ocpp.exceptions import InternalError
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as Csms16Base
+from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import Action as Action16
 from ocpp.v201 import ChargePoint as Csms201Base
+from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 from ocpp.v201.enums import Action as Action201
 from websockets.asyncio.server import Server, ServerConnection
@@ -38,10 +43,11 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from domain.protocol import OcppVersion
-from ocpp_bridge.connection import CALLERROR, parse_frame
-from ocpp_bridge.faultproxy import identity_of
-from ocpp_bridge.security import SERVER_LOGGER
-from ocpp_bridge.unsupported import answer_unsupported_actions
+from ocpp_bridge.lab.csms_ca import CertificateAuthority
+from ocpp_bridge.lab.faultproxy import identity_of
+from ocpp_bridge.runtime.connection import CALLERROR, parse_frame
+from ocpp_bridge.runtime.security import SERVER_LOGGER
+from ocpp_bridge.runtime.unsupported import answer_unsupported_actions
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +78,11 @@ class Behaviour:
     # action → how many of its next calls are answered CALLERROR InternalError (counts down): a CSMS that
     # fails to process a message, as CitrineOS did with a TransactionEvent.
     failing_actions: dict[str, int] = field(default_factory=dict)
+    # tag → its parent (1.6 parentIdTag) or group (2.0.1 groupIdToken), told in the Authorize answer
+    parent_tags: dict[str, str] = field(default_factory=dict)
+    sign_status: str = "Accepted"  # the answer to SignCertificate; Accepted: a CertificateSigned follows
+    tamper_signed: bool = False  # sign another key than the CSR's (a charger must reject the chain)
+    send_signed: bool = True  # False: accept SignCertificate but never answer it (the charger retries)
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,7 @@ class _Handlers:
     id: str  # the charge point's identity, set by the ocpp library's ChargePoint
     csms: Csms
     version: str
+    call: Callable[..., Awaitable[Any]]  # the ocpp library's ChargePoint.call
 
     async def _seen(self, action: str, payload: dict[str, Any]) -> None:
         delay = self.csms.behaviour.slow_actions.get(action, self.csms.behaviour.answer_delay)
@@ -128,6 +140,29 @@ class _Handlers:
         if failing.get(action, 0) > 0:
             failing[action] -= 1
             raise InternalError(description=f"{action} could not be processed (test CSMS)")
+
+    def _send_signed(self, csr: str, certificate_type: str | None = None) -> None:
+        """After our answer to SignCertificate: sign the CSR with the CA, send CertificateSigned."""
+        csms = self.csms
+        if csms.behaviour.sign_status != "Accepted" or not csms.behaviour.send_signed:
+            return
+        chain = csms.ca.sign(csr, tamper=csms.behaviour.tamper_signed)
+        if self.version == "1.6":
+            request: Any = call16.CertificateSigned(certificate_chain=chain)
+        else:
+            request = call201.CertificateSigned(certificate_chain=chain, certificate_type=certificate_type)
+
+        async def send() -> None:
+            try:
+                answer = await self.call(request, suppress=False)
+            except Exception as error:  # the charger went away: a test reads `signed`
+                csms.signed.append((self.id, f"{type(error).__name__}: {error}"))
+            else:
+                csms.signed.append((self.id, answer.status))
+            await csms._notify()
+
+        csms._background.add(task := asyncio.create_task(send()))
+        task.add_done_callback(csms._background.discard)
 
 
 class Csms16(_Handlers, Csms16Base):
@@ -154,7 +189,10 @@ class Csms16(_Handlers, Csms16Base):
     @on(Action16.authorize)
     async def on_authorize(self, **payload: Any) -> result16.Authorize:
         await self._seen("Authorize", payload)
-        return result16.Authorize(id_tag_info={"status": self.csms.tag_status(payload["id_tag"])})
+        info = {"status": self.csms.tag_status(payload["id_tag"])}
+        if parent := self.csms.behaviour.parent_tags.get(payload["id_tag"]):
+            info["parent_id_tag"] = parent
+        return result16.Authorize(id_tag_info=info)
 
     @on(Action16.start_transaction)
     async def on_start(self, **payload: Any) -> result16.StartTransaction:
@@ -192,6 +230,31 @@ class Csms16(_Handlers, Csms16Base):
         await self._seen("FirmwareStatusNotification", payload)
         return result16.FirmwareStatusNotification()
 
+    # The security whitepaper's notifications.
+    @on(Action16.signed_firmware_status_notification)
+    async def on_signed_firmware(self, **payload: Any) -> result16.SignedFirmwareStatusNotification:
+        await self._seen("SignedFirmwareStatusNotification", payload)
+        return result16.SignedFirmwareStatusNotification()
+
+    @on(Action16.security_event_notification)
+    async def on_security_event(self, **payload: Any) -> result16.SecurityEventNotification:
+        await self._seen("SecurityEventNotification", payload)
+        return result16.SecurityEventNotification()
+
+    @on(Action16.sign_certificate)
+    async def on_sign_certificate(self, **payload: Any) -> result16.SignCertificate:
+        await self._seen("SignCertificate", payload)
+        return result16.SignCertificate(status=self.csms.behaviour.sign_status)
+
+    @after(Action16.sign_certificate)
+    def after_sign_certificate(self, csr: str, **_: Any) -> None:
+        self._send_signed(csr)
+
+    @on(Action16.log_status_notification)
+    async def on_log_status(self, **payload: Any) -> result16.LogStatusNotification:
+        await self._seen("LogStatusNotification", payload)
+        return result16.LogStatusNotification()
+
 
 class Csms201(_Handlers, Csms201Base):
     version = "2.0.1"
@@ -221,7 +284,12 @@ class Csms201(_Handlers, Csms201Base):
     @on(Action201.authorize)
     async def on_authorize(self, **payload: Any) -> result201.Authorize:
         await self._seen("Authorize", payload)
-        return result201.Authorize(id_token_info=self._token(payload))
+        info = self._token(payload)
+        if info is not None and (
+            group := self.csms.behaviour.parent_tags.get(payload["id_token"]["id_token"])
+        ):
+            info["group_id_token"] = {"id_token": group, "type": "Central"}
+        return result201.Authorize(id_token_info=info)
 
     @on(Action201.transaction_event)
     async def on_transaction_event(self, **payload: Any) -> result201.TransactionEvent:
@@ -243,6 +311,11 @@ class Csms201(_Handlers, Csms201Base):
         await self._seen("NotifyReport", payload)
         return result201.NotifyReport()
 
+    @on(Action201.notify_monitoring_report)
+    async def on_notify_monitoring_report(self, **payload: Any) -> result201.NotifyMonitoringReport:
+        await self._seen("NotifyMonitoringReport", payload)
+        return result201.NotifyMonitoringReport()
+
     @on(Action201.data_transfer)
     async def on_data_transfer(self, **payload: Any) -> result201.DataTransfer:
         await self._seen("DataTransfer", payload)
@@ -263,6 +336,35 @@ class Csms201(_Handlers, Csms201Base):
         await self._seen("LogStatusNotification", payload)
         return result201.LogStatusNotification()
 
+    @on(Action201.report_charging_profiles)
+    async def on_report_charging_profiles(self, **payload: Any) -> result201.ReportChargingProfiles:
+        await self._seen("ReportChargingProfiles", payload)
+        return result201.ReportChargingProfiles()
+
+    @on(Action201.reservation_status_update)
+    async def on_reservation_status_update(self, **payload: Any) -> result201.ReservationStatusUpdate:
+        await self._seen("ReservationStatusUpdate", payload)
+        return result201.ReservationStatusUpdate()
+
+    @on(Action201.notify_display_messages)
+    async def on_notify_display_messages(self, **payload: Any) -> result201.NotifyDisplayMessages:
+        await self._seen("NotifyDisplayMessages", payload)
+        return result201.NotifyDisplayMessages()
+
+    @on(Action201.notify_customer_information)
+    async def on_notify_customer_information(self, **payload: Any) -> result201.NotifyCustomerInformation:
+        await self._seen("NotifyCustomerInformation", payload)
+        return result201.NotifyCustomerInformation()
+
+    @on(Action201.sign_certificate)
+    async def on_sign_certificate(self, **payload: Any) -> result201.SignCertificate:
+        await self._seen("SignCertificate", payload)
+        return result201.SignCertificate(status=self.csms.behaviour.sign_status)
+
+    @after(Action201.sign_certificate)
+    def after_sign_certificate(self, csr: str, certificate_type: str | None = None, **_: Any) -> None:
+        self._send_signed(csr, certificate_type)
+
 
 class Csms:
     def __init__(
@@ -272,9 +374,15 @@ class Csms:
         on_received: Callable[[Received], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         basic_auth: dict[str, str] | None = None,
+        ca: CertificateAuthority | None = None,
     ) -> None:
         """`keep=False` keeps counters only (for large fleets); `on_received` sees every call.
-        `ssl_context`: serve wss://; `basic_auth`: identity → password, demanded on every upgrade."""
+        `ssl_context`: serve wss://; `basic_auth`: identity → password, demanded on every upgrade;
+        `ca`: the CA that signs the chargers' CSRs (a new one by default)."""
+        self._ca = ca
+        self.signed: list[tuple[str, str]] = []  # (identity, the charger's CertificateSigned answer)
+        self.client_certificates: dict[str, str] = {}  # identity → the subject of its TLS client certificate
+        self._background: set[asyncio.Task[None]] = set()
         self.behaviour = behaviour or Behaviour()
         self.ssl_context = ssl_context
         self.basic_auth = basic_auth
@@ -293,6 +401,12 @@ class Csms:
         self._server: Server | None = None
         self._changed: asyncio.Condition | None = None
         self.port = 0
+
+    @property
+    def ca(self) -> CertificateAuthority:
+        if self._ca is None:
+            self._ca = CertificateAuthority.create()
+        return self._ca
 
     def tag_status(self, tag: str) -> str:
         return "Invalid" if tag in self.behaviour.rejected_tags else "Accepted"
@@ -352,6 +466,10 @@ class Csms:
         identity = identity_of(ws.request.path) if ws.request else "unknown"
         if ws.request:
             self.paths.setdefault(identity, []).append(ws.request.path)
+        if peer := ws.transport.get_extra_info("peercert"):  # security profile 3
+            self.client_certificates[identity] = ", ".join(
+                f"{k}={v}" for rdn in peer.get("subject", ()) for k, v in rdn
+            )
         seam = _ServerSeam(ws, self, identity)
         session: Any = (Csms201 if ws.subprotocol == "ocpp2.0.1" else Csms16)(
             identity, seam, response_timeout=10

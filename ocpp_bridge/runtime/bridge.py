@@ -29,11 +29,11 @@ from domain.ledger import Ledger
 from domain.protocol import OcppVersion
 from infra.listen import Listener
 from infra.sql import Database
-from ocpp_bridge import metrics
-from ocpp_bridge.leases import Leases, create_lease_tables
-from ocpp_bridge.station import Station, StationSettings
+from ocpp_bridge.runtime import metrics
+from ocpp_bridge.runtime.leases import Leases, create_lease_tables
+from ocpp_bridge.runtime.station import Station, StationSettings
+from ocpp_bridge.runtime.writer import EventWriter
 from ocpp_bridge.v16 import V16Station
-from ocpp_bridge.writer import EventWriter
 
 log = logging.getLogger(__name__)
 
