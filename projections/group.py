@@ -227,12 +227,10 @@ class ProjectionGroup:
 
     def _run(self) -> None:
         backoff = 0.05
+        retry_failing_at, failing_backoff = 0.0, 0.05
         while not self._stopping.is_set():
             try:
                 self.catch_up()
-                failing = [r for r in self.runners.values() if r.error is not None]
-                if failing and not self._one_by_one(failing):
-                    raise RuntimeError(f"{len(failing)} projection(s) failing")
                 backoff = 0.05
             except Exception as error:  # the database may be down, or one projection fails
                 log.warning("projections failed, retrying one by one in %.2fs: %s", backoff, error)
@@ -240,7 +238,16 @@ class ProjectionGroup:
                 backoff = min(backoff * 2, 5.0)
                 self._one_by_one(list(self.runners.values()))
                 continue
-            self._wake.wait(RETRY_SKIPPED_SECONDS if self._skipped else self.poll_seconds)
+            # Projections whose batches failed are retried on their own, backing off, while the others
+            # go on at their usual pace.
+            failing = [r for r in self.runners.values() if r.error is not None]
+            if failing and time.monotonic() >= retry_failing_at:
+                failing_backoff = 0.05 if self._one_by_one(failing) else min(failing_backoff * 2, 5.0)
+                retry_failing_at = time.monotonic() + failing_backoff
+            timeout = RETRY_SKIPPED_SECONDS if self._skipped else self.poll_seconds
+            if failing:
+                timeout = min(timeout, max(0.0, retry_failing_at - time.monotonic()))
+            self._wake.wait(timeout)
             # Woken by a save: let the saves that follow it gather for a moment, unless a reader waits.
             # Every batch costs the same few round trips however many events it holds.
             self._wanted.wait(self.gather_seconds)
