@@ -181,8 +181,31 @@ class ChargePoint(FirmwareRecord, MonitoringState, Aggregate):  # mixins: domain
     @event(CableUnplugged)
     def cable_unplugged(self, connector_id: int, command_id: UUID | None) -> None:
         self._set(
-            connector_id, plugged=False, soc=None, ev_max_power_w=None, ev_requesting=True, finishing=False
+            connector_id,
+            plugged=False,
+            soc=None,
+            ev_max_power_w=None,
+            ev_target_soc=None,
+            ev_requesting=True,
+            finishing=False,
         )
+
+    class EvTargetSocSet(Aggregate.Event):
+        TOPIC = topic("ChargePoint.EvTargetSocSet")
+        connector_id: int
+        target_soc: float
+        soc: float | None
+        command_id: UUID | None
+
+    @event(EvTargetSocSet)
+    def ev_target_soc_set(
+        self, connector_id: int, target_soc: float, soc: float | None, command_id: UUID | None
+    ) -> None:
+        """The EV's charge limit (until it leaves), and its state of charge now if given."""
+        changes: dict[str, Any] = {"ev_target_soc": target_soc}
+        if soc is not None:
+            changes["soc"] = soc
+        self._set(connector_id, **changes)
 
     class EvDemandChanged(Aggregate.Event):
         TOPIC = topic("ChargePoint.EvDemandChanged")

@@ -51,6 +51,8 @@ class CommandType(StrEnum):
     # Ours (issue 11 item 8): charger-side failures a test causes.
     FAIL_FIRMWARE = "fail_firmware"
     FAIL_UPLOAD = "fail_upload"
+    DROP_NETWORK = "drop_network"
+    EV_TARGET_SOC = "ev_target_soc"
 
 
 RUNTIME_COMMANDS = frozenset(
@@ -386,6 +388,8 @@ class ReportSecurityEvent(CommandPayload):
 
     type: SecurityEventType
     tech_info: Annotated[str, StringConstraints(max_length=255)] | None = None
+
+
 FailureTimes = Annotated[int, Field(ge=1, le=100, description="how many tries in a row fail; default 1")]
 
 
@@ -406,6 +410,30 @@ class FailUpload(CommandPayload):
     event_type = CommandType.FAIL_UPLOAD
 
     times: FailureTimes = 1
+
+
+class DropNetwork(CommandPayload):
+    """Ours: the charger's network drops for `seconds` (simulated): the TCP connection is cut without a
+    WebSocket close (the CSMS sees 1006), the charger runs on offline (transactions, meter samples,
+    queued transaction messages) and reconnects once the network is back."""
+
+    event_type = CommandType.DROP_NETWORK
+
+    seconds: Annotated[float, Field(gt=0, le=86_400, description="simulated seconds offline")]
+
+
+Percent = Annotated[float, Field(ge=0, le=100)]
+
+
+class EvTargetSoc(ConnectorCommand):
+    """Ours: the EV on the connector (or the next one plugged in) has a charge limit: it stops drawing
+    energy when its state of charge reaches `target_soc` (SuspendedEV), as a car set to charge to 80 %
+    does. `soc` sets its state of charge now (or on arrival). It ends when the EV leaves."""
+
+    event_type = CommandType.EV_TARGET_SOC
+
+    target_soc: Annotated[float, Field(gt=0, le=100, description="percent")]
+    soc: Percent | None = Field(None, description="percent; default: the EV's own")
 
 
 PAYLOAD_TYPES: dict[CommandType, type[CommandPayload]] = {
@@ -435,5 +463,7 @@ PAYLOAD_TYPES: dict[CommandType, type[CommandPayload]] = {
         ReportSecurityEvent,
         FailFirmware,
         FailUpload,
+        DropNetwork,
+        EvTargetSoc,
     )
 }

@@ -34,6 +34,7 @@ class ConnectorState(BaseModel):
     session_command_id: UUID | None = None
     seq_no: int = 0  # OCPP 2.0.1 TransactionEvent sequence number
     ev_max_power_w: float | None = None
+    ev_target_soc: float | None = None  # the EV's charge limit, percent (the ev-target-soc command)
     stop_authorized: bool = False  # OCPP 2.0.1: stop authorized; the transaction ends when the EV leaves
     finishing: bool = False  # a transaction ended with the cable still in (OCPP 1.6 Finishing)
     limit_purpose: str | None = None  # the purpose of the profile behind limit_w (a TxProfile ends with it)

@@ -148,7 +148,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 def test_settings(**overrides: Any) -> Settings:
     defaults: dict[str, Any] = {
         "command_timeout_seconds": 0.5,
-        "read_barrier_seconds": 5.0,
+        # Returns as soon as the read models caught up; long enough for a 10,000-charger bulk create
+        # (20,000 events in one save) to be projected on a loaded 2-core machine.
+        "read_barrier_seconds": 30.0,
         "projection_poll_seconds": 0.2,
         "clock_speed": 100.0,  # simulated time: a 10 s meter interval takes 0.1 s
     }

@@ -3,7 +3,7 @@ of its chargers) or one charger, and the command's event."""
 
 from __future__ import annotations
 
-from domain.commands import FailFirmware, FailUpload
+from domain.commands import DropNetwork, EvTargetSoc, FailFirmware, FailUpload
 from gateway.models.commands import ChargerCommandTarget, CommandTarget
 from gateway.models.common import Strict
 from gateway.models.events import (
@@ -103,3 +103,14 @@ class FailFirmwareRequest(Strict):
 class FailUploadRequest(Strict):
     target: CommandTarget
     event: FailUpload
+
+
+# Ours (issue 11 item 8): charger-side events a test causes.
+class DropNetworkRequest(Strict):
+    target: CommandTarget
+    event: DropNetwork
+
+
+class EvTargetSocRequest(Strict):
+    target: CommandTarget
+    event: EvTargetSoc

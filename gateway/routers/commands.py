@@ -34,7 +34,9 @@ from gateway.models.command_requests import (
     AuthorizeIdTagRequest,
     ClearFaultRequest,
     ConfigurationUpdateRequest,
+    DropNetworkRequest,
     EmptyCommandRequest,
+    EvTargetSocRequest,
     FailFirmwareRequest,
     FailUploadRequest,
     InjectFaultRequest,
@@ -185,6 +187,20 @@ def fail_firmware(body: FailFirmwareRequest, write: Write) -> Response:
 @router.post("/fail-upload", **fleet("fail_upload"))
 def fail_upload(body: FailUploadRequest, write: Write) -> Response:
     """Ours: the next `times` diagnostics / log upload tries fail (UploadFailed / UploadFailure)."""
+    return queue_fleet(write, body.target, body.event)
+
+
+@router.post("/drop-network", **fleet("drop_network"))
+def drop_network(body: DropNetworkRequest, write: Write) -> Response:
+    """Ours: the charger's network drops for `seconds` (simulated): the connection is cut without a
+    WebSocket close, the charger runs on offline and reconnects once the network is back."""
+    return queue_fleet(write, body.target, body.event)
+
+
+@router.post("/ev-target-soc", **fleet("ev_target_soc"))
+def ev_target_soc(body: EvTargetSocRequest, write: Write) -> Response:
+    """Ours: the EV on the connector (or the next one plugged in) stops drawing energy at `target_soc`
+    percent state of charge (SuspendedEV); `soc` sets its state of charge now."""
     return queue_fleet(write, body.target, body.event)
 
 

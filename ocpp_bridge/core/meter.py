@@ -33,6 +33,7 @@ class EvModel:
     battery_wh: float
     soc: float  # percent
     max_power_w: float
+    target_soc: float | None = None  # a charge limit, percent: the EV takes nothing once it is reached
 
     @classmethod
     def arrive(cls, rng: random.Random, max_power_w: float | None) -> EvModel:
@@ -43,12 +44,29 @@ class EvModel:
         )
 
     def accepted_power_w(self) -> float:
-        """Constant power up to 80 % state of charge, then a linear taper to 5 % of it at 100 %."""
-        if self.soc >= 100.0:
+        """Constant power up to 80 % state of charge, then a linear taper to 5 % of it at 100 %; nothing
+        once the charge limit is reached."""
+        if self.soc >= 100.0 or self.full():
             return 0.0
         if self.soc <= 80.0:
             return self.max_power_w
         return self.max_power_w * max(0.05, (100.0 - self.soc) / 20.0)
+
+    def full(self) -> bool:
+        return self.target_soc is not None and self.soc >= self.target_soc
+
+    def wh_to_target(self) -> float | None:
+        """The energy still to take before the charge limit, or None without one."""
+        if self.target_soc is None:
+            return None
+        return max(0.0, (self.target_soc - self.soc) * self.battery_wh / 100.0)
+
+    def seconds_to_target(self, power_w: float) -> float | None:
+        """Simulated seconds until the charge limit at `power_w`, or None if it is not being approached."""
+        wh = self.wh_to_target()
+        if wh is None or power_w <= 0 or wh <= 0:
+            return None
+        return wh * 3600.0 / power_w
 
 
 @dataclass
@@ -78,13 +96,22 @@ class Meter:
         if seconds <= 0 or power_w <= 0:
             return
         delivered = power_w * seconds / 3600.0
+        # The car's charge limit stops the flow exactly when it is reached, whenever it is noticed.
+        to_target = None if ev is None else ev.wh_to_target()
+        ev_full = to_target is not None and delivered >= to_target
+        if ev_full and to_target is not None:
+            delivered = to_target
         if cap_wh is not None and self.energy_wh + delivered >= cap_wh:
             delivered = max(0.0, cap_wh - self.energy_wh)
             self.energy_wh = max(self.energy_wh, cap_wh)
+            ev_full = False
         else:
             self.energy_wh += delivered
         if ev is not None:
-            ev.soc = min(100.0, ev.soc + 100.0 * delivered / ev.battery_wh)
+            if ev_full and ev.target_soc is not None:
+                ev.soc = ev.target_soc  # exactly: no rounding left short of the limit
+            else:
+                ev.soc = min(100.0, ev.soc + 100.0 * delivered / ev.battery_wh)
 
     def reading(self, ev: EvModel | None, power_w: float, taken_at: datetime | None = None) -> Reading:
         if self.current_type == "ac":

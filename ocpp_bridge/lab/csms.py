@@ -396,6 +396,8 @@ class Csms:
         self.sessions: dict[str, Any] = {}
         self.connections: dict[str, ServerConnection] = {}
         self.connects: dict[str, int] = {}
+        # identity → (close code, loop time) of each ended connection; 1006: it ended without a close frame
+        self.closes: dict[str, list[tuple[int | None, float]]] = {}
         self.paths: dict[str, list[str]] = {}  # each upgrade's request path (and query), per identity
         self.transaction_ids = itertools.count(1)
         self._server: Server | None = None
@@ -489,6 +491,7 @@ class Csms:
         finally:
             if self.connections.get(identity) is ws:
                 del self.connections[identity]
+            self.closes.setdefault(identity, []).append((ws.close_code, asyncio.get_running_loop().time()))
             await self._notify()
 
     async def _notify(self) -> None:

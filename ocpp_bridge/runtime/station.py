@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from domain.clock import iso
@@ -27,6 +28,7 @@ from domain.commands import (
     ClearLocalAuthList,
     CommandType,
     Configuration,
+    EvTargetSoc,
     LocalAuthList,
     ProxyMessage,
 )
@@ -37,6 +39,7 @@ from domain.outcomes import (
     ClearLocalListOutcome,
     ConfigurationKeyOutcome,
     ConfigurationOutcome,
+    GenericOutcome,
     LocalListOutcome,
     Outcome,
     ProxyOutcome,
@@ -83,6 +86,10 @@ class Station(StationIntents):
         metrics.STATIONS.stopped(self)
         if self._outbox_task is not None:
             self._tasks.append(self._outbox_task)
+        self._tasks.extend(self._background)
+        for runtime in self.runtime.values():
+            if runtime.charge_limit_timer is not None:
+                runtime.charge_limit_timer.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -221,7 +228,52 @@ class Station(StationIntents):
         reading = runtime.meter.reading(runtime.ev, runtime.power_w, self.clock.now())
         if runtime.power_w != was and c.transaction_id is not None:
             self.record_sample(connector_id, reading)
+        self._watch_charge_limit(connector_id)
         return reading
+
+    def _watch_charge_limit(self, connector_id: int) -> None:
+        """Power is constant until the next settle, so the moment the EV reaches its target SoC is known:
+        a timer then settles again (the meter stops exactly at the limit) and reports SuspendedEV."""
+        runtime = self.runtime[connector_id]
+        if runtime.charge_limit_timer is not None:
+            runtime.charge_limit_timer.cancel()
+            runtime.charge_limit_timer = None
+        seconds = None if runtime.ev is None else runtime.ev.seconds_to_target(runtime.power_w)
+        if seconds is None:
+            return
+        # A millisecond late rather than early: the meter caps at the limit, an early settle would not
+        # reach it.
+        runtime.charge_limit_timer = asyncio.get_running_loop().call_later(
+            self.clock.real_seconds(seconds) + 0.001, self._charge_limit_reached, connector_id
+        )
+
+    def _charge_limit_reached(self, connector_id: int) -> None:
+        self.runtime[connector_id].charge_limit_timer = None
+        task = asyncio.create_task(self._report_charge_limit(connector_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _report_charge_limit(self, connector_id: int) -> None:
+        with contextlib.suppress(CommandError):  # offline: the status follows with the next report
+            await self.update_charging(connector_id)
+
+    async def cmd_ev_target_soc(self, payload: EvTargetSoc) -> Outcome:
+        connector_id = self.connector_number(payload)
+
+        def change() -> None:
+            self.cp.ev_target_soc_set(connector_id, payload.target_soc, payload.soc, self.current_command)
+            ev = self.runtime[connector_id].ev
+            if ev is not None:
+                ev.target_soc = payload.target_soc
+                if payload.soc is not None:
+                    ev.soc = payload.soc
+
+        await self.update_charging(connector_id, change)
+        whose = "the EV" if self.runtime[connector_id].ev is not None else "the next EV"
+        return GenericOutcome(
+            status=self.state(connector_id).status,
+            msg=f"{whose} stops drawing energy at {payload.target_soc:g} % state of charge",
+        )
 
     def limit_energy(self, connector_id: int, target_kwh: float | None) -> None:
         """A session with an energy target: the charger stops delivering at the target, as a car with a
@@ -251,7 +303,9 @@ class Station(StationIntents):
                 reading = self.settle(connector_id)
                 self.record_sample(connector_id, reading)
                 self.record()
-                if self.online.is_set():
+                # Offline, a running charger queues the sample with the transaction's other messages
+                # (1.6 §3.14 and 2.0.1 E04: "offline"); it reaches the CSMS once the charger is back.
+                if self.online.is_set() or self.should_run.is_set():
                     async with self.call_lock:  # the transaction may end while we wait to send
                         still_running = self.state(connector_id).transaction_id == state.transaction_id
                     if still_running:
@@ -281,7 +335,12 @@ class Station(StationIntents):
         )
 
     def ev_arrives(self, connector_id: int, max_power_w: float | None = None) -> None:
-        self.runtime[connector_id].ev = EvModel.arrive(self.rng, max_power_w)
+        ev = EvModel.arrive(self.rng, max_power_w)
+        state = self.state(connector_id)  # an ev-target-soc command may have come before the car
+        ev.target_soc = state.ev_target_soc
+        if state.soc is not None:
+            ev.soc = state.soc
+        self.runtime[connector_id].ev = ev
 
     def ev_leaves(self, connector_id: int) -> None:
         self.runtime[connector_id].ev = None
@@ -295,6 +354,10 @@ class Station(StationIntents):
     @abstractmethod
     def authorized_status(self, answer: Any) -> str:
         """The idTagInfo (1.6) / idTokenInfo (2.0.1) status of an Authorize answer."""
+
+    @abstractmethod
+    async def update_charging(self, connector_id: int, change: Callable[[], None] | None = None) -> None:
+        """Settle the meter, apply a change of power, demand or limit, and report the status it leads to."""
 
     @abstractmethod
     async def send_meter_values(self, connector_id: int, reading: Reading, context: str) -> None: ...
@@ -311,4 +374,6 @@ SHARED_COMMANDS: dict[CommandType, CommandHandler] = {
     CommandType.LOCAL_AUTH_LIST: Station.cmd_local_auth_list,
     CommandType.CLEAR_LOCAL_AUTH_LIST: Station.cmd_clear_local_auth_list,
     CommandType.PROXY_MESSAGE: Station.cmd_proxy_message,
+    CommandType.DROP_NETWORK: Station.cmd_drop_network,
+    CommandType.EV_TARGET_SOC: Station.cmd_ev_target_soc,
 }

@@ -58,6 +58,7 @@ LOCAL_COMMANDS = frozenset(
         "restart_charger",
         "fail_firmware",
         "fail_upload",
+        "drop_network",
     }
 )
 
@@ -90,6 +91,7 @@ class ConnectorRuntime:
     power_w: float = 0.0
     last_sample: tuple[str | None, Reading] | None = None  # (transaction, reading) recorded last
     energy_cap_wh: float | None = None  # the register value at which the session's energy target is met
+    charge_limit_timer: asyncio.TimerHandle | None = None  # fires when the EV reaches its target SoC
 
 
 # How a command is carried out on a charger: an (unbound) station method taking the command's payload.
@@ -136,9 +138,11 @@ class StationConnection(ABC):
         self._call_commands: dict[str, UUID | None] = {}
         self.heartbeat_interval = int(self.config("HeartbeatInterval"))
         self._tasks: list[asyncio.Task[Any]] = []
+        self._background: set[asyncio.Task[None]] = set()  # short tasks a timer starts
         self._wake_meter = asyncio.Event()
         self._reconnect_now = asyncio.Event()
         self._rebooting: float | None = None  # seconds a Reset keeps the charger away
+        self._network_back_at: float | None = None  # simulated monotonic time a dropped network is back
         self.failed: BaseException | None = None
         per_connector_w = charger.spec.max_power_w / (
             1 if charger.spec.current_type == "ac" else charger.spec.connector_count
@@ -152,6 +156,7 @@ class StationConnection(ABC):
                 runtime.ev = EvModel.arrive(self.rng, state.ev_max_power_w)
                 if state.soc is not None:
                     runtime.ev.soc = state.soc
+                runtime.ev.target_soc = state.ev_target_soc
             self.runtime[n] = runtime
 
     # --- recording -----------------------------------------------------------------------------------
@@ -215,6 +220,7 @@ class StationConnection(ABC):
     async def _connection_loop(self) -> None:
         attempt = 0
         while True:
+            await self._network_back()
             await self.should_run.wait()
             self._reconnect_now.clear()
             reason = "closed"
@@ -270,6 +276,12 @@ class StationConnection(ABC):
                 self.online.clear()
                 self.reported.clear()
                 self.connection = None
+            if self._network_back_at is not None:  # the drop-network command cut the connection
+                attempt = 0
+                left = max(0.0, self._network_back_at - self.clock.monotonic())
+                self.cp.disconnected("network dropped", round(left, 3))
+                self.record()
+                continue
             if not self.should_run.is_set() or self._reconnect_now.is_set() or reason == "restart requested":
                 rebooting, self._rebooting = self._rebooting, None
                 self.cp.disconnected("rebooting" if rebooting is not None else reason, rebooting)
@@ -322,6 +334,24 @@ class StationConnection(ABC):
         self._reconnect_now.clear()
         with contextlib.suppress(TimeoutError):  # a restart requested meanwhile ends the reboot early
             await asyncio.wait_for(self._reconnect_now.wait(), self.clock.real_seconds(seconds))
+
+    def drop_network(self, seconds: float) -> bool:
+        """The network is gone for `seconds` (simulated): the TCP connection is cut without a WebSocket
+        close, as a lost network leaves it, and no connection is tried until it is back. The charger runs
+        on meanwhile. True if a connection was cut."""
+        self._network_back_at = self.clock.monotonic() + seconds
+        if self.connection is None:
+            return False
+        self.connection.ws.transport.abort()
+        return True
+
+    async def _network_back(self) -> None:
+        while self._network_back_at is not None:
+            left = self._network_back_at - self.clock.monotonic()
+            if left <= 0:
+                self._network_back_at = None
+                return
+            await asyncio.sleep(self.clock.real_seconds(left))
 
     async def close_connection(self) -> None:
         self.should_run.clear()

@@ -13,6 +13,7 @@ from domain.charger import Charger
 from domain.commands import (
     CommandPayload,
     CommandType,
+    DropNetwork,
 )
 from domain.failures import FailureCode
 from domain.logs import log_context
@@ -147,3 +148,8 @@ class StationIntents(StationCalls):
         self.should_run.set()
         self.restart_connection()
         return GenericOutcome(status="Restarted", msg="reconnecting and booting again")
+
+    async def cmd_drop_network(self, payload: DropNetwork) -> Outcome:
+        cut = self.drop_network(payload.seconds)
+        was = "connection cut" if cut else "it was not connected"
+        return GenericOutcome(status="Dropped", msg=f"network down for {payload.seconds:g} s ({was})")

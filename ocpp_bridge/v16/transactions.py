@@ -3,6 +3,8 @@ status a transaction shows (Charging, SuspendedEV, SuspendedEVSE)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ocpp.v16 import call
 
 from domain.clock import iso
@@ -150,6 +152,13 @@ class V16Transactions(V16Session):
             await self.report_charger_status(force=False)  # a scheduled Inoperative of the charger
         self.record()
         return energy
+
+    async def update_charging(self, connector_id: int, change: Callable[[], None] | None = None) -> None:
+        """Apply a change of power, demand or limit (the meter settled before it) and report the status."""
+        self.settle(connector_id)
+        if change is not None:
+            change()
+        await self.change_charging(connector_id)
 
     async def change_charging(self, connector_id: int) -> None:
         """Power or demand changed: settle the meter and report the resulting status."""

@@ -15,6 +15,11 @@ from tests.conftest import Api, new_charger
         ("fail-firmware", {}, "stage"),
         ("fail-upload", {"times": 101}, "times"),
         ("fail-upload", {"stage": "download"}, "stage"),
+        ("drop-network", {}, "seconds"),
+        ("drop-network", {"seconds": -5}, "seconds"),
+        ("ev-target-soc", {"connector_id": 1}, "target_soc"),
+        ("ev-target-soc", {"target_soc": 120}, "target_soc"),
+        ("ev-target-soc", {"target_soc": 80, "soc": 101}, "soc"),
     ],
 )
 def test_a_bad_failure_injection_is_refused_naming_the_field(

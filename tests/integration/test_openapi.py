@@ -58,6 +58,8 @@ FLEET_COMMANDS = [
     # Ours, in the same {target, event} form (issue 11 item 8: failures a test causes).
     "fail-firmware",
     "fail-upload",
+    "drop-network",
+    "ev-target-soc",
 ]
 SINGLE_CHARGER_COMMANDS = [
     "proxy-message",

@@ -17,6 +17,8 @@ from domain.commands import (
     CommandPayload,
     Configuration,
     ConnectorCommand,
+    DropNetwork,
+    EvTargetSoc,
     InjectFault,
     LocalAuthList,
     PlugConnector,
@@ -159,6 +161,13 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
         ),
         st.builds(PowerUpdate, power_w=st.floats(0, 1e6), connector_id=connector),
         st.builds(InjectFault, fault_type=st.sampled_from(list(FaultType)), connector_id=st.integers(0, 8)),
+        st.builds(DropNetwork, seconds=st.floats(0.001, 86_400)),
+        st.builds(
+            EvTargetSoc,
+            target_soc=st.floats(0.5, 100),
+            soc=st.none() | st.floats(0, 100),
+            connector_id=connector,
+        ),
     )
 )
 def test_every_payload_is_stored_and_read_back_unchanged(ledger: Ledger, payload: CommandPayload) -> None:
@@ -224,3 +233,22 @@ def test_payloads_recorded_before_the_sdk_shapes_still_decode(
 ) -> None:
     payload = model.model_validate(recorded)  # how infra.transcoding decodes a stored payload
     assert payload.model_dump(mode="json", by_alias=True, include=set(recorded)) == recorded
+
+
+@pytest.mark.parametrize(
+    ("payload_type", "fields", "named"),
+    [
+        (DropNetwork, {"seconds": 0}, "seconds"),
+        (DropNetwork, {"seconds": 86_401}, "seconds"),
+        (DropNetwork, {}, "seconds"),
+        (EvTargetSoc, {"target_soc": 0}, "target_soc"),
+        (EvTargetSoc, {"target_soc": 101}, "target_soc"),
+        (EvTargetSoc, {"target_soc": 80, "soc": -1}, "soc"),
+    ],
+)
+def test_charger_side_events_refuse_bad_values_naming_the_field(
+    payload_type: type[CommandPayload], fields: dict[str, object], named: str
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        payload_type.model_validate(fields)
+    assert [e["loc"][0] for e in error.value.errors()] == [named]

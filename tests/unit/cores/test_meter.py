@@ -59,3 +59,43 @@ def test_the_same_seed_brings_the_same_car() -> None:
     again = EvModel.arrive(random.Random("CP-1:1.6"), None)
     assert first == again
     assert EvModel.arrive(random.Random("CP-1:1.6"), 7_000.0).max_power_w == 7_000.0
+
+
+# --- a charge limit (the ev-target-soc command) ----------------------------------------------------------
+
+
+def test_a_car_with_a_charge_limit_takes_nothing_once_it_is_reached() -> None:
+    ev = car(soc=79.0)
+    ev.target_soc = 80.0
+    assert ev.accepted_power_w() == 11_000.0
+    assert ev.wh_to_target() == pytest.approx(600.0)  # 1 % of 60 kWh
+    assert ev.seconds_to_target(11_000.0) == pytest.approx(600.0 * 3600 / 11_000.0)
+    ev.soc = 80.0
+    assert ev.accepted_power_w() == 0.0
+    assert ev.seconds_to_target(11_000.0) is None
+
+
+def test_the_meter_stops_exactly_at_the_charge_limit_however_late_it_is_noticed() -> None:
+    meter = Meter("ac", 22_000.0, 1_000.0)
+    ev = car(soc=79.0)
+    ev.target_soc = 80.0
+    meter.advance(ev, 11_000.0, 3600.0)  # an hour at 11 kW would be 11 kWh; the car takes 600 Wh
+    assert ev.soc == 80.0
+    assert meter.energy_wh == pytest.approx(1_600.0)
+    meter.advance(ev, 11_000.0, 60.0)  # power still flowing after the limit: nothing more
+    assert meter.energy_wh == pytest.approx(1_600.0)
+
+
+def test_a_session_energy_cap_before_the_charge_limit_wins() -> None:
+    meter = Meter("ac", 22_000.0, 0.0)
+    ev = car(soc=50.0)
+    ev.target_soc = 80.0
+    meter.advance(ev, 11_000.0, 3600.0, cap_wh=500.0)
+    assert meter.energy_wh == 500.0
+    assert ev.soc == pytest.approx(50.0 + 100.0 * 500 / 60_000)
+
+
+def test_without_a_limit_the_car_has_none() -> None:
+    ev = car()
+    assert ev.wh_to_target() is None
+    assert ev.seconds_to_target(11_000.0) is None

@@ -61,3 +61,13 @@ def test_the_charge_point_is_faulted_unavailable_when_all_are_inoperative_and_id
     assert charger_status(cp) == ("Unavailable", "NoError")
     cp.fault_raised(0, "GroundFailure", None, None, None)
     assert charger_status(cp) == ("Faulted", "GroundFailure")
+
+
+def test_a_car_at_its_charge_limit_suspends_on_the_ev_side() -> None:
+    cp = started()
+    cp.ev_target_soc_set(1, 80.0, 80.0, None)
+    assert cp.connector(1).ev_target_soc == 80.0
+    at_limit = EvModel(battery_wh=60_000.0, soc=80.0, max_power_w=11_000.0, target_soc=80.0)
+    assert transaction_status(cp.connector(1), at_limit, 0.0) == "SuspendedEV"
+    cp.cable_unplugged(1, None)
+    assert cp.connector(1).ev_target_soc is None  # the limit leaves with the car
