@@ -47,7 +47,7 @@ from domain.outcomes import (
 from ocpp_bridge.core import authorization, configuration, guards
 from ocpp_bridge.core.authorization import AuthorizationSettings
 from ocpp_bridge.core.errors import CommandError
-from ocpp_bridge.core.meter import EvModel, Reading
+from ocpp_bridge.core.meter import Reading
 from ocpp_bridge.runtime import metrics
 from ocpp_bridge.runtime.station_connection import (
     CommandHandler,
@@ -335,12 +335,7 @@ class Station(StationIntents):
         )
 
     def ev_arrives(self, connector_id: int, max_power_w: float | None = None) -> None:
-        ev = EvModel.arrive(self.rng, max_power_w)
-        state = self.state(connector_id)  # an ev-target-soc command may have come before the car
-        ev.target_soc = state.ev_target_soc
-        if state.soc is not None:
-            ev.soc = state.soc
-        self.runtime[connector_id].ev = ev
+        self.runtime[connector_id].ev = self.car_on(self.state(connector_id), max_power_w)
 
     def ev_leaves(self, connector_id: int) -> None:
         self.runtime[connector_id].ev = None

@@ -26,6 +26,7 @@ from domain.clock import Clock
 from domain.commands import (
     CommandType,
 )
+from domain.connector_state import ConnectorState
 from domain.outcomes import (
     Outcome,
 )
@@ -153,11 +154,17 @@ class StationConnection(ABC):
                 meter=Meter(charger.spec.current_type, per_connector_w, float(state.energy_wh))
             )
             if state.plugged:
-                runtime.ev = EvModel.arrive(self.rng, state.ev_max_power_w)
-                if state.soc is not None:
-                    runtime.ev.soc = state.soc
-                runtime.ev.target_soc = state.ev_target_soc
+                runtime.ev = self.car_on(state, state.ev_max_power_w)
             self.runtime[n] = runtime
+
+    def car_on(self, state: ConnectorState, max_power_w: float | None) -> EvModel:
+        """The car on a connector: drawn by the charger's seeded randomness, with what is on record of it
+        (its state of charge, its charge limit: an ev-target-soc command may have come before the car)."""
+        ev = EvModel.arrive(self.rng, max_power_w)
+        if state.soc is not None:
+            ev.soc = state.soc
+        ev.target_soc = state.ev_target_soc
+        return ev
 
     # --- recording -----------------------------------------------------------------------------------
 
